@@ -3,9 +3,11 @@
  * to parse each `http_filters[].typed_config`; the connection manager never
  * looks filters up per request.
  */
+import { faultFilterFactory } from './fault/filter.js';
 import type { HttpFilterFactory } from './filter.js';
+import { localRateLimitFilterFactory } from './local_ratelimit/filter.js';
 
-const factories: HttpFilterFactory[] = [];
+const factories: HttpFilterFactory[] = [faultFilterFactory, localRateLimitFilterFactory];
 
 export function findHttpFilterByTypeUrl(typeUrl: string): HttpFilterFactory | undefined {
   return factories.find((f) => f.typeUrls.includes(typeUrl));

@@ -1,0 +1,53 @@
+/** Printing results and recording them in docs/benchmarks.md with the machine they ran on. */
+import { appendFileSync, readFileSync } from 'node:fs';
+import { availableParallelism, release } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './paths.js';
+import { spawnManaged } from './processes.js';
+
+const BENCHMARKS_DOC = join(repoRoot, 'docs', 'benchmarks.md');
+
+export interface MachineInfo {
+  nproc: number;
+  cpuModel: string;
+  node: string;
+  kernel: string;
+}
+
+export function machineInfo(): MachineInfo {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  return {
+    // Same as `nproc`: the CPUs this process may run on.
+    nproc: availableParallelism(),
+    cpuModel: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
+    node: process.version,
+    kernel: release(),
+  };
+}
+
+/** First line `command args` prints, on stdout or stderr, whatever its exit code (nginx -v uses stderr, wrk -v exits 1). */
+export async function toolVersion(command: string, args: readonly string[]): Promise<string> {
+  const child = spawnManaged(command, command, args);
+  try {
+    await child.exited;
+  } catch {
+    return 'not installed';
+  }
+  return (child.stdout() + child.stderr()).trim().split('\n', 1)[0].trim();
+}
+
+/** The command that reproduces this run, as the operator would type it. */
+export function reproducingCommand(): string {
+  const args = process.argv.slice(2).join(' ');
+  return process.env.npm_lifecycle_event === 'bench' ? `npm run bench -- ${args}` : `node dist/bench/run.js ${args}`;
+}
+
+export function markdownTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+export function appendToBenchmarksDoc(section: string): void {
+  appendFileSync(BENCHMARKS_DOC, `\n${section.trimEnd()}\n`);
+}

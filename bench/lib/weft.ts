@@ -1,0 +1,29 @@
+/** Starting `weft proxy` from a generated bootstrap. */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, waitForPort } from './ports.js';
+import { makeTempDir, spawnManaged } from './processes.js';
+import { repoRoot } from './paths.js';
+import type { RunningServer } from './server.js';
+
+export const WEFT_CLI = join(repoRoot, 'dist', 'src', 'cli', 'weft.js');
+
+export function assertWeftBuilt(): void {
+  if (!existsSync(WEFT_CLI)) throw new Error(`${WEFT_CLI} not found: build first (npm run build)`);
+}
+
+/** Ports a bootstrap is generated for, chosen before weft starts. */
+export interface WeftPorts {
+  listener: number;
+  admin: number;
+}
+
+export async function startWeft(name: string, concurrency: number, bootstrapFor: (ports: WeftPorts) => string): Promise<RunningServer> {
+  const dir = makeTempDir(name);
+  const ports: WeftPorts = { listener: await freePort(), admin: await freePort() };
+  const configPath = join(dir, 'bootstrap.yaml');
+  writeFileSync(configPath, bootstrapFor(ports));
+  const child = spawnManaged(name, process.execPath, [WEFT_CLI, 'proxy', '--config', configPath, '--concurrency', String(concurrency)]);
+  await waitForPort(ports.listener, child);
+  return { name, port: ports.listener, process: child };
+}

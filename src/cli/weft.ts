@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/**
+ * The `weft` command. Each subcommand lives in its own file and only parses
+ * flags before calling a module; failures print one line and exit non-zero.
+ */
+import { Command } from 'commander';
+import { registerDemoCommand } from './demo.js';
+import { registerProxyCommand } from './proxy.js';
+import { WEFT_VERSION } from './version.js';
+
+const program = new Command();
+program.name('weft').description('Weft service mesh: data plane, control plane and management plane in one CLI.').version(WEFT_VERSION, '-v, --version');
+registerProxyCommand(program);
+registerDemoCommand(program);
+program
+  .command('version')
+  .description('print the version')
+  .action(() => {
+    process.stdout.write(`weft ${WEFT_VERSION} (node ${process.version})\n`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`weft: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,128 @@
+/** Listener -> ListenerConfig: one filter chain, one terminal network filter (HTTP connection manager or TCP proxy). */
+import { ConfigError } from '../../lib/errors.js';
+import { findHttpFilterByTypeUrl, listHttpFilters } from '../filters/registry.js';
+import { durationMs } from './duration.js';
+import { normalizeAccessLogs } from './normalize-access-log.js';
+import { oneOf } from './normalize-common.js';
+import { normalizeRouteConfiguration, type ClusterReferenceCheck } from './normalize-route.js';
+import { fieldPath, indexPath } from './path.js';
+import { RouterTypedConfig, type RawHttpConnectionManager, type RawHttpFilter, type RawListener, type RawRouterTypedConfig, type RawTcpProxy } from './schema-listener.js';
+import { ROUTER_TYPE_URL, TCP_PROXY_TYPE_URL } from './type-urls.js';
+import type { HttpConnectionManagerConfig, HttpFilterConfig, ListenerConfig, TcpProxyConfig } from './types.js';
+import { compileValidator, type Validator } from './validator.js';
+
+/** The router's normalized config (HttpFilterConfig.config of the last filter). */
+export interface RouterConfig {
+  /** `suppress_envoy_headers`, default false. */
+  suppressEnvoyHeaders: boolean;
+}
+
+const ONE_MIB = 1024 * 1024;
+const ONE_HOUR_MS = 3_600_000;
+const HCM_DEFAULTS = {
+  streamIdleTimeoutMs: 300_000,
+  drainTimeoutMs: 5_000,
+  maxRequestHeadersKb: 60,
+  maxHeadersCount: 100,
+  serverName: 'weft',
+} as const;
+
+const validateRouterConfig: Validator<RawRouterTypedConfig> = compileValidator(RouterTypedConfig);
+
+export function normalizeListener(raw: RawListener, path: string, checkCluster: ClusterReferenceCheck): ListenerConfig {
+  const chainsPath = fieldPath(path, 'filter_chains');
+  if (raw.filter_chains.length > 1) {
+    throw new ConfigError(indexPath(chainsPath, 1), 'a listener has exactly one filter chain (several chains need filter_chain_match, not supported yet)');
+  }
+  const filtersPath = fieldPath(indexPath(chainsPath, 0), 'filters');
+  const filters = raw.filter_chains[0]!.filters;
+  if (filters.length > 1) {
+    throw new ConfigError(indexPath(filtersPath, 1), 'a filter chain has exactly one network filter (http_connection_manager or tcp_proxy)');
+  }
+  const typedConfig = filters[0]!.typed_config;
+  const typedConfigPath = fieldPath(indexPath(filtersPath, 0), 'typed_config');
+  const socket = raw.address.socket_address;
+  return {
+    name: raw.name ?? `${socket.address}_${socket.port_value}`,
+    address: { address: socket.address, port: socket.port_value },
+    perConnectionBufferLimitBytes: raw.per_connection_buffer_limit_bytes ?? ONE_MIB,
+    filter: typedConfig['@type'] === TCP_PROXY_TYPE_URL
+      ? normalizeTcpProxy(typedConfig, typedConfigPath, checkCluster)
+      : normalizeHttpConnectionManager(typedConfig, typedConfigPath, checkCluster),
+  };
+}
+
+function normalizeHttpConnectionManager(raw: RawHttpConnectionManager, path: string, checkCluster: ClusterReferenceCheck): HttpConnectionManagerConfig {
+  if (raw.route_config === undefined) throw new ConfigError(fieldPath(path, 'route_config'), 'required field is missing (rds is not supported yet)');
+  const common = raw.common_http_protocol_options;
+  return {
+    kind: 'http',
+    statPrefix: raw.stat_prefix,
+    routeConfig: normalizeRouteConfiguration(raw.route_config, fieldPath(path, 'route_config'), checkCluster),
+    httpFilters: normalizeHttpFilters(raw.http_filters ?? [], fieldPath(path, 'http_filters')),
+    accessLog: normalizeAccessLogs(raw.access_log, fieldPath(path, 'access_log')),
+    idleTimeoutMs: durationMs(common?.idle_timeout, ONE_HOUR_MS),
+    streamIdleTimeoutMs: durationMs(raw.stream_idle_timeout, HCM_DEFAULTS.streamIdleTimeoutMs),
+    requestTimeoutMs: durationMs(raw.request_timeout, 0),
+    requestHeadersTimeoutMs: durationMs(raw.request_headers_timeout, 0),
+    drainTimeoutMs: durationMs(raw.drain_timeout, HCM_DEFAULTS.drainTimeoutMs),
+    maxRequestHeadersKb: raw.max_request_headers_kb ?? HCM_DEFAULTS.maxRequestHeadersKb,
+    maxHeadersCount: common?.max_headers_count ?? HCM_DEFAULTS.maxHeadersCount,
+    useRemoteAddress: raw.use_remote_address ?? false,
+    xffNumTrustedHops: raw.xff_num_trusted_hops ?? 0,
+    skipXffAppend: raw.skip_xff_append ?? false,
+    generateRequestId: raw.generate_request_id ?? true,
+    serverName: raw.server_name ?? HCM_DEFAULTS.serverName,
+    serverHeaderTransformation: raw.server_header_transformation ?? 'OVERWRITE',
+    upgradeTypes: [...new Set((raw.upgrade_configs ?? []).map((u) => u.upgrade_type.toLowerCase()))],
+  };
+}
+
+/** Each filter's typed_config is parsed by its registered factory; the router must be present, once, and last. */
+function normalizeHttpFilters(raw: RawHttpFilter[], path: string): HttpFilterConfig[] {
+  const filters = raw.map((filter, i) => normalizeHttpFilter(filter, indexPath(path, i)));
+  const routerIndexes = filters.flatMap((f, i) => (f.typeUrl === ROUTER_TYPE_URL ? [i] : []));
+  if (routerIndexes.length === 0) throw new ConfigError(path, `the router filter (@type ${ROUTER_TYPE_URL}) is required as the last filter`);
+  if (routerIndexes.length > 1) throw new ConfigError(indexPath(path, routerIndexes[1]!), 'the router filter may appear only once');
+  if (routerIndexes[0] !== filters.length - 1) throw new ConfigError(indexPath(path, routerIndexes[0]!), 'the router filter must be the last HTTP filter');
+  return filters;
+}
+
+function normalizeHttpFilter(raw: RawHttpFilter, path: string): HttpFilterConfig {
+  const typedConfigPath = fieldPath(path, 'typed_config');
+  const typeUrl = raw.typed_config['@type'];
+  if (typeUrl === ROUTER_TYPE_URL) {
+    validateRouterConfig(raw.typed_config, typedConfigPath);
+    const config: RouterConfig = { suppressEnvoyHeaders: raw.typed_config.suppress_envoy_headers ?? false };
+    return { name: raw.name, typeUrl, config };
+  }
+  const factory = findHttpFilterByTypeUrl(typeUrl);
+  if (factory === undefined) {
+    const supported = [ROUTER_TYPE_URL, ...listHttpFilters().flatMap((f) => f.typeUrls)].join(', ');
+    throw new ConfigError(fieldPath(typedConfigPath, '@type'), `unknown HTTP filter @type ${JSON.stringify(typeUrl)}; supported: ${supported}`);
+  }
+  const { '@type': _typeUrl, ...filterConfig } = raw.typed_config;
+  return { name: raw.name, typeUrl, config: factory.parseConfig(filterConfig, typedConfigPath) };
+}
+
+function normalizeTcpProxy(raw: RawTcpProxy, path: string, checkCluster: ClusterReferenceCheck): TcpProxyConfig {
+  const target = oneOf(raw, ['cluster', 'weighted_clusters'] as const, path)!;
+  const proxy: TcpProxyConfig = {
+    kind: 'tcp',
+    statPrefix: raw.stat_prefix,
+    idleTimeoutMs: durationMs(raw.idle_timeout, ONE_HOUR_MS),
+    accessLog: normalizeAccessLogs(raw.access_log, fieldPath(path, 'access_log')),
+    maxConnectAttempts: raw.max_connect_attempts ?? 1,
+  };
+  if (target === 'cluster') {
+    checkCluster(raw.cluster!, fieldPath(path, 'cluster'));
+    proxy.cluster = raw.cluster!;
+  } else {
+    const clustersPath = fieldPath(fieldPath(path, 'weighted_clusters'), 'clusters');
+    proxy.weightedClusters = raw.weighted_clusters!.clusters.map((c, i) => {
+      checkCluster(c.name, fieldPath(indexPath(clustersPath, i), 'name'));
+      return { name: c.name, weight: c.weight, requestHeadersToAdd: [], requestHeadersToRemove: [], responseHeadersToAdd: [], responseHeadersToRemove: [] };
+    });
+  }
+  return proxy;
+}

@@ -1,0 +1,154 @@
+/**
+ * `envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit`: schema,
+ * validation and the normalized config. Parsed once per config version.
+ *
+ * Supported: stat_prefix, token_bucket, filter_enabled, filter_enforced, status,
+ * response_headers_to_add, request_headers_to_add_when_not_enforced,
+ * enable_x_ratelimit_headers, local_rate_limit_per_downstream_connection (false).
+ * Envoy lets the filter-level token_bucket be absent (the bucket then comes from
+ * per-route configs); Weft has no per-route filter configs, so it is required.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { ConfigError } from '../../../lib/errors.js';
+import { durationMs } from '../../config/duration.js';
+import { Bool, Duration, Enum, HeaderValueOption, NonEmptyStr, Obj, Opt, UInt, unsupportedFields, type RawHeaderValueOption } from '../../config/schema-common.js';
+import type { HeaderValueOption as NormalizedHeaderValueOption } from '../../config/types.js';
+import { compileValidator, type Validator } from '../../config/validator.js';
+import { HeaderMap } from '../../http1/headers.js';
+import { applyMutations, type MutationStep } from '../../router/header-mutations.js';
+import { RuntimeFractionalPercent, toFraction, type Fraction, type RawRuntimeFractionalPercent } from '../fractional-percent.js';
+import { parseStatusCode, STATUS_CODE_REASON } from '../http-status.js';
+
+export const LOCAL_RATE_LIMIT_FILTER_NAME = 'envoy.filters.http.local_ratelimit';
+export const LOCAL_RATE_LIMIT_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
+
+/** Envoy: "local rate limit token bucket fill timer must be >= 50ms". */
+export const MIN_FILL_INTERVAL_MS = 50;
+const UINT32_MAX = 4_294_967_295;
+const MAX_HEADER_OPTIONS = 10;
+
+const TokenBucket = Obj({
+  max_tokens: UInt({ minimum: 1, maximum: UINT32_MAX }),
+  tokens_per_fill: Opt(UInt({ minimum: 1, maximum: UINT32_MAX })),
+  fill_interval: Duration(),
+});
+
+const LocalRateLimit = Obj({
+  stat_prefix: NonEmptyStr(),
+  // `code` is checked after the schema: it may be a number or an enum name.
+  status: Opt(Obj({ code: Type.Unknown() })),
+  token_bucket: TokenBucket,
+  filter_enabled: Opt(RuntimeFractionalPercent),
+  filter_enforced: Opt(RuntimeFractionalPercent),
+  request_headers_to_add_when_not_enforced: Opt(Type.Array(HeaderValueOption, { maxItems: MAX_HEADER_OPTIONS })),
+  response_headers_to_add: Opt(Type.Array(HeaderValueOption, { maxItems: MAX_HEADER_OPTIONS })),
+  enable_x_ratelimit_headers: Opt(Enum(['OFF', 'DRAFT_VERSION_03'])),
+  local_rate_limit_per_downstream_connection: Opt(Bool()),
+  ...unsupportedFields([
+    'descriptors', 'stage', 'local_cluster_rate_limit', 'vh_rate_limits', 'always_consume_default_token_bucket',
+    'rate_limited_as_resource_exhausted', 'rate_limits', 'max_dynamic_descriptors',
+  ]),
+});
+
+const validateLocalRateLimit: Validator<Static<typeof LocalRateLimit>> = compileValidator(LocalRateLimit);
+
+export interface LocalRateLimitConfig {
+  readonly statPrefix: string;
+  readonly maxTokens: number;
+  readonly tokensPerFill: number;
+  readonly fillIntervalMs: number;
+  /** Absent filter_enabled / filter_enforced mean 0% (Envoy's default, for safety). */
+  readonly enabled: Fraction;
+  readonly enforced: Fraction;
+  /** The local reply status: `status.code`, 429 when unset or below 400 (Envoy's toErrorCode). */
+  readonly status: number;
+  /** Headers of the rate-limited local reply, in order. */
+  readonly responseHeaders: ReadonlyArray<readonly [string, string]>;
+  /** Applied to the request when it is rate limited but not enforced. */
+  readonly requestHeadersWhenNotEnforced: readonly MutationStep[];
+  /** enable_x_ratelimit_headers: DRAFT_VERSION_03. */
+  readonly xRateLimitHeaders: boolean;
+}
+
+export function parseLocalRateLimitConfig(raw: unknown, path: string): LocalRateLimitConfig {
+  validateLocalRateLimit(raw, path);
+  if (raw.local_rate_limit_per_downstream_connection === true) {
+    throw new ConfigError(`${path}.local_rate_limit_per_downstream_connection`, 'not supported yet: only a bucket shared by all connections');
+  }
+  const fillIntervalMs = durationMs(raw.token_bucket.fill_interval, 0);
+  if (fillIntervalMs < MIN_FILL_INTERVAL_MS) {
+    throw new ConfigError(`${path}.token_bucket.fill_interval`, `must be >= ${MIN_FILL_INTERVAL_MS}ms`);
+  }
+  return {
+    statPrefix: raw.stat_prefix,
+    maxTokens: raw.token_bucket.max_tokens,
+    tokensPerFill: raw.token_bucket.tokens_per_fill ?? 1,
+    fillIntervalMs,
+    enabled: runtimeFraction(raw.filter_enabled),
+    enforced: runtimeFraction(raw.filter_enforced),
+    status: parseStatus(raw.status, `${path}.status.code`),
+    responseHeaders: localReplyHeaders(compileHeaderOptions(raw.response_headers_to_add, `${path}.response_headers_to_add`)),
+    requestHeadersWhenNotEnforced: compileHeaderOptions(
+      raw.request_headers_to_add_when_not_enforced,
+      `${path}.request_headers_to_add_when_not_enforced`,
+    ),
+    xRateLimitHeaders: raw.enable_x_ratelimit_headers === 'DRAFT_VERSION_03',
+  };
+}
+
+function runtimeFraction(raw: RawRuntimeFractionalPercent | undefined): Fraction {
+  return toFraction(raw?.default_value);
+}
+
+const TOO_MANY_REQUESTS = 429;
+
+function parseStatus(raw: { code: unknown } | undefined, path: string): number {
+  if (raw === undefined) return TOO_MANY_REQUESTS;
+  const code = parseStatusCode(raw.code);
+  if (code === undefined) throw new ConfigError(path, STATUS_CODE_REASON);
+  return code >= 400 ? code : TOO_MANY_REQUESTS;
+}
+
+/**
+ * Envoy's HeaderParser for a list of HeaderValueOption: pseudo-headers and Host may
+ * not be set, `append` and `append_action` are exclusive, empty values are dropped
+ * unless keep_empty_value. `%` command operators are not implemented, so values
+ * using them are rejected rather than sent literally.
+ */
+function compileHeaderOptions(options: readonly RawHeaderValueOption[] | undefined, path: string): MutationStep[] {
+  const steps: MutationStep[] = [];
+  (options ?? []).forEach((option, i) => {
+    const optionPath = `${path}[${i}]`;
+    const { key } = option.header;
+    const value = option.header.value ?? '';
+    if (key.startsWith(':') || key.toLowerCase() === 'host') {
+      throw new ConfigError(`${optionPath}.header.key`, `header ${JSON.stringify(key)} may not be modified (pseudo-headers and host are reserved)`);
+    }
+    if (value.includes('%')) {
+      throw new ConfigError(`${optionPath}.header.value`, 'not supported yet: %...% command operators in header values');
+    }
+    if (option.append !== undefined && option.append_action !== undefined) {
+      throw new ConfigError(optionPath, 'append and append_action are mutually exclusive');
+    }
+    if (value === '' && option.keep_empty_value !== true) return;
+    steps.push({ op: appendAction(option), name: key, lowerName: key.toLowerCase(), value });
+  });
+  return steps;
+}
+
+function appendAction(option: RawHeaderValueOption): NormalizedHeaderValueOption['appendAction'] {
+  if (option.append_action !== undefined) return option.append_action;
+  return option.append === false ? 'OVERWRITE_IF_EXISTS_OR_ADD' : 'APPEND_IF_EXISTS_OR_ADD';
+}
+
+/**
+ * The local reply is built fresh, so its configured headers are resolved once: the
+ * steps applied, in order, to an empty header map.
+ */
+function localReplyHeaders(steps: readonly MutationStep[]): Array<readonly [string, string]> {
+  const headers = new HeaderMap();
+  applyMutations(headers, steps);
+  const out: Array<readonly [string, string]> = [];
+  headers.forEach((name, value) => out.push([name, value]));
+  return out;
+}

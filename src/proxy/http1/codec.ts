@@ -1,0 +1,83 @@
+/**
+ * Serializing HTTP/1.1 message heads and body framing for the proxy's two sides.
+ * Parsing lives in parser.ts; this module only writes.
+ */
+import type { HeaderMap } from './headers.js';
+
+/** RFC 9110 7.6.1 hop-by-hop fields, plus the de-facto ones. Never forwarded. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];
+
+/**
+ * Removes hop-by-hop fields and any field named by a Connection token.
+ * Message framing (content-length) is removed too: the writer re-frames.
+ * `keepUpgrade` leaves `upgrade` alone (the writer re-adds `connection: upgrade`).
+ */
+export function stripHopByHop(headers: HeaderMap, connectionTokens: readonly string[], keepUpgrade: boolean): void {
+  for (const name of HOP_BY_HOP) {
+    if (keepUpgrade && name === 'upgrade') continue;
+    headers.remove(name);
+  }
+  for (const token of connectionTokens) {
+    if (token === 'close' || token === 'keep-alive' || (keepUpgrade && token === 'upgrade')) continue;
+    headers.remove(token);
+  }
+  headers.remove('content-length');
+}
+
+/** How a message body is delimited on the wire. */
+export const enum Framing {
+  None = 0,
+  ContentLength = 1,
+  Chunked = 2,
+  /** HTTP/1.0 style: the body ends when the connection closes. */
+  Close = 3,
+}
+
+export function requestHead(method: string, path: string, headers: HeaderMap, framing: Framing, contentLength: number, upgrade: boolean): string {
+  let head = `${method} ${path} HTTP/1.1\r\n${headers.toWire()}`;
+  if (framing === Framing.ContentLength) head += `content-length: ${contentLength}\r\n`;
+  else if (framing === Framing.Chunked) head += 'transfer-encoding: chunked\r\n';
+  if (upgrade) head += 'connection: upgrade\r\n';
+  return `${head}\r\n`;
+}
+
+export function responseHead(
+  statusCode: number,
+  reason: string,
+  headers: HeaderMap,
+  framing: Framing,
+  contentLength: number,
+  connection: 'keep-alive' | 'close' | 'upgrade' | '',
+): string {
+  let head = `HTTP/1.1 ${statusCode} ${reason || reasonPhrase(statusCode)}\r\n${headers.toWire()}`;
+  if (framing === Framing.ContentLength) head += `content-length: ${contentLength}\r\n`;
+  else if (framing === Framing.Chunked) head += 'transfer-encoding: chunked\r\n';
+  if (connection !== '') head += `connection: ${connection}\r\n`;
+  return `${head}\r\n`;
+}
+
+const CRLF = Buffer.from('\r\n');
+export const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+
+/** Writes one chunk of a chunked body (size line, data, CRLF) as three writes to a corked socket. */
+export function writeChunk(write: (data: Buffer | string) => boolean, chunk: Buffer): boolean {
+  if (chunk.length === 0) return true;
+  write(`${chunk.length.toString(16)}\r\n`);
+  write(chunk);
+  return write(CRLF);
+}
+
+const REASONS: Record<number, string> = {
+  100: 'Continue', 101: 'Switching Protocols', 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content',
+  206: 'Partial Content', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 304: 'Not Modified',
+  307: 'Temporary Redirect', 308: 'Permanent Redirect', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
+  404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 411: 'Length Required',
+  413: 'Content Too Large', 414: 'URI Too Long', 417: 'Expectation Failed', 426: 'Upgrade Required',
+  429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error',
+  501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};
+
+export function reasonPhrase(status: number): string {
+  return REASONS[status] ?? 'Unknown';
+}

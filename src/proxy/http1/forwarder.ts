@@ -1,0 +1,305 @@
+/**
+ * The router's upstream half (Envoy's router filter): sends one request to a
+ * cluster, with circuit breaking, retries (policy + budget), per-try and route
+ * timeouts, and request mirroring; streams the response back to a ResponseSink.
+ *
+ * Body handling: while a retry is still possible the request body is kept for
+ * replay, up to REPLAY_LIMIT_BYTES; past that, retries are off for this request
+ * and the body streams through with backpressure only.
+ *
+ * Each try is an UpstreamAttempt on a pooled connection (upstream-attempt.ts).
+ */
+import type { Socket } from 'node:net';
+import { WeftError } from '../../lib/errors.js';
+import { Deadline } from '../../lib/timers.js';
+import type { ForwardAction, WeightedCluster } from '../config/types.js';
+import { createRetryState, type RetryState, type UpstreamOutcome } from '../router/retry-state.js';
+import type { CompiledRoute } from '../router/route-table.js';
+import type { Cluster, Host } from '../upstream/types.js';
+import type { HcmContext } from './hcm-context.js';
+import type { HeaderMap } from './headers.js';
+import { UpstreamAttempt, type AttemptOwner, type UpstreamResponse } from './upstream-attempt.js';
+import { mirrorRequest } from './mirror.js';
+
+export type { UpstreamResponse } from './upstream-attempt.js';
+
+/** Envoy's default per-request buffer for retries and shadowing. */
+const REPLAY_LIMIT_BYTES = 1024 * 1024;
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+export interface ResponseSink {
+  onUpstreamAttempt(hostLabel: string): void;
+  pauseRequestBody(): void;
+  resumeRequestBody(): void;
+  onUpstreamHead(response: UpstreamResponse): void;
+  /** false = the downstream is backed up; the forwarder pauses until resumeResponse(). */
+  onUpstreamBody(chunk: Buffer): boolean;
+  onUpstreamComplete(): void;
+  onUpstreamFailure(error: WeftError, flag?: string): void;
+  /** The upstream switched protocols: returns bytes the client already sent past the request head. */
+  onUpgraded(): Buffer;
+  addResponseFlag(flag: string): void;
+  readonly downstreamSocket: Socket;
+}
+
+export interface ForwardRequest {
+  method: string;
+  /** After prefix/regex rewrite. */
+  path: string;
+  headers: HeaderMap;
+  /** -1 when the request had no Content-Length. */
+  contentLength: number;
+  chunked: boolean;
+  upgrade: boolean;
+  hash: number | undefined;
+  weighted: WeightedCluster | undefined;
+}
+
+export class Forwarder implements AttemptOwner {
+  readonly weighted: WeightedCluster | undefined;
+  private readonly action: ForwardAction;
+  private readonly retry: RetryState;
+  private readonly routeDeadline: Deadline;
+  private readonly backOffDeadline: Deadline;
+  private attempt: UpstreamAttempt | undefined;
+  private previousHost: Host | undefined;
+  /** Body chunks kept for replay (retries) or until the first attempt has a connection. */
+  private body: Buffer[] | undefined = [];
+  private bodyBytes = 0;
+  private requestComplete = false;
+  private requestStarted = false;
+  private retryInFlight = false;
+  /** Whether the body must outlive the first connection (retries or mirrors may replay it). */
+  private readonly keepBody: boolean;
+  private responseStarted = false;
+  private finished = false;
+
+  constructor(
+    private readonly sink: ResponseSink,
+    private readonly context: HcmContext,
+    private readonly route: CompiledRoute,
+    private readonly cluster: Cluster,
+    readonly request: ForwardRequest,
+  ) {
+    this.weighted = request.weighted;
+    this.action = route.action as ForwardAction;
+    this.retry = createRetryState(route.retryPolicy, request.headers);
+    this.keepBody = (route.retryPolicy?.numRetries ?? 0) > 0 || request.headers.has('x-envoy-retry-on') || this.action.requestMirrorPolicies.length > 0;
+    request.headers.remove('x-envoy-retry-on');
+    request.headers.remove('x-envoy-max-retries');
+    this.routeDeadline = new Deadline(context.wheel, () => this.onRouteTimeout());
+    this.backOffDeadline = new Deadline(context.wheel, () => this.startAttempt());
+  }
+
+  start(): void {
+    if (!this.cluster.resources.tryStartRequest()) {
+      this.cluster.stats.upstream_rq_pending_overflow.inc();
+      this.finishWithFailure(new WeftError('WEFT_ERR_UPSTREAM_OVERFLOW', `cluster ${this.cluster.name}: max_requests reached`), 'UO', false);
+      return;
+    }
+    this.requestStarted = true;
+    this.startAttempt();
+  }
+
+  // --- request body ------------------------------------------------------------
+
+  onRequestBody(chunk: Buffer): void {
+    if (this.finished) return;
+    const connected = this.attempt?.connected === true;
+    if (this.body !== undefined) {
+      this.body.push(chunk);
+      this.bodyBytes += chunk.length;
+      if (this.bodyBytes > REPLAY_LIMIT_BYTES) {
+        // Too large to replay: no retries or mirrors for this request. Until a
+        // connection takes the kept chunks, stop reading instead of buffering more.
+        if (connected) this.body = undefined;
+        else this.sink.pauseRequestBody();
+      }
+    }
+    if (connected && !this.attempt!.sendBody(chunk)) this.sink.pauseRequestBody();
+  }
+
+  onRequestComplete(): void {
+    if (this.finished) return;
+    this.requestComplete = true;
+    this.routeDeadline.arm(this.action.timeoutMs);
+    if (this.attempt?.connected) this.attempt.endBody();
+    this.mirror();
+  }
+
+  /** The downstream is gone or the stream ended early: abandon the upstream request. */
+  cancel(): void {
+    if (this.finished) return;
+    this.cluster.stats.upstream_rq_cancelled.inc();
+    this.attempt?.abort();
+    this.finish();
+  }
+
+  resumeResponse(): void {
+    this.attempt?.resumeResponse();
+  }
+
+  // --- AttemptOwner ------------------------------------------------------------------
+
+  onAttemptConnected(attempt: UpstreamAttempt): void {
+    if (this.body !== undefined) for (const chunk of this.body) attempt.sendBody(chunk);
+    if (!this.keepBody || this.bodyBytes > REPLAY_LIMIT_BYTES) this.body = undefined;
+    if (this.requestComplete) attempt.endBody();
+    this.sink.resumeRequestBody();
+  }
+
+  onAttemptDrained(): void {
+    this.sink.resumeRequestBody();
+  }
+
+  onAttemptResponseHead(attempt: UpstreamAttempt, response: UpstreamResponse): boolean {
+    const status = response.statusCode;
+    attempt.host.reportStatus(status);
+    if (!response.upgrade && this.shouldRetry({ kind: 'response', status })) {
+      this.countStatus(status);
+      return false;
+    }
+    this.countStatus(status);
+    if (this.retryInFlight && status < 500) this.cluster.stats.upstream_rq_retry_success.inc();
+    this.responseStarted = true;
+    if (response.upgrade) {
+      this.finishAttempt();
+      this.finish();
+      attempt.tunnel(this.sink.downstreamSocket, this.sink.onUpgraded());
+      return true;
+    }
+    this.sink.onUpstreamHead(response);
+    return true;
+  }
+
+  onAttemptResponseBody(chunk: Buffer): boolean {
+    return this.sink.onUpstreamBody(chunk);
+  }
+
+  onAttemptComplete(): void {
+    this.finishAttempt();
+    this.finish();
+    this.sink.onUpstreamComplete();
+  }
+
+  onAttemptFailed(attempt: UpstreamAttempt, outcome: UpstreamOutcome, error: WeftError, flag: string): void {
+    if (outcome.kind === 'reset') this.cluster.stats.upstream_rq_rx_reset.inc();
+    if (outcome.kind === 'timeout') this.cluster.stats.upstream_rq_per_try_timeout.inc();
+    if (outcome.kind !== 'connect-failure') attempt.host.reportLocalFailure(outcome.kind === 'timeout' ? 'timeout' : 'reset');
+    if (!this.responseStarted) {
+      const staleConnection = outcome.kind === 'reset' && attempt.reusedConnection && !attempt.receivedBytes && IDEMPOTENT.has(this.request.method);
+      if (staleConnection && this.body !== undefined && this.retryStaleConnection()) return;
+      if (this.shouldRetry(outcome)) return;
+    }
+    this.finishWithFailure(error, flag, this.responseStarted);
+  }
+
+  // --- attempts -------------------------------------------------------------------------
+
+  private startAttempt(): void {
+    if (this.finished) return;
+    const host = this.cluster.chooseHost({ hash: this.request.hash, avoid: this.previousHost });
+    if (host === undefined) {
+      this.finishWithFailure(new WeftError('WEFT_ERR_NO_HEALTHY_UPSTREAM', `cluster ${this.cluster.name} has no healthy host`), 'UH', false);
+      return;
+    }
+    this.previousHost = host;
+    this.cluster.stats.upstream_rq_total.inc();
+    this.sink.onUpstreamAttempt(host.label);
+    const perTryMs = this.route.retryPolicy?.perTryTimeoutMs ?? 0;
+    this.attempt = new UpstreamAttempt(this, this.context, host, this.request, perTryMs);
+    this.attempt.start();
+  }
+
+  /** Decides on a retry for a failed try; true when one was scheduled. */
+  private shouldRetry(outcome: UpstreamOutcome): boolean {
+    if (!this.retry.wouldRetry(outcome) || !this.keepingBodyForRetries()) return false;
+    const stats = this.cluster.stats;
+    if (!this.cluster.resources.tryStartRetry()) {
+      stats.upstream_rq_retry_overflow.inc();
+      this.sink.addResponseFlag('UO');
+      return false;
+    }
+    const backOffMs = this.retry.nextBackOffMs(this.context.random());
+    if (backOffMs === undefined) {
+      this.cluster.resources.endRetry();
+      stats.upstream_rq_retry_limit_exceeded.inc();
+      return false;
+    }
+    stats.upstream_rq_retry.inc();
+    this.sink.addResponseFlag('URX');
+    this.attempt?.abort();
+    this.finishAttempt();
+    this.retryInFlight = true;
+    this.backOffDeadline.arm(Math.max(1, backOffMs));
+    return true;
+  }
+
+  /** A pooled keep-alive connection the server had already closed: one immediate, free retry. */
+  private retryStaleConnection(): boolean {
+    const previous = this.attempt;
+    this.finishAttempt();
+    if (previous === undefined || previous.retriedStale) return false;
+    this.startAttempt();
+    if (this.attempt !== undefined) this.attempt.retriedStale = true;
+    return true;
+  }
+
+  private keepingBodyForRetries(): boolean {
+    return this.body !== undefined || (this.request.contentLength <= 0 && !this.request.chunked);
+  }
+
+  private finishAttempt(): void {
+    const attempt = this.attempt;
+    this.attempt = undefined;
+    if (attempt === undefined) return;
+    attempt.host.onRequestEnd();
+    if (this.retryInFlight) {
+      this.retryInFlight = false;
+      this.cluster.resources.endRetry();
+    }
+  }
+
+  private onRouteTimeout(): void {
+    if (this.finished) return;
+    this.cluster.stats.upstream_rq_timeout.inc();
+    const attempt = this.attempt;
+    attempt?.host.reportLocalFailure('timeout');
+    attempt?.abort();
+    this.finishWithFailure(new WeftError('WEFT_ERR_UPSTREAM_TIMEOUT', `upstream request timeout after ${this.action.timeoutMs} ms`), 'UT', this.responseStarted);
+  }
+
+  private finishWithFailure(error: WeftError, flag: string, afterResponseStarted: boolean): void {
+    this.finishAttempt();
+    this.finish();
+    this.sink.onUpstreamFailure(error, afterResponseStarted ? 'UR' : flag);
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.routeDeadline.disarm();
+    this.backOffDeadline.disarm();
+    this.body = undefined;
+    if (this.requestStarted) this.cluster.resources.endRequest();
+  }
+
+  private countStatus(status: number): void {
+    const stats = this.cluster.stats;
+    if (status < 300) stats.upstream_rq_2xx.inc();
+    else if (status < 400) stats.upstream_rq_3xx.inc();
+    else if (status < 500) stats.upstream_rq_4xx.inc();
+    else stats.upstream_rq_5xx.inc();
+  }
+
+  private mirror(): void {
+    const policies = this.action.requestMirrorPolicies;
+    if (policies.length === 0) return;
+    for (const policy of policies) {
+      if (policy.fraction < 1 && this.context.random() >= policy.fraction) continue;
+      const cluster = this.context.clusters.get(policy.cluster);
+      if (cluster !== undefined) mirrorRequest(this.context, cluster, this.request, this.body);
+    }
+  }
+}

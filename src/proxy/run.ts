@@ -1,0 +1,152 @@
+/**
+ * Runs the proxy as one process (`--concurrency 1`) or as a primary with N
+ * worker processes sharing the listening sockets (node:cluster, each worker
+ * accepting on the shared socket itself: SCHED_NONE, no hand-off through the
+ * primary).
+ *
+ * In multi-process mode the primary validates the config, serves the admin
+ * endpoints, and merges the workers' stats (pushed every second, so /stats lags
+ * by at most that); it forwards SIGHUP as a reload and SIGTERM as a drain.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { readFile } from 'node:fs/promises';
+import type pino from 'pino';
+import { startAdminServer, type AdminHooks, type ServerState } from './admin/server.js';
+import { parseBootstrapText } from './config/bootstrap.js';
+import { createStatsStore, type StatsSnapshot } from './observe/stats-store.js';
+import { ProxyServer } from './server.js';
+
+export interface RunProxyOptions {
+  configPath: string;
+  concurrency: number;
+  drainTimeoutMs: number;
+  log: pino.Logger;
+}
+
+/** Worker -> primary, every REPORT_INTERVAL_MS and once when live. */
+interface WorkerReport {
+  type: 'weft:report';
+  live: boolean;
+  stats: StatsSnapshot;
+  configDump: unknown;
+  clustersText: string;
+  clustersJson: unknown;
+}
+
+type PrimaryCommand = { type: 'weft:reload' } | { type: 'weft:drain' };
+
+const REPORT_INTERVAL_MS = 1000;
+
+export async function runProxy(options: RunProxyOptions): Promise<void> {
+  if (cluster.isWorker) return runWorker(options);
+  if (options.concurrency <= 1) return runSingle(options);
+  return runPrimary(options);
+}
+
+async function runSingle(options: RunProxyOptions): Promise<void> {
+  const server = await ProxyServer.start({ ...options, serveAdmin: true, sharedListeners: false });
+  handleSignals(options.log, {
+    reload: () => void server.reload(),
+    stop: () => server.stop(),
+  });
+}
+
+async function runWorker(options: RunProxyOptions): Promise<void> {
+  const server = await ProxyServer.start({ ...options, serveAdmin: false, sharedListeners: true });
+  const report = (): void => {
+    const message: WorkerReport = {
+      type: 'weft:report',
+      live: true,
+      stats: server.stats.snapshot(),
+      configDump: server.configDump(),
+      clustersText: server.clustersDump('text') as string,
+      clustersJson: server.clustersDump('json'),
+    };
+    process.send?.(message);
+  };
+  report();
+  const timer = setInterval(report, REPORT_INTERVAL_MS);
+  timer.unref();
+  process.on('message', (message: PrimaryCommand) => {
+    if (message.type === 'weft:reload') void server.reload();
+    if (message.type === 'weft:drain') void server.stop().then(() => process.exit(0));
+  });
+  // The primary owns signals; a worker only follows its commands.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)));
+}
+
+async function runPrimary(options: RunProxyOptions): Promise<void> {
+  const { log } = options;
+  // Fail fast, with the field path, before forking anything.
+  const bootstrap = parseBootstrapText(await readFile(options.configPath, 'utf8'), options.configPath);
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const reports = new Map<number, WorkerReport>();
+  let state: ServerState = 'INITIALIZING';
+  let stopping = false;
+
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    worker.on('message', (message: WorkerReport) => {
+      if (message.type !== 'weft:report') return;
+      reports.set(worker.id, message);
+      if (state === 'INITIALIZING' && reports.size === options.concurrency) state = 'LIVE';
+    });
+    worker.on('exit', (code, signal) => {
+      reports.delete(worker.id);
+      if (stopping) return;
+      log.error({ worker: worker.id, code, signal }, 'worker exited; starting a new one');
+      fork();
+    });
+    return worker;
+  };
+  for (let i = 0; i < options.concurrency; i++) fork();
+
+  const first = (): WorkerReport | undefined => reports.values().next().value;
+  const hooks: AdminHooks = {
+    stats: () => createStatsStore().merge([...reports.values()].map((r) => r.stats)),
+    ready: () => state === 'LIVE',
+    state: () => state,
+    configDump: () => first()?.configDump ?? { configs: [] },
+    clusters: (format) => (format === 'json' ? first()?.clustersJson ?? {} : first()?.clustersText ?? ''),
+    drainListeners: async () => broadcast({ type: 'weft:drain' }),
+    quit: () => process.kill(process.pid, 'SIGTERM'),
+    serverInfo: () => ({ state, workers: options.concurrency, node: bootstrap.node, command_line_options: { config_path: options.configPath, concurrency: options.concurrency } }),
+  };
+  const admin = bootstrap.admin === undefined ? undefined : await startAdminServer(bootstrap.admin.address, hooks, log);
+
+  function broadcast(command: PrimaryCommand): void {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.send(command);
+  }
+
+  handleSignals(log, {
+    reload: () => broadcast({ type: 'weft:reload' }),
+    stop: async () => {
+      stopping = true;
+      state = 'DRAINING';
+      const exits = Object.values(cluster.workers ?? {}).map((worker) => new Promise<void>((resolve) => worker?.once('exit', () => resolve())));
+      broadcast({ type: 'weft:drain' });
+      await Promise.all(exits);
+      await admin?.close();
+    },
+  });
+}
+
+function handleSignals(log: pino.Logger, actions: { reload(): void; stop(): Promise<void> }): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    actions.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => actions.reload());
+}

@@ -1,0 +1,78 @@
+/**
+ * The set of clusters of the current config snapshot. An update keeps clusters
+ * whose config is deep-equal (pools, health and ejection state intact), moves
+ * clusters whose only change is their endpoint list onto the new list in
+ * place, and replaces the rest; replaced and removed clusters drain until
+ * `close()`.
+ */
+import * as dns from 'node:dns';
+import { isDeepStrictEqual } from 'node:util';
+import type { ClusterConfig } from '../config/types.js';
+import { createCluster, isDnsCluster, type ClusterDeps, type ManagedCluster } from './cluster.js';
+import { defaultConnect } from './pool.js';
+import type { Cluster, ClusterManager, ClusterManagerOptions } from './types.js';
+
+function sameExceptEndpoints(a: ClusterConfig, b: ClusterConfig): boolean {
+  return isDeepStrictEqual({ ...a, endpoints: [] }, { ...b, endpoints: [] });
+}
+
+class UpstreamClusterManager implements ClusterManager {
+  private clusters = new Map<string, ManagedCluster>();
+  private list: readonly ManagedCluster[] = [];
+  /** Replaced or removed clusters whose connections may still be in use. */
+  private readonly retired = new Set<ManagedCluster>();
+
+  constructor(private readonly deps: ClusterDeps) {}
+
+  get(name: string): Cluster | undefined {
+    return this.clusters.get(name);
+  }
+
+  update(configs: readonly ClusterConfig[]): void {
+    const next = new Map<string, ManagedCluster>();
+    for (const config of configs) {
+      const existing = this.clusters.get(config.name);
+      if (existing !== undefined && isDeepStrictEqual(existing.config, config)) {
+        next.set(config.name, existing);
+      } else if (existing !== undefined && !isDnsCluster(config) && sameExceptEndpoints(existing.config, config)) {
+        existing.replaceEndpoints(config);
+        next.set(config.name, existing);
+      } else {
+        next.set(config.name, createCluster(config, this.deps));
+      }
+    }
+    for (const retired of this.retired) if (retired.resources.activeConnections === 0) this.retired.delete(retired);
+    for (const [name, cluster] of this.clusters) {
+      if (next.get(name) === cluster) continue;
+      cluster.shutdown(false);
+      this.retired.add(cluster);
+    }
+    this.clusters = next;
+    this.list = [...next.values()];
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all(this.list.map((c) => c.initialized));
+  }
+
+  all(): readonly Cluster[] {
+    return this.list;
+  }
+
+  async close(): Promise<void> {
+    for (const cluster of [...this.list, ...this.retired]) cluster.shutdown(true);
+    this.clusters = new Map();
+    this.list = [];
+    this.retired.clear();
+  }
+}
+
+export function createClusterManager(opts: ClusterManagerOptions): ClusterManager {
+  return new UpstreamClusterManager({
+    stats: opts.stats,
+    now: opts.now ?? Date.now,
+    random: opts.random ?? Math.random,
+    lookup: opts.lookup ?? dns.lookup,
+    connect: opts.connect ?? defaultConnect,
+  });
+}

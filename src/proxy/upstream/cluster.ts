@@ -1,0 +1,192 @@
+/**
+ * One upstream cluster: composes discovery (static endpoints or DNS), hosts
+ * with their pools, the load balancer, circuit breakers, outlier detection
+ * and active health checks.
+ *
+ * Host identity is "ip:port": a host that survives a membership update keeps
+ * its pool, request count and health state. Every membership or health change
+ * rebuilds the load balancer's candidate set — the healthy hosts, or all hosts
+ * when fewer than half are healthy (Envoy's panic threshold, 50 %).
+ */
+import type { ClusterConfig, EndpointConfig } from '../config/types.js';
+import { defineStats, type StatsScope } from '../observe/stats.js';
+import { CLUSTER_STATS, type ClusterStats } from './cluster-stats.js';
+import { startDnsDiscovery, type DnsDiscovery } from './dns-discovery.js';
+import { createHealthChecker, type HealthChecker } from './health/checker.js';
+import { createHost, hostLabel, NO_OUTLIER_DETECTION, type HostDeps, type HostSpec, type ManagedHost } from './host.js';
+import { createLoadBalancer } from './lb/factory.js';
+import type { LoadBalancer } from './lb/load-balancer.js';
+import { createOutlierDetector, type OutlierDetector } from './outlier.js';
+import { createConnectionPool, type PoolOptions } from './pool.js';
+import { createResourceManager, type ClusterResources } from './resource-manager.js';
+import type { Cluster, Host, LbContext, LookupFn } from './types.js';
+import type * as net from 'node:net';
+
+export interface ClusterDeps {
+  stats: StatsScope;
+  now: () => number;
+  random: () => number;
+  lookup: LookupFn;
+  connect: (address: string, port: number) => net.Socket;
+}
+
+export interface ManagedCluster extends Cluster {
+  readonly resources: ClusterResources;
+  /** Resolves once the first discovery round and, with health checks, every host's first check are done. */
+  readonly initialized: Promise<void>;
+  /** For EDS-style updates where only `endpoints` changed: same cluster, new host set. */
+  replaceEndpoints(config: ClusterConfig): void;
+  /** Stops discovery and checks; pools drain (force: sockets destroyed now). */
+  shutdown(force: boolean): void;
+}
+
+const PANIC_THRESHOLD_PERCENT = 50;
+
+export function isDnsCluster(config: ClusterConfig): boolean {
+  return config.type === 'STRICT_DNS' || config.type === 'LOGICAL_DNS';
+}
+
+function specOf(endpoint: EndpointConfig): HostSpec {
+  const { address, port, hostname, weight, healthCheckPort } = endpoint;
+  return { address, port, hostname, weight, healthCheckPort };
+}
+
+class UpstreamCluster implements ManagedCluster {
+  readonly name: string;
+  readonly stats: ClusterStats;
+  readonly resources: ClusterResources;
+  readonly initialized: Promise<void>;
+  private hostList: ManagedHost[] = [];
+  private byLabel = new Map<string, ManagedHost>();
+  private readonly lb: LoadBalancer;
+  private panic = false;
+  private readonly outlier: OutlierDetector | undefined;
+  private readonly healthChecker: HealthChecker | undefined;
+  private readonly dns: DnsDiscovery | undefined;
+  private readonly hostDeps: HostDeps;
+
+  constructor(
+    public config: ClusterConfig,
+    deps: ClusterDeps,
+  ) {
+    this.name = config.name;
+    this.stats = defineStats(deps.stats.scope(`cluster.${config.name}.`), CLUSTER_STATS);
+    this.resources = createResourceManager(config.circuitBreakers, this.stats);
+    this.lb = createLoadBalancer(config, deps.random);
+    const { stats, resources } = this;
+    if (config.outlierDetection !== undefined) {
+      this.outlier = createOutlierDetector(config.outlierDetection, { stats, now: deps.now, random: deps.random });
+    }
+    const healthCheck = config.healthChecks[0];
+    if (healthCheck !== undefined) {
+      this.healthChecker = createHealthChecker(healthCheck, { clusterName: config.name, stats, random: deps.random });
+    }
+    const poolOptions: PoolOptions = {
+      connectTimeoutMs: config.connectTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      maxRequestsPerConnection: config.maxRequestsPerConnection,
+      resources,
+      stats,
+      now: deps.now,
+      connect: deps.connect,
+      reclaimIdleConnection: (requester) => {
+        for (const host of this.hostList) if (host.pool !== requester && host.pool.closeOldestIdle()) return;
+      },
+    };
+    this.hostDeps = {
+      outlier: this.outlier ?? NO_OUTLIER_DETECTION,
+      createPool: (host) => createConnectionPool(host, poolOptions),
+      onHealthChange: () => this.rebuildLoadBalancer(),
+      startsUnhealthy: healthCheck !== undefined,
+    };
+
+    let discovered: Promise<void>;
+    if (isDnsCluster(config)) {
+      this.dns = startDnsDiscovery(config, { lookup: deps.lookup, stats, onUpdate: (specs) => this.setHosts(specs) });
+      discovered = this.dns.initialized;
+    } else {
+      this.setHosts(config.endpoints.map(specOf));
+      discovered = Promise.resolve();
+    }
+    this.initialized = discovered.then(() => this.healthChecker?.firstRound());
+  }
+
+  chooseHost(ctx: LbContext): Host | undefined {
+    if (this.panic) this.stats.lb_healthy_panic.inc();
+    return this.lb.choose(ctx);
+  }
+
+  hosts(): readonly Host[] {
+    return this.hostList;
+  }
+
+  replaceEndpoints(config: ClusterConfig): void {
+    this.config = config;
+    this.setHosts(config.endpoints.map(specOf));
+  }
+
+  shutdown(force: boolean): void {
+    this.dns?.close();
+    this.healthChecker?.close();
+    this.outlier?.close();
+    for (const host of this.hostList) host.pool.drain(force);
+  }
+
+  dumpState(): unknown {
+    return {
+      name: this.name,
+      type: this.config.type,
+      lb_policy: this.config.lbPolicy,
+      panic: this.panic,
+      circuit_breakers: this.resources.dumpState(),
+      outlier_detection: this.outlier?.dumpState(),
+      hosts: this.hostList.map((h) => h.dumpState()),
+    };
+  }
+
+  private setHosts(specs: readonly HostSpec[]): void {
+    const next: ManagedHost[] = [];
+    const nextByLabel = new Map<string, ManagedHost>();
+    let membershipChanged = false;
+    let weightChanged = false;
+    for (const spec of specs) {
+      const label = hostLabel(spec.address, spec.port);
+      if (nextByLabel.has(label)) continue;
+      let host = this.byLabel.get(label);
+      if (host === undefined) {
+        host = createHost(spec, this.hostDeps);
+        membershipChanged = true;
+      } else if (host.weight !== spec.weight) {
+        host.setWeight(spec.weight);
+        weightChanged = true;
+      }
+      next.push(host);
+      nextByLabel.set(label, host);
+    }
+    for (const [label, host] of this.byLabel) {
+      if (nextByLabel.has(label)) continue;
+      host.pool.drain(false);
+      membershipChanged = true;
+    }
+    if (membershipChanged) {
+      this.hostList = next;
+      this.byLabel = nextByLabel;
+      this.stats.membership_change.inc();
+      this.stats.membership_total.set(next.length);
+      this.outlier?.setHosts(next);
+      this.healthChecker?.setHosts(next);
+    }
+    if (membershipChanged || weightChanged) this.rebuildLoadBalancer();
+  }
+
+  private rebuildLoadBalancer(): void {
+    const healthy = this.hostList.filter((h) => h.healthy());
+    this.stats.membership_healthy.set(healthy.length);
+    this.panic = healthy.length * 100 < this.hostList.length * PANIC_THRESHOLD_PERCENT;
+    this.lb.update(this.panic ? this.hostList : healthy);
+  }
+}
+
+export function createCluster(config: ClusterConfig, deps: ClusterDeps): ManagedCluster {
+  return new UpstreamCluster(config, deps);
+}
