@@ -145,6 +145,7 @@ class LogSink {
   private timerArmed = false;
   private timer: NodeJS.Timeout | undefined;
   private closing = false;
+  private closed: Promise<void> | undefined;
   private reportedFailure = false;
   private idleWaiters: Array<() => void> = [];
   private readonly stream: Writable;
@@ -176,12 +177,16 @@ class LogSink {
     else this.armTimer();
   }
 
+  /** Idempotent: a sink can be closed by its last logger and by closeAllAccessLogs. */
   close(): Promise<void> {
-    this.closing = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.flush();
-    const idle = this.writing ? new Promise<void>((resolve) => this.idleWaiters.push(resolve)) : Promise.resolve();
-    return idle.then(() => this.endStream());
+    if (this.closed === undefined) {
+      this.closing = true;
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.flush();
+      const idle = this.writing ? new Promise<void>((resolve) => this.idleWaiters.push(resolve)) : Promise.resolve();
+      this.closed = idle.then(() => this.endStream());
+    }
+    return this.closed;
   }
 
   private endStream(): Promise<void> {

@@ -114,3 +114,14 @@ test('closeAllAccessLogs flushes every open sink', async () => {
   await closeAllAccessLogs();
   assert.equal(readFileSync(path, 'utf8'), '202\n');
 });
+
+test('closing a logger after closeAllAccessLogs is harmless', async () => {
+  configureAccessLogs({ flushIntervalMs: 60_000 });
+  const path = join(dir, 'twice.log');
+  const logger = createAccessLogger({ path, textFormat: '%RESPONSE_CODE%' });
+  logger.log(entry(200));
+  await closeAllAccessLogs();
+  logger.log(entry(201));
+  await logger.close();
+  assert.equal(readFileSync(path, 'utf8'), '200\n');
+});
