@@ -222,7 +222,7 @@ function normalizeHashPolicy(raw: RawHashPolicy, path: string): HashPolicy {
   }
 }
 
-export function normalizeRetryPolicy(raw: RawRetryPolicy, path: string): RetryPolicy {
+function normalizeRetryPolicy(raw: RawRetryPolicy, path: string): RetryPolicy {
   const retryOn = parseRetryOn(raw.retry_on ?? '', fieldPath(path, 'retry_on'));
   const backOffPath = fieldPath(path, 'retry_back_off');
   const baseIntervalMs = raw.retry_back_off === undefined

@@ -19,7 +19,10 @@ export function indexPath(base: string, index: number): string {
   return `${base}[${index}]`;
 }
 
-/** Converts a JSON pointer (ajv's `instancePath`) into an Envoy-style path, walking `root` to tell array indexes from numeric keys. */
+/**
+ * Converts a JSON pointer (ajv's `instancePath`) into an Envoy-style path under
+ * `base`, walking `root` to tell array indexes from numeric keys. '' is the root.
+ */
 export function pointerToPath(pointer: string, root: unknown, base = ''): string {
   let path = base;
   let node: unknown = root;
@@ -33,6 +36,11 @@ export function pointerToPath(pointer: string, root: unknown, base = ''): string
       node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
     }
   }
+  return path;
+}
+
+/** A path fit for an error message: the root gets a visible name. */
+export function displayPath(path: string): string {
   return path === '' ? ROOT_PATH : path;
 }
 

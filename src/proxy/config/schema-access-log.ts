@@ -4,7 +4,7 @@ import { NonEmptyStr, Obj, Opt, Shared, Str, TypedConfigOneOf, Unsupported, unsu
 import { FILE_ACCESS_LOG_TYPE_URL, STDERR_ACCESS_LOG_TYPE_URL, STDOUT_ACCESS_LOG_TYPE_URL } from './type-urls.js';
 
 /** SubstitutionFormatString: exactly one of json_format / text_format_source (checked in code). */
-export const LogFormat = Obj({
+const LogFormat = Obj({
   /** Flat key -> format string; nested objects are not supported. */
   json_format: Opt(Type.Record(Type.String(), Type.String())),
   text_format_source: Opt(Obj({ inline_string: Str(), ...unsupportedFields(['filename', 'inline_bytes', 'environment_variable']) })),

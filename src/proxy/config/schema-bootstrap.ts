@@ -44,4 +44,3 @@ export const Bootstrap = Obj({
 
 export type RawBootstrap = Static<typeof Bootstrap>;
 export type RawAdmin = Static<typeof Admin>;
-export type RawNode = Static<typeof Node>;

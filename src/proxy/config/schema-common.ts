@@ -14,7 +14,7 @@ import { type DurationInput } from './duration.js';
 export const DURATION_KEYWORD = 'weftDuration';
 export const REJECT_KEYWORD = 'weftReject';
 
-export const NOT_SUPPORTED_YET = 'not supported yet';
+const NOT_SUPPORTED_YET = 'not supported yet';
 
 const sharedSchemas: TSchema[] = [];
 
@@ -112,7 +112,7 @@ export const StringMatcher = Shared('StringMatcher', Obj({
   ...unsupportedFields(['custom']),
 }));
 
-export const APPEND_ACTIONS = ['APPEND_IF_EXISTS_OR_ADD', 'ADD_IF_ABSENT', 'OVERWRITE_IF_EXISTS_OR_ADD', 'OVERWRITE_IF_EXISTS'] as const;
+const APPEND_ACTIONS = ['APPEND_IF_EXISTS_OR_ADD', 'ADD_IF_ABSENT', 'OVERWRITE_IF_EXISTS_OR_ADD', 'OVERWRITE_IF_EXISTS'] as const;
 
 export const HeaderValueOption = Shared('HeaderValueOption', Obj({
   header: Obj({ key: NonEmptyStr(), value: Opt(Str()), ...unsupportedFields(['raw_value']) }),
@@ -135,5 +135,4 @@ export const headerMutationFields = () => ({
 
 export type RawHeaderMutations = Static<TObject<ReturnType<typeof headerMutationFields>>>;
 export type RawStringMatcher = Static<typeof StringMatcher>;
-export type RawRegexMatcher = Static<typeof RegexMatcher>;
 export type RawHeaderValueOption = Static<typeof HeaderValueOption>;

@@ -7,7 +7,7 @@ import {
 import { RouteConfiguration } from './schema-route.js';
 import { HTTP_CONNECTION_MANAGER_TYPE_URL, ROUTER_TYPE_URL, TCP_PROXY_TYPE_URL } from './type-urls.js';
 
-export const SERVER_HEADER_TRANSFORMATIONS = ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_THROUGH'] as const;
+const SERVER_HEADER_TRANSFORMATIONS = ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_THROUGH'] as const;
 
 /**
  * An HTTP filter entry. Its typed_config is open here on purpose: the filter's own
@@ -114,7 +114,6 @@ export const Listener = Obj({
 });
 
 export type RawListener = Static<typeof Listener>;
-export type RawNetworkFilter = Static<typeof NetworkFilter>;
 export type RawHttpConnectionManager = Static<typeof HttpConnectionManager>;
 export type RawHttpFilter = Static<typeof HttpFilter>;
 export type RawTcpProxy = Static<typeof TcpProxy>;

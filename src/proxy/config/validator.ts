@@ -7,7 +7,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { ConfigError } from '../../lib/errors.js';
 import { parseDuration } from './duration.js';
-import { fieldPath, pointerToPath } from './path.js';
+import { displayPath, fieldPath, pointerToPath } from './path.js';
 import { DURATION_KEYWORD, REJECT_KEYWORD, takeSharedSchemas } from './schema-common.js';
 
 // Config is validated once per load, not per request: skip ajv's code optimizer (it
@@ -25,52 +25,59 @@ export function compileValidator<S extends TSchema>(schema: S): Validator<Static
   return (data, basePath) => {
     if (validate(data)) return;
     const error = validate.errors?.[0];
-    if (error === undefined) throw new ConfigError(basePath, 'invalid');
-    throw toConfigError(error, data, basePath);
+    if (error === undefined) throw new ConfigError(displayPath(basePath), 'invalid');
+    const { path, reason } = describeError(error, data, basePath);
+    throw new ConfigError(displayPath(path), reason);
   };
 }
 
-function toConfigError(error: ErrorObject, root: unknown, basePath: string): ConfigError {
+interface Problem {
+  path: string;
+  reason: string;
+}
+
+function describeError(error: ErrorObject, root: unknown, basePath: string): Problem {
   const path = pointerToPath(error.instancePath, root, basePath);
   const params = error.params as Record<string, unknown>;
+  const got = describe(error.data);
   switch (error.keyword) {
     case 'additionalProperties':
-      return new ConfigError(fieldPath(path, String(params['additionalProperty'])), 'unknown field');
+      return { path: fieldPath(path, String(params['additionalProperty'])), reason: 'unknown field' };
     case 'required':
-      return new ConfigError(fieldPath(path, String(params['missingProperty'])), 'required field is missing');
+      return { path: fieldPath(path, String(params['missingProperty'])), reason: 'required field is missing' };
     case REJECT_KEYWORD:
-      return new ConfigError(path, String(error.schema));
+      return { path, reason: String(error.schema) };
     case DURATION_KEYWORD:
-      return new ConfigError(path, String(parseDuration(error.data)));
+      return { path, reason: String(parseDuration(error.data)) };
     case 'type':
-      return new ConfigError(path, `expected ${String(params['type'])}, got ${describe(error.data)}`);
+      return { path, reason: `expected ${String(params['type'])}, got ${got}` };
     case 'enum':
-      return new ConfigError(path, `unsupported value ${describe(error.data)}; supported: ${(params['allowedValues'] as unknown[]).join(', ')}`);
+      return { path, reason: `unsupported value ${got}; supported: ${(params['allowedValues'] as unknown[]).join(', ')}` };
     case 'const':
-      return new ConfigError(path, `expected ${JSON.stringify(params['allowedValue'])}, got ${describe(error.data)}`);
+      return { path, reason: `expected ${JSON.stringify(params['allowedValue'])}, got ${got}` };
     case 'minimum':
-      return new ConfigError(path, `must be >= ${String(params['limit'])}, got ${describe(error.data)}`);
+      return { path, reason: `must be >= ${String(params['limit'])}, got ${got}` };
     case 'maximum':
-      return new ConfigError(path, `must be <= ${String(params['limit'])}, got ${describe(error.data)}`);
+      return { path, reason: `must be <= ${String(params['limit'])}, got ${got}` };
     case 'minLength':
-      return new ConfigError(path, 'must not be empty');
+      return { path, reason: 'must not be empty' };
     case 'minItems':
-      return new ConfigError(path, `must have at least ${String(params['limit'])} item(s)`);
+      return { path, reason: `must have at least ${String(params['limit'])} item(s)` };
     case 'discriminator':
-      return discriminatorError(error, path);
+      return describeTypeUrlError(error, path);
     default:
-      return new ConfigError(path, error.message ?? `failed ${error.keyword}`);
+      return { path, reason: error.message ?? `failed ${error.keyword}` };
   }
 }
 
-/** `@type` missing, not a string, or not one of the messages this typed_config accepts. */
-function discriminatorError(error: ErrorObject, path: string): ConfigError {
+/** `@type` not a string, or not one of the messages this typed_config accepts (see TypedConfigOneOf). */
+function describeTypeUrlError(error: ErrorObject, path: string): Problem {
   const typePath = fieldPath(path, '@type');
   const tag = (error.params as { tagValue?: unknown }).tagValue;
-  if (typeof tag !== 'string') return new ConfigError(typePath, `expected string, got ${describe(tag)}`);
+  if (typeof tag !== 'string') return { path: typePath, reason: `expected string, got ${describe(tag)}` };
   const branches = (error.parentSchema as { oneOf: Array<{ properties: { '@type': { const: string } } }> }).oneOf;
   const supported = branches.map((b) => b.properties['@type'].const).join(', ');
-  return new ConfigError(typePath, `unsupported @type "${tag}"; supported: ${supported}`);
+  return { path: typePath, reason: `unsupported @type "${tag}"; supported: ${supported}` };
 }
 
 /** A short, readable rendering of a bad value for error messages. */
@@ -78,6 +85,6 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'object') return 'object';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 200 ? `${value.slice(0, 197)}...` : value);
   return `${typeof value} ${String(value)}`;
 }

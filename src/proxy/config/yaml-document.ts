@@ -40,7 +40,7 @@ function pathOf(chain: readonly unknown[]): string {
   let path = '';
   chain.forEach((node, i) => {
     if (isPair(node) && isScalar(node.key)) path = fieldPath(path, String(node.key.value));
-    else if (isSeq(node)) path = indexPath(path, node.items.indexOf(chain[i + 1] as never));
+    else if (isSeq(node)) path = indexPath(path, (node.items as unknown[]).indexOf(chain[i + 1]));
   });
   return path;
 }

@@ -366,6 +366,9 @@ abstract class MessageParser {
   private eofPending = false;
   /** Unparsed input kept while paused. */
   private kept: Buffer | null = null;
+  /** The chunk being parsed and the cursor in it (see parse()). */
+  private input: Buffer = EMPTY;
+  private pos = 0;
 
   /** The partial line carried over from an earlier chunk. */
   private scratch: Buffer | null = null;
@@ -435,11 +438,20 @@ abstract class MessageParser {
     if (!this.isPaused && !this.executing) this.applyPendingEof();
   }
 
-  /** Returns and clears the kept bytes (after an upgrade: the start of the tunnelled stream). */
+  /**
+   * While paused (after onComplete, including from inside it): returns and clears the
+   * bytes not parsed yet — after an upgrade, the start of the tunnelled stream.
+   */
   takeLeftover(): Buffer {
-    const kept = this.kept;
+    if (!this.isPaused) return EMPTY;
+    let leftover = this.kept;
     this.kept = null;
-    return kept ?? EMPTY;
+    if (this.executing && this.pos < this.input.length) {
+      const rest = this.input.subarray(this.pos);
+      this.pos = this.input.length;
+      leftover = leftover === null ? rest : Buffer.concat([rest, leftover]);
+    }
+    return leftover ?? EMPTY;
   }
 
   /** Parses the start line into `this.head`; reports and returns false on error. */
@@ -453,11 +465,11 @@ abstract class MessageParser {
     try {
       let buf: Buffer | null = input;
       while (buf !== null) {
-        const stop = this.parse(buf);
+        this.parse(buf);
         if (this.state === State.Dead) return;
         if (this.isPaused) {
-          if (stop < buf.length) {
-            const rest = buf.subarray(stop);
+          if (this.pos < buf.length) {
+            const rest = buf.subarray(this.pos);
             this.kept = this.kept === null ? rest : Buffer.concat([rest, this.kept]);
           }
           return;
@@ -468,6 +480,7 @@ abstract class MessageParser {
       }
     } finally {
       this.executing = false;
+      this.input = EMPTY;
     }
     this.applyPendingEof();
   }
@@ -481,23 +494,28 @@ abstract class MessageParser {
     }
   }
 
-  /** Parses until the input ends, the parser pauses or fails; returns where it stopped. */
-  private parse(buf: Buffer): number {
+  /**
+   * Parses until the input ends, the parser pauses or fails. The cursor lives in
+   * `this.pos`, advanced before each callback, so takeLeftover() works from onComplete.
+   */
+  private parse(buf: Buffer): void {
     const end = buf.length;
-    let pos = 0;
-    while (pos < end && !this.isPaused) {
+    this.input = buf;
+    this.pos = 0;
+    while (this.pos < end && !this.isPaused) {
+      const pos = this.pos;
       switch (this.state) {
         case State.StartLine:
         case State.Fields:
         case State.ChunkSize:
         case State.Trailers:
-          pos = this.parseLine(buf, pos);
+          this.parseLine(buf, pos);
           break;
         case State.BodyLength:
         case State.ChunkData: {
           const take = Math.min(this.remaining, end - pos);
           const body = pos === 0 && take === end ? buf : buf.subarray(pos, pos + take);
-          pos += take;
+          this.pos = pos + take;
           this.remaining -= take;
           this.handler.onBody(body);
           if (this.remaining === 0) {
@@ -511,26 +529,26 @@ abstract class MessageParser {
           const expected = this.state === State.ChunkDataCr ? CR : LF;
           if (buf[pos] !== expected) {
             this.fail(400, 'invalid_chunk_data_end', 'chunk data not followed by CRLF');
-            return end;
+            return;
           }
-          pos++;
+          this.pos = pos + 1;
           this.state = this.state === State.ChunkDataCr ? State.ChunkDataLf : State.ChunkSize;
           break;
         }
         case State.BodyUntilClose:
+          this.pos = end;
           this.handler.onBody(pos === 0 ? buf : buf.subarray(pos));
-          pos = end;
           break;
         case State.Dead:
-          return end;
+          return;
       }
     }
-    return pos;
   }
 
-  private parseLine(buf: Buffer, pos: number): number {
+  private parseLine(buf: Buffer, pos: number): void {
     const next = this.nextLine(buf, pos);
-    if (next < 0) return buf.length;
+    this.pos = next < 0 ? buf.length : next;
+    if (next < 0) return;
     const line = this.lineBuf;
     const start = this.lineStart;
     const end = this.lineEnd;
@@ -550,7 +568,6 @@ abstract class MessageParser {
         break;
     }
     this.lineActive = false;
-    return next;
   }
 
   /** Longest line content (without CRLF) the current state accepts. */

@@ -31,6 +31,8 @@ class UpstreamClusterManager implements ClusterManager {
   update(configs: readonly ClusterConfig[]): void {
     const next = new Map<string, ManagedCluster>();
     for (const config of configs) {
+      // Names are unique after validation; a duplicate is ignored rather than started and leaked.
+      if (next.has(config.name)) continue;
       const existing = this.clusters.get(config.name);
       if (existing !== undefined && isDeepStrictEqual(existing.config, config)) {
         next.set(config.name, existing);

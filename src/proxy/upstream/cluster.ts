@@ -8,6 +8,7 @@
  * rebuilds the load balancer's candidate set — the healthy hosts, or all hosts
  * when fewer than half are healthy (Envoy's panic threshold, 50 %).
  */
+import type * as net from 'node:net';
 import type { ClusterConfig, EndpointConfig } from '../config/types.js';
 import { defineStats, type StatsScope } from '../observe/stats.js';
 import { CLUSTER_STATS, type ClusterStats } from './cluster-stats.js';
@@ -20,7 +21,6 @@ import { createOutlierDetector, type OutlierDetector } from './outlier.js';
 import { createConnectionPool, type PoolOptions } from './pool.js';
 import { createResourceManager, type ClusterResources } from './resource-manager.js';
 import type { Cluster, Host, LbContext, LookupFn } from './types.js';
-import type * as net from 'node:net';
 
 export interface ClusterDeps {
   stats: StatsScope;

@@ -46,7 +46,7 @@ export function startDnsDiscovery(config: ClusterConfig, opts: DnsDiscoveryOptio
   const resolveEndpoint = (endpoint: EndpointConfig, index: number): Promise<void> =>
     new Promise((done) => {
       stats.update_attempt.inc();
-      opts.lookup(endpoint.address, lookupOptions, (err, addresses) => {
+      const onResult = (err: Error | null, addresses: dns.LookupAddress[]): void => {
         if (err !== null || addresses.length === 0) {
           stats.update_failure.inc();
         } else {
@@ -62,7 +62,13 @@ export function startDnsDiscovery(config: ClusterConfig, opts: DnsDiscoveryOptio
           }));
         }
         done();
-      });
+      };
+      // A resolver that throws (a malformed name) fails this round like any other error.
+      try {
+        opts.lookup(endpoint.address, lookupOptions, onResult);
+      } catch (err) {
+        onResult(err as Error, []);
+      }
     });
 
   const round = async (): Promise<void> => {

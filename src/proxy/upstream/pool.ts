@@ -182,10 +182,10 @@ class HostConnectionPool implements ManagedPool, ConnectionSlotWaiter {
     while ((conn = this.idle.pop()) !== undefined) {
       this.leaveIdle(conn);
       // A socket destroyed moments ago waits for its 'close' event; skip it.
-      if (!conn.socket.destroyed && conn.socket.writable) return conn;
+      if (!conn.socket.destroyed && conn.socket.writable) break;
     }
     if (this.idle.length === 0) this.stopSweep();
-    return undefined;
+    return conn;
   }
 
   private handOut(conn: PooledConnection): void {
@@ -364,6 +364,7 @@ class HostConnectionPool implements ManagedPool, ConnectionSlotWaiter {
       this.opts.stats.upstream_cx_idle_timeout.inc();
       this.closeLocally(this.idle[0]!);
     }
+    if (this.idle.length === 0) this.stopSweep();
   }
 }
 

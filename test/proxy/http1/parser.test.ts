@@ -305,6 +305,32 @@ describe('RequestParser flow control', () => {
     assert.deepEqual(refused.summary().map((m) => m.method), ['CONNECT', 'GET']);
   });
 
+  it('gives the leftover from inside onComplete and takes bytes handed over re-entrantly', () => {
+    let leftover: Buffer = Buffer.alloc(0);
+    const recorder = new Recorder();
+    const parser = new RequestParser(recorder);
+    recorder.completeHook = () => (leftover = parser.takeLeftover());
+    parser.execute(bytes('GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\nTUNNEL'));
+    assert.equal(leftover.toString(), 'TUNNEL');
+    assert.equal(parser.takeLeftover().length, 0);
+
+    const reentrant = new Recorder();
+    const second = new RequestParser({
+      onHead: (head) => {
+        reentrant.onHead(head);
+        if (head.target === '/1') second.execute(bytes('GET /2 HTTP/1.1\r\nHost: a\r\n\r\n'));
+      },
+      onBody: (chunk) => reentrant.onBody(chunk),
+      onComplete: () => {
+        reentrant.onComplete();
+        second.resume();
+      },
+      onError: (err) => reentrant.onError(err),
+    });
+    second.execute(bytes('GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /1b HTTP/1.1\r\nHost: a\r\n\r\n'));
+    assert.deepEqual(reentrant.summary().map((m) => m.target), ['/1', '/1b', '/2']);
+  });
+
   it('on EOF: silent between messages, 400 mid-message', () => {
     const between = parseRequests([bytes('GET / HTTP/1.1\r\nHost: a\r\n\r\n\r\n')]);
     between.parser.finish();
@@ -410,6 +436,80 @@ describe('RequestParser flow control', () => {
     assert.deepEqual(targets, ['/r0', '/r1', '/r2', '/r3', '/r4']);
     assert.equal(received.split('HTTP/1.1 204').length - 1, 5);
     assert.match(received, /HTTP\/1\.1 505 Bad\r\n/);
+  });
+});
+
+/** Seeded mutations of the corpus: never throws, and the outcome never depends on how the bytes were split. */
+describe('parser fuzz', () => {
+  const alphabet = bytes('\r\n :;,"\\\t\x00\x7f\xff0aF-/?*GET HTTP/1.1chunked');
+
+  function mutate(input: Buffer, random: () => number): Buffer {
+    let out = Buffer.from(input);
+    for (let n = 1 + Math.floor(random() * 3); n > 0; n--) {
+      const at = Math.floor(random() * out.length);
+      const byte = alphabet.subarray(Math.floor(random() * alphabet.length)).subarray(0, 1);
+      const op = Math.floor(random() * 3);
+      if (op === 0) out[at] = byte[0]!;
+      else if (op === 1) out = Buffer.concat([out.subarray(0, at), out.subarray(at + 1)]);
+      else out = Buffer.concat([out.subarray(0, at), byte, out.subarray(at)]);
+    }
+    return out;
+  }
+
+  function trace(makeParser: (handler: ParserHandler) => RequestParser | ResponseParser, pieces: Buffer[]): string {
+    const events: unknown[][] = [];
+    let failed = false;
+    const parser = makeParser({
+      onHead: (h) => events.push(['head', h.method, h.target, h.statusCode, h.rawHeaders, h.contentLength, h.chunked, h.keepAlive, h.upgrade, h.host]),
+      onBody: (chunk) => {
+        const last = events.at(-1);
+        if (last?.[0] === 'body') last[1] += chunk.toString('latin1');
+        else events.push(['body', chunk.toString('latin1')]);
+      },
+      onComplete: () => events.push(['complete']),
+      onError: (err) => {
+        failed = true;
+        events.push(['error', err.status, err.code]);
+      },
+      onInformational: (h) => events.push(['informational', h.statusCode]),
+    });
+    for (const piece of pieces) {
+      parser.execute(piece);
+      while (parser.paused && !failed) parser.resume();
+    }
+    parser.finish();
+    return JSON.stringify(events);
+  }
+
+  function checkSplitInvariance(seeds: Buffer[], iterations: number, seed: number, makeParser: (handler: ParserHandler) => RequestParser | ResponseParser): void {
+    const random = prng(seed);
+    for (let i = 0; i < iterations; i++) {
+      const input = mutate(seeds[Math.floor(random() * seeds.length)]!, random);
+      const whole = trace(makeParser, [input]);
+      const bytewise = trace(makeParser, splitAt(input, Array.from({ length: input.length }, (_, k) => k)));
+      const randomly = trace(makeParser, splitAt(input, randomCuts(input.length, random)));
+      assert.equal(bytewise, whole, `bytewise split of ${JSON.stringify(input.toString('latin1'))}`);
+      assert.equal(randomly, whole, `random split of ${JSON.stringify(input.toString('latin1'))}`);
+    }
+  }
+
+  it('requests', () => {
+    const seeds = [...VALID_REQUESTS, ...MALFORMED_REQUESTS].map((r) => bytes(r.raw)).filter((b) => b.length < 2048);
+    checkSplitInvariance(seeds, 1500, 2024, (handler) => new RequestParser(handler));
+  });
+
+  it('responses', () => {
+    const seeds = [
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1 204 No Content\r\n\r\n',
+      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n0\r\nT: v\r\n\r\n',
+      'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok',
+      'HTTP/1.1 404 Not Found\r\nX: y\r\n\r\nuntil close',
+    ].map(bytes);
+    checkSplitInvariance(seeds, 600, 7, (handler) => {
+      const parser = new ResponseParser(handler);
+      for (let i = 0; i < 4; i++) parser.expectResponseTo('GET');
+      return parser;
+    });
   });
 });
 

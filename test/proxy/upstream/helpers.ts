@@ -100,6 +100,17 @@ export function sequenceRandom(values: number[]): () => number {
   return () => values[i++ % values.length]!;
 }
 
+/** A pool stand-in for hosts built outside a cluster (balancer and outlier detection tests). */
+export const UNUSED_POOL: ManagedPool = {
+  acquire: () => {
+    throw new Error('unused pool');
+  },
+  release() {},
+  drain() {},
+  closeOldestIdle: () => false,
+  dumpState: () => ({}),
+};
+
 /** A host for load balancer tests: only what balancers read is real. */
 export function lbHost(label: string, weight = 1, activeRequests = 0): Host {
   return {
@@ -114,20 +125,9 @@ export function lbHost(label: string, weight = 1, activeRequests = 0): Host {
     onRequestEnd() {},
     reportStatus() {},
     reportLocalFailure() {},
-    pool: undefined as unknown as ManagedPool, // never touched by balancers
+    pool: UNUSED_POOL,
   };
 }
-
-/** A pool stand-in for hosts built outside a cluster (outlier detection tests). */
-export const UNUSED_POOL: ManagedPool = {
-  acquire: () => {
-    throw new Error('unused pool');
-  },
-  release() {},
-  drain() {},
-  closeOldestIdle: () => false,
-  dumpState: () => ({}),
-};
 
 export interface TestServer {
   port: number;

@@ -10,8 +10,8 @@
  * `*_runtime` keys (Weft has no runtime layer).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { ConfigError } from '../../../lib/errors.js';
 import { durationMs } from '../../config/duration.js';
+import { oneOf, positive } from '../../config/normalize-common.js';
 import { Bool, Duration, NonEmptyStr, Obj, Opt, UInt, Unsupported } from '../../config/schema-common.js';
 import { compileValidator, type Validator } from '../../config/validator.js';
 import { FractionalPercent, toFraction, type Fraction } from '../fractional-percent.js';
@@ -90,23 +90,13 @@ export function parseFaultConfig(raw: unknown, path: string): FaultConfig {
   };
 }
 
-/** Envoy's `oneof ... { option (validate.required) = true; }`: exactly one of `fields` is set. */
-function requireOneOf(message: Record<string, unknown>, fields: readonly string[], path: string): void {
-  const set = fields.filter((field) => message[field] !== undefined);
-  if (set.length !== 1) throw new ConfigError(path, `exactly one of ${fields.join(', ')} is required`);
-}
-
 function normalizeDelay(delay: Static<typeof FaultDelay>, path: string): FaultDelayConfig {
-  requireOneOf(delay, ['fixed_delay', 'header_delay'], path);
-  let fixedMs: number | undefined;
-  if (delay.fixed_delay !== undefined) {
-    fixedMs = durationMs(delay.fixed_delay, 0);
-    if (fixedMs === 0) throw new ConfigError(`${path}.fixed_delay`, 'must be greater than 0s');
-  }
+  const kind = oneOf(delay, ['fixed_delay', 'header_delay'], path);
+  const fixedMs = kind === 'fixed_delay' ? positive(durationMs(delay.fixed_delay, 0), `${path}.fixed_delay`) : undefined;
   return { fixedMs, percentage: toFraction(delay.percentage) };
 }
 
 function normalizeAbort(abort: Static<typeof FaultAbort>, path: string): FaultAbortConfig {
-  requireOneOf(abort, ['http_status', 'header_abort'], path);
+  oneOf(abort, ['http_status', 'header_abort'], path);
   return { httpStatus: abort.http_status, percentage: toFraction(abort.percentage) };
 }

@@ -12,7 +12,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError } from '../../../lib/errors.js';
 import { durationMs } from '../../config/duration.js';
 import { Bool, Duration, Enum, HeaderValueOption, NonEmptyStr, Obj, Opt, UInt, unsupportedFields, type RawHeaderValueOption } from '../../config/schema-common.js';
-import type { HeaderValueOption as NormalizedHeaderValueOption } from '../../config/types.js';
+import { normalizeHeaderValueOptions } from '../../config/normalize-common.js';
 import { compileValidator, type Validator } from '../../config/validator.js';
 import { HeaderMap } from '../../http1/headers.js';
 import { applyMutations, type MutationStep } from '../../router/header-mutations.js';
@@ -109,36 +109,14 @@ function parseStatus(raw: { code: unknown } | undefined, path: string): number {
   return code >= 400 ? code : TOO_MANY_REQUESTS;
 }
 
-/**
- * Envoy's HeaderParser for a list of HeaderValueOption: pseudo-headers and Host may
- * not be set, `append` and `append_action` are exclusive, empty values are dropped
- * unless keep_empty_value. `%` command operators are not implemented, so values
- * using them are rejected rather than sent literally.
- */
-function compileHeaderOptions(options: readonly RawHeaderValueOption[] | undefined, path: string): MutationStep[] {
-  const steps: MutationStep[] = [];
-  (options ?? []).forEach((option, i) => {
-    const optionPath = `${path}[${i}]`;
-    const { key } = option.header;
-    const value = option.header.value ?? '';
-    if (key.startsWith(':') || key.toLowerCase() === 'host') {
-      throw new ConfigError(`${optionPath}.header.key`, `header ${JSON.stringify(key)} may not be modified (pseudo-headers and host are reserved)`);
-    }
-    if (value.includes('%')) {
-      throw new ConfigError(`${optionPath}.header.value`, 'not supported yet: %...% command operators in header values');
-    }
-    if (option.append !== undefined && option.append_action !== undefined) {
-      throw new ConfigError(optionPath, 'append and append_action are mutually exclusive');
-    }
-    if (value === '' && option.keep_empty_value !== true) return;
-    steps.push({ op: appendAction(option), name: key, lowerName: key.toLowerCase(), value });
-  });
-  return steps;
-}
-
-function appendAction(option: RawHeaderValueOption): NormalizedHeaderValueOption['appendAction'] {
-  if (option.append_action !== undefined) return option.append_action;
-  return option.append === false ? 'OVERWRITE_IF_EXISTS_OR_ADD' : 'APPEND_IF_EXISTS_OR_ADD';
+/** Header value options (validated and normalized as everywhere else) as mutation steps. */
+function compileHeaderOptions(raw: RawHeaderValueOption[] | undefined, path: string): MutationStep[] {
+  return normalizeHeaderValueOptions(raw, path).map((option) => ({
+    op: option.appendAction,
+    name: option.key,
+    lowerName: option.key.toLowerCase(),
+    value: option.value,
+  }));
 }
 
 /**

@@ -34,7 +34,12 @@ export function runProbe(
     report(result);
   };
   const timer = setTimeout(() => finish('network-failure'), timeoutMs);
-  cleanup = attempt(finish);
+  try {
+    cleanup = attempt(finish);
+  } catch {
+    // E.g. a header value http.request refuses: the check fails, the process lives.
+    finish('network-failure');
+  }
   return () => {
     if (done) return;
     done = true;
