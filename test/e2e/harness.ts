@@ -59,9 +59,11 @@ export function echoHandler(name: string): RequestListener {
     let bytes = 0;
     req.on('data', (chunk: Buffer) => (bytes += chunk.length));
     req.on('end', () => {
+      const body = JSON.stringify({ upstream: name, method: req.method, url: req.url, headers: req.headers, bodyBytes: bytes });
       res.setHeader('content-type', 'application/json');
+      res.setHeader('content-length', Buffer.byteLength(body));
       res.setHeader('x-upstream', name);
-      res.end(JSON.stringify({ upstream: name, method: req.method, url: req.url, headers: req.headers, bodyBytes: bytes }));
+      res.end(body);
     });
   };
 }
@@ -143,7 +145,7 @@ export interface ProxyProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startProxy(doc: Record<string, unknown>, args: string[] = ['--concurrency', '1']): Promise<ProxyProcess> {
+export async function startProxy(doc: Record<string, unknown>, args: string[] = ['--concurrency', '1', '--drain-timeout', '2']): Promise<ProxyProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-e2e-'));
   const configPath = join(dir, 'bootstrap.yaml');
   writeFileSync(configPath, stringify(doc));
@@ -196,11 +198,13 @@ export interface CurlResult {
   stderr: string;
 }
 
-export function curl(args: string[]): Promise<CurlResult> {
+/** Runs curl; `stdin` is piped to it (for `--data-binary @-`). */
+export function curl(args: string[], stdin?: string | Buffer): Promise<CurlResult> {
   return new Promise((resolve) => {
-    execFile('curl', ['-sS', ...args], { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+    const child = execFile('curl', ['-sS', ...args], { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
+    child.stdin!.end(stdin ?? '');
   });
 }
 

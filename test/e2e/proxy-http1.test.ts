@@ -17,12 +17,14 @@ describe('weft proxy: HTTP/1.1 end to end', () => {
   let ws: Upstream;
   let proxy: ProxyProcess;
   let port: number;
+  const upgraded: net.Socket[] = [];
 
   before(async () => {
     a = await startUpstream(undefined, 'a');
     b = await startUpstream(undefined, 'b');
     ws = await startUpstream((_req, res) => res.end('not a websocket'), 'ws');
     ws.server.on('upgrade', (req, socket: net.Socket, head: Buffer) => {
+      upgraded.push(socket);
       const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
       socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
       if (head.length > 0) socket.write(unmaskFrame(head));
@@ -72,6 +74,7 @@ describe('weft proxy: HTTP/1.1 end to end', () => {
 
   after(async () => {
     await proxy.stop();
+    for (const socket of upgraded) socket.destroy();
     await Promise.all([a.close(), b.close(), ws.close()]);
   });
 
@@ -135,7 +138,7 @@ describe('weft proxy: HTTP/1.1 end to end', () => {
 
   it('streams a chunked upload and answers 100-continue', async () => {
     const body = 'x'.repeat(300_000);
-    const res = await curl(['-v', '-H', 'Transfer-Encoding: chunked', '-H', 'Expect: 100-continue', '--data-binary', body, `http://127.0.0.1:${port}/upload`]);
+    const res = await curl(['-v', '-H', 'Transfer-Encoding: chunked', '-H', 'Expect: 100-continue', '--data-binary', '@-', `http://127.0.0.1:${port}/upload`], body);
     assert.match(res.stderr, /HTTP\/1.1 100 Continue/);
     const echoed = JSON.parse(res.stdout) as { bodyBytes: number; headers: Record<string, string> };
     assert.equal(echoed.bodyBytes, body.length);

@@ -163,13 +163,12 @@ export class Forwarder implements AttemptOwner {
     this.countStatus(status);
     if (this.retryInFlight && status < 500) this.cluster.stats.upstream_rq_retry_success.inc();
     this.responseStarted = true;
+    this.sink.onUpstreamHead(response);
     if (response.upgrade) {
       this.finishAttempt();
       this.finish();
       attempt.tunnel(this.sink.downstreamSocket, this.sink.onUpgraded());
-      return true;
     }
-    this.sink.onUpstreamHead(response);
     return true;
   }
 

@@ -94,6 +94,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     stats.downstream_rq_active.inc();
     this.idleDeadline.arm(config.streamIdleTimeoutMs);
     this.requestDeadline.arm(config.requestTimeoutMs);
+    if (!this.head.keepAlive) this.connection.markCloseAfterResponse();
     if (this.method === 'CONNECT') {
       this.connection.markCloseAfterResponse();
       this.sendLocalReply(501, 'CONNECT is not supported', [], 'connect_not_supported');

@@ -150,6 +150,8 @@ export class UpstreamAttempt {
     channel.attach(this);
     this.channel = channel;
     channel.parser.expectResponseTo(this.request.method);
+    // An HTTP/1.0 client may omit Host; the upstream request is HTTP/1.1, which requires it.
+    if (!this.request.headers.has('host')) this.request.headers.add('host', this.host.hostname);
     const socket = conn.socket;
     socket.cork();
     const head = requestHead(this.request.method, this.request.path, this.request.headers, this.framing, this.request.contentLength, this.request.upgrade);
