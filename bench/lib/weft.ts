@@ -23,7 +23,7 @@ export async function startWeft(name: string, concurrency: number, bootstrapFor:
   const ports: WeftPorts = { listener: await freePort(), admin: await freePort() };
   const configPath = join(dir, 'bootstrap.yaml');
   writeFileSync(configPath, bootstrapFor(ports));
-  const child = spawnManaged(name, process.execPath, [WEFT_CLI, 'proxy', '--config', configPath, '--concurrency', String(concurrency)]);
+  const child = spawnManaged(name, WEFT_CLI, ['proxy', '--config', configPath, '--concurrency', String(concurrency)]);
   await waitForPort(ports.listener, child);
   return { name, port: ports.listener, process: child };
 }

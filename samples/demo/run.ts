@@ -19,8 +19,8 @@ const SERVICES = [
 
 export async function runDemo(): Promise<void> {
   const children: ChildProcess[] = [];
-  const start = (args: string[], label: string): ChildProcess => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const start = (command: string, args: string[], label: string): ChildProcess => {
+    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('exit', (code, signal) => {
       if (!stopping) {
         process.stderr.write(`demo: ${label} exited (${signal ?? code}); stopping the demo\n`);
@@ -50,8 +50,9 @@ export async function runDemo(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  for (const s of SERVICES) start([ECHO, '--name', s.name, '--version', s.version, '--port', String(s.port)], `${s.name}-${s.version}`);
-  start([WEFT, 'proxy', '--config', BOOTSTRAP, '--concurrency', '1'], 'weft proxy');
+  for (const s of SERVICES) start(process.execPath, [ECHO, '--name', s.name, '--version', s.version, '--port', String(s.port)], `${s.name}-${s.version}`);
+  // The bin itself, so the proxy runs with the V8 flags its shebang sets.
+  start(WEFT, ['proxy', '--config', BOOTSTRAP, '--concurrency', '1'], 'weft proxy');
   await waitForReady('http://127.0.0.1:15000/ready', 15_000);
   process.stdout.write(
     [

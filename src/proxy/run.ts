@@ -9,10 +9,9 @@
  * by at most that); it forwards SIGHUP as a reload and SIGTERM as a drain.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { readFile } from 'node:fs/promises';
 import type pino from 'pino';
 import { startAdminServer, type AdminHooks, type ServerState } from './admin/server.js';
-import { parseBootstrapText } from './config/bootstrap.js';
+import { loadBootstrapIsolated } from './config/load-isolated.js';
 import { createStatsStore, type StatsSnapshot } from './observe/stats-store.js';
 import { ProxyServer } from './server.js';
 
@@ -79,7 +78,7 @@ async function runWorker(options: RunProxyOptions): Promise<void> {
 async function runPrimary(options: RunProxyOptions): Promise<void> {
   const { log } = options;
   // Fail fast, with the field path, before forking anything.
-  const bootstrap = parseBootstrapText(await readFile(options.configPath, 'utf8'), options.configPath);
+  const bootstrap = await loadBootstrapIsolated(options.configPath);
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const reports = new Map<number, WorkerReport>();
   let state: ServerState = 'INITIALIZING';

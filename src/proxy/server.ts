@@ -13,7 +13,7 @@ import { basename, dirname } from 'node:path';
 import type pino from 'pino';
 import { DeadlineWheel } from '../lib/timers.js';
 import { startAdminServer, type AdminHooks, type AdminServer, type ServerState } from './admin/server.js';
-import { parseBootstrapText } from './config/bootstrap.js';
+import { loadBootstrapIsolated } from './config/load-isolated.js';
 import type { Bootstrap } from './config/types.js';
 import { createRequestMetrics } from './http1/hcm-context.js';
 import { ListenerManager } from './listener/listener-manager.js';
@@ -77,7 +77,7 @@ export class ProxyServer {
   /** Loads, validates and starts; throws with the field path when the bootstrap is invalid. */
   static async start(options: ProxyServerOptions): Promise<ProxyServer> {
     const text = await readFile(options.configPath, 'utf8');
-    const bootstrap = parseBootstrapText(text, options.configPath);
+    const bootstrap = await loadBootstrapIsolated(options.configPath);
     const server = new ProxyServer(options, bootstrap);
     await server.boot(bootstrap, text);
     return server;
@@ -131,7 +131,7 @@ export class ProxyServer {
     }
     if (this.current !== undefined && digest(text) === this.current.digest) return false;
     try {
-      const bootstrap = parseBootstrapText(text, this.options.configPath);
+      const bootstrap = await loadBootstrapIsolated(this.options.configPath);
       await this.listeners.apply(bootstrap.listeners);
       this.clusters.update(bootstrap.clusters);
       this.current = { bootstrap, text, digest: digest(text), loadedAt: new Date().toISOString() };

@@ -5,7 +5,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -150,7 +150,7 @@ export async function startProxy(doc: Record<string, unknown>, args: string[] = 
   const configPath = join(dir, 'bootstrap.yaml');
   writeFileSync(configPath, stringify(doc));
   const adminPort = ((doc['admin'] as { address: { socket_address: { port_value: number } } }).address.socket_address.port_value);
-  const child = spawn(process.execPath, [WEFT_BIN, 'proxy', '--config', configPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WEFT_LOG_LEVEL: 'info' } });
+  const child = spawn(WEFT_BIN, ['proxy', '--config', configPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WEFT_LOG_LEVEL: 'info' } });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -242,4 +242,324 @@ export async function statValue(proxy: ProxyProcess, name: string): Promise<numb
   const res = await proxy.admin(`/stats?format=json&filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`);
   const body = (await res.json()) as { stats: Array<{ name?: string; value?: number }> };
   return body.stats.find((s) => s.name === name)?.value ?? 0;
+}
+
+// --- small generic helpers (lifecycle, TCP and admin suites) ----------------------------------------
+
+/** Polls `probe` every 25 ms until it returns a truthy value; throws after `timeoutMs` with `what`. */
+export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Tries a TCP connect: 'refused' (nothing listens), or 'accepted' (the socket is closed again at once). */
+export async function probeConnect(port: number): Promise<'refused' | 'accepted'> {
+  const socket = net.connect(port, '127.0.0.1');
+  try {
+    await once(socket, 'connect');
+    return 'accepted';
+  } catch {
+    return 'refused';
+  } finally {
+    socket.destroy();
+  }
+}
+
+/**
+ * Pids (among `pids`) that own an established TCP socket whose local port is `localPort`
+ * (Linux: /proc/net/tcp inodes matched against /proc/<pid>/fd).
+ */
+export function socketOwners(pids: readonly number[], localPort: number): Set<number> {
+  const inodes = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let table = '';
+    try {
+      table = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of table.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10) continue;
+      const port = parseInt(cols[1]!.split(':')[1] ?? '', 16);
+      if (port === localPort && cols[3] === '01') inodes.add(cols[9]!);
+    }
+  }
+  const owners = new Set<number>();
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      let target = '';
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const match = /^socket:\[(\d+)\]$/.exec(target);
+      if (match !== null && inodes.has(match[1]!)) {
+        owners.add(pid);
+        break;
+      }
+    }
+  }
+  return owners;
+}
+
+/** Direct children of `pid` (Linux /proc). */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return children;
+}
+
+/** Whether a process exists (and is not a zombie). */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** A TCP echo server: every byte it reads it writes back; a half-close from the client is answered with one after the echo. */
+export async function startEchoServer(name = 'echo'): Promise<{ port: number; name: string; connections: number; sockets: Set<net.Socket>; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const state = { connections: 0 };
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    state.connections++;
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    socket.pipe(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    name,
+    get connections() {
+      return state.connections;
+    },
+    sockets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// --- process memory -----------------------------------------------------------------------------
+
+/** VmRSS and VmHWM (peak RSS) of a process, in bytes, from /proc/<pid>/status. */
+export function processMemory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+export interface RssSampler {
+  /** VmRSS when sampling started. */
+  readonly baseline: number;
+  /** Stops sampling; returns the baseline and the peak (max of the samples and the kernel's VmHWM since start). */
+  stop(): { baseline: number; peak: number; samples: number };
+}
+
+/**
+ * Samples a process's RSS every `intervalMs`. The kernel's peak-RSS mark is reset
+ * first (clear_refs 5) so a spike between two samples is not missed.
+ */
+export function sampleRss(pid: number, intervalMs = 100): RssSampler {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // Not permitted here: the samples alone bound the peak.
+  }
+  const baseline = processMemory(pid).rss;
+  let peak = baseline;
+  let samples = 1;
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, processMemory(pid).rss);
+      samples++;
+    } catch {
+      // the process exited
+    }
+  }, intervalMs);
+  return {
+    baseline,
+    stop() {
+      clearInterval(timer);
+      try {
+        const { rss, hwm } = processMemory(pid);
+        peak = Math.max(peak, rss, hwm);
+      } catch {
+        // the process exited
+      }
+      return { baseline, peak, samples };
+    },
+  };
+}
+
+// --- raw exchanges that know when they are done (bad-input tests) ------------------------------
+
+export interface ParsedResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Splits a byte string (latin1) holding back-to-back HTTP/1.1 responses. Bodies are
+ * framed by Content-Length or chunked encoding; a response without either takes the
+ * rest. `complete` is false when the last response is cut short.
+ */
+export function parseResponses(raw: string): { responses: ParsedResponse[]; complete: boolean } {
+  const responses: ParsedResponse[] = [];
+  let at = 0;
+  while (at < raw.length) {
+    const headEnd = raw.indexOf('\r\n\r\n', at);
+    if (headEnd === -1) return { responses, complete: false };
+    const lines = raw.slice(at, headEnd).split('\r\n');
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1] ?? NaN);
+    const headers: Record<string, string> = {};
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    at = headEnd + 4;
+    if (status < 200) continue; // interim (100 Continue)
+    const length = headers['content-length'];
+    if (length !== undefined) {
+      const end = at + Number(length);
+      responses.push({ status, headers, body: raw.slice(at, end) });
+      if (end > raw.length) return { responses, complete: false };
+      at = end;
+    } else if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+      let body = '';
+      for (;;) {
+        const lineEnd = raw.indexOf('\r\n', at);
+        if (lineEnd === -1) return { responses: [...responses, { status, headers, body }], complete: false };
+        const size = parseInt(raw.slice(at, lineEnd), 16);
+        at = lineEnd + 2;
+        if (size === 0) {
+          const trailerEnd = raw.indexOf('\r\n', at);
+          if (trailerEnd === -1) return { responses: [...responses, { status, headers, body }], complete: false };
+          at = trailerEnd + 2;
+          break;
+        }
+        body += raw.slice(at, at + size);
+        at += size + 2;
+        if (at > raw.length) return { responses: [...responses, { status, headers, body }], complete: false };
+      }
+      responses.push({ status, headers, body });
+    } else {
+      responses.push({ status, headers, body: raw.slice(at) });
+      at = raw.length;
+    }
+  }
+  return { responses, complete: true };
+}
+
+export interface RawResult {
+  response: string;
+  responses: ParsedResponse[];
+  /** The server ended or reset the connection (as opposed to our timeout or `responses` being reached). */
+  closedByServer: boolean;
+  /** The server reset the connection (ECONNRESET) rather than ending it. */
+  reset: boolean;
+  elapsedMs: number;
+}
+
+/**
+ * Sends raw bytes (a string is sent as latin1) and reads until the server closes the
+ * connection, or until `responses` complete responses have arrived, or `timeoutMs`.
+ */
+export async function rawSend(port: number, bytes: string | Buffer, options: { responses?: number; timeoutMs?: number } = {}): Promise<RawResult> {
+  const started = Date.now();
+  const socket = net.connect(port, '127.0.0.1');
+  let response = '';
+  let closedByServer = false;
+  let reset = false;
+  socket.setEncoding('latin1');
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, options.timeoutMs ?? 10_000);
+    function done(): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    }
+    socket.on('data', (chunk: string) => {
+      response += chunk;
+      if (options.responses !== undefined) {
+        const parsed = parseResponses(response);
+        if (parsed.complete && parsed.responses.length >= options.responses) done();
+      }
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+        closedByServer = true;
+        reset = true;
+      }
+      done();
+    });
+    socket.on('end', () => {
+      closedByServer = true;
+      done();
+    });
+    socket.on('close', done);
+    socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
+  });
+  return { response, responses: parseResponses(response).responses, closedByServer, reset, elapsedMs: Date.now() - started };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** `n` distinct free ports (all held open until every one is allocated, so no two are the same). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const server = net.createServer();
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      servers.push(server);
+    }
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
 }

@@ -1,6 +1,6 @@
 /** Listener -> ListenerConfig: one filter chain, one terminal network filter (HTTP connection manager or TCP proxy). */
 import { ConfigError } from '../../lib/errors.js';
-import { findHttpFilterByTypeUrl, listHttpFilters } from '../filters/registry.js';
+import { findHttpFilterParser, listHttpFilterParsers } from '../filters/config-registry.js';
 import { durationMs } from './duration.js';
 import { normalizeAccessLogs } from './normalize-access-log.js';
 import { oneOf } from './normalize-common.js';
@@ -96,13 +96,13 @@ function normalizeHttpFilter(raw: RawHttpFilter, path: string): HttpFilterConfig
     const config: RouterConfig = { suppressEnvoyHeaders: raw.typed_config.suppress_envoy_headers ?? false };
     return { name: raw.name, typeUrl, config };
   }
-  const factory = findHttpFilterByTypeUrl(typeUrl);
-  if (factory === undefined) {
-    const supported = [ROUTER_TYPE_URL, ...listHttpFilters().flatMap((f) => f.typeUrls)].join(', ');
+  const parser = findHttpFilterParser(typeUrl);
+  if (parser === undefined) {
+    const supported = [ROUTER_TYPE_URL, ...listHttpFilterParsers().flatMap((f) => f.typeUrls)].join(', ');
     throw new ConfigError(fieldPath(typedConfigPath, '@type'), `unknown HTTP filter @type ${JSON.stringify(typeUrl)}; supported: ${supported}`);
   }
   const { '@type': _typeUrl, ...filterConfig } = raw.typed_config;
-  return { name: raw.name, typeUrl, config: factory.parseConfig(filterConfig, typedConfigPath) };
+  return { name: raw.name, typeUrl, config: parser.parseConfig(filterConfig, typedConfigPath) };
 }
 
 function normalizeTcpProxy(raw: RawTcpProxy, path: string, checkCluster: ClusterReferenceCheck): TcpProxyConfig {

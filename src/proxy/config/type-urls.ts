@@ -1,5 +1,5 @@
 /** The `@type` URLs Envoy uses for the typed configs this loader understands. */
-export { ROUTER_TYPE_URL } from '../filters/registry.js';
+export { ROUTER_TYPE_URL } from '../filters/names.js';
 
 export const HTTP_CONNECTION_MANAGER_TYPE_URL =
   'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';

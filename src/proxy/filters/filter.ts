@@ -48,18 +48,26 @@ export interface HttpFilter {
 export interface FilterFactoryContext {
   /** Scope for the filter's stats, already prefixed with the HCM's `http.<stat_prefix>.` */
   stats: StatsScope;
+  /** The root scope, for filters whose Envoy stats are not under the HCM's prefix (local_ratelimit: `<stat_prefix>.http_local_rate_limit.`). */
+  rootStats: StatsScope;
   now(): number;
   random(): number;
 }
 
-/** A filter as a config-time object: parses its typed config and builds per-stream instances. */
-export interface HttpFilterFactory<Config = unknown> {
+/** A filter's config parser, used by the bootstrap loader only (it may load the schema validator). */
+export interface HttpFilterConfigParser<Config = unknown> {
   /** Well-known name, e.g. 'envoy.filters.http.fault'. */
   readonly name: string;
   /** The `@type` URLs this filter accepts. */
   readonly typeUrls: readonly string[];
   /** Validates the typed_config (without `@type`); throws ConfigError with `path` on bad input. */
   parseConfig(raw: unknown, path: string): Config;
+}
+
+/** A filter at runtime: builds per-stream instances from its parsed config. Must not import the config loader. */
+export interface HttpFilterFactory<Config = unknown> {
+  readonly name: string;
+  readonly typeUrls: readonly string[];
   /** Called once per config version; returns the per-stream constructor. Shared state (a token bucket) lives in the closure. */
   createFilterFactory(config: Config, context: FilterFactoryContext): FilterInstanceFactory;
 }

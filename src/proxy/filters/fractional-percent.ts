@@ -1,11 +1,12 @@
 /**
  * Envoy's `type.v3.FractionalPercent` and `config.core.v3.RuntimeFractionalPercent`,
- * shared by the built-in filters: the schema, the normalized form, and the
- * per-request draw (Envoy's `featureEnabled`: `random % denominator < numerator`).
+ * shared by the built-in filters' config parsers: the schema and the normalized
+ * form (the per-request draw is in fraction.ts).
  */
 import { type Static } from '@sinclair/typebox';
 import { FRACTION_DENOMINATORS } from '../config/schema-route.js';
 import { Enum, Obj, Opt, Str, UInt } from '../config/schema-common.js';
+import type { Fraction } from './fraction.js';
 
 export const FractionalPercent = Obj({
   numerator: Opt(UInt()),
@@ -24,21 +25,10 @@ export const RuntimeFractionalPercent = Obj({
 export type RawFractionalPercent = Static<typeof FractionalPercent>;
 export type RawRuntimeFractionalPercent = Static<typeof RuntimeFractionalPercent>;
 
-export interface Fraction {
-  readonly numerator: number;
-  readonly denominator: number;
-}
-
 /** Proto3 defaults: an absent message or field is 0 / HUNDRED, i.e. 0%. */
 export function toFraction(raw: RawFractionalPercent | undefined): Fraction {
   return {
     numerator: raw?.numerator ?? 0,
     denominator: FRACTION_DENOMINATORS[raw?.denominator ?? 'HUNDRED'],
   };
-}
-
-/** One draw: true for `numerator / denominator` of calls. A numerator >= denominator always hits. */
-export function fractionHit(numerator: number, denominator: number, random: () => number): boolean {
-  if (numerator === 0) return false;
-  return Math.floor(random() * denominator) < numerator;
 }

@@ -2,6 +2,7 @@
  * Serializing HTTP/1.1 message heads and body framing for the proxy's two sides.
  * Parsing lives in parser.ts; this module only writes.
  */
+import type { Writable } from 'node:stream';
 import type { HeaderMap } from './headers.js';
 
 /** RFC 9110 7.6.1 hop-by-hop fields, plus the de-facto ones. Never forwarded. */
@@ -59,12 +60,15 @@ export function responseHead(
 const CRLF = Buffer.from('\r\n');
 export const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
-/** Writes one chunk of a chunked body (size line, data, CRLF) as three writes to a corked socket. */
-export function writeChunk(write: (data: Buffer | string) => boolean, chunk: Buffer): boolean {
+/** Writes one chunk of a chunked body (size line, data, CRLF) as a single writev. */
+export function writeChunk(socket: Writable, chunk: Buffer): boolean {
   if (chunk.length === 0) return true;
-  write(`${chunk.length.toString(16)}\r\n`);
-  write(chunk);
-  return write(CRLF);
+  socket.cork();
+  socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+  socket.write(chunk);
+  const flowing = socket.write(CRLF);
+  socket.uncork();
+  return flowing;
 }
 
 const REASONS: Record<number, string> = {

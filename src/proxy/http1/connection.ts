@@ -78,6 +78,7 @@ export class DownstreamConnection implements ParserHandler {
       if (this.readAheadBytes > PIPELINE_READ_AHEAD_BYTES) this.socket.pause();
     }
     this.stream?.onDownstreamActivity();
+    // Local replies (direct responses, errors) leave as one writev.
     this.socket.cork();
     this.inParser = true;
     this.parser.execute(chunk);

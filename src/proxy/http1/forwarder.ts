@@ -95,7 +95,7 @@ export class Forwarder implements AttemptOwner {
   start(): void {
     if (!this.cluster.resources.tryStartRequest()) {
       this.cluster.stats.upstream_rq_pending_overflow.inc();
-      this.finishWithFailure(new WeftError('WEFT_ERR_UPSTREAM_OVERFLOW', `cluster ${this.cluster.name}: max_requests reached`), 'UO', false);
+      this.finishWithFailure(new WeftError('WEFT_ERR_UPSTREAM_OVERFLOW', `cluster ${this.cluster.name}: max_requests reached`), 'UO');
       return;
     }
     this.requestStarted = true;
@@ -182,7 +182,12 @@ export class Forwarder implements AttemptOwner {
     this.sink.onUpstreamComplete();
   }
 
-  onAttemptFailed(attempt: UpstreamAttempt, outcome: UpstreamOutcome, error: WeftError, flag: string): void {
+  onAttemptFailed(attempt: UpstreamAttempt, outcome: UpstreamOutcome | undefined, error: WeftError, flag: string): void {
+    // A pool overflow (max_pending_requests) is neither retriable nor the host's fault, as in Envoy.
+    if (outcome === undefined) {
+      this.finishWithFailure(error, flag);
+      return;
+    }
     if (outcome.kind === 'reset') this.cluster.stats.upstream_rq_rx_reset.inc();
     if (outcome.kind === 'timeout') this.cluster.stats.upstream_rq_per_try_timeout.inc();
     if (outcome.kind !== 'connect-failure') attempt.host.reportLocalFailure(outcome.kind === 'timeout' ? 'timeout' : 'reset');
@@ -191,7 +196,7 @@ export class Forwarder implements AttemptOwner {
       if (staleConnection && this.body !== undefined && this.retryStaleConnection()) return;
       if (this.shouldRetry(outcome)) return;
     }
-    this.finishWithFailure(error, flag, this.responseStarted);
+    this.finishWithFailure(error, flag);
   }
 
   // --- attempts -------------------------------------------------------------------------
@@ -200,14 +205,14 @@ export class Forwarder implements AttemptOwner {
     if (this.finished) return;
     const host = this.cluster.chooseHost({ hash: this.request.hash, avoid: this.previousHost });
     if (host === undefined) {
-      this.finishWithFailure(new WeftError('WEFT_ERR_NO_HEALTHY_UPSTREAM', `cluster ${this.cluster.name} has no healthy host`), 'UH', false);
+      this.finishWithFailure(new WeftError('WEFT_ERR_NO_HEALTHY_UPSTREAM', `cluster ${this.cluster.name} has no healthy host`), 'UH');
       return;
     }
     this.previousHost = host;
     this.cluster.stats.upstream_rq_total.inc();
     this.sink.onUpstreamAttempt(host.label);
     const perTryMs = this.route.retryPolicy?.perTryTimeoutMs ?? 0;
-    this.attempt = new UpstreamAttempt(this, this.context, host, this.request, perTryMs);
+    this.attempt = new UpstreamAttempt(this, this.context, host, this.request, perTryMs, this.sink.downstreamSocket);
     this.attempt.start();
   }
 
@@ -215,15 +220,17 @@ export class Forwarder implements AttemptOwner {
   private shouldRetry(outcome: UpstreamOutcome): boolean {
     if (!this.retry.wouldRetry(outcome) || !this.keepingBodyForRetries()) return false;
     const stats = this.cluster.stats;
+    // As Envoy's RetryStateImpl::shouldRetry: the retry that led here stops counting against
+    // the circuit breaker, then the policy's limit is checked, then the breaker (or budget).
+    this.endRetryInFlight();
+    const backOffMs = this.retry.nextBackOffMs(this.context.random());
+    if (backOffMs === undefined) {
+      stats.upstream_rq_retry_limit_exceeded.inc();
+      return false;
+    }
     if (!this.cluster.resources.tryStartRetry()) {
       stats.upstream_rq_retry_overflow.inc();
       this.sink.addResponseFlag('UO');
-      return false;
-    }
-    const backOffMs = this.retry.nextBackOffMs(this.context.random());
-    if (backOffMs === undefined) {
-      this.cluster.resources.endRetry();
-      stats.upstream_rq_retry_limit_exceeded.inc();
       return false;
     }
     stats.upstream_rq_retry.inc();
@@ -254,10 +261,13 @@ export class Forwarder implements AttemptOwner {
     this.attempt = undefined;
     if (attempt === undefined) return;
     attempt.host.onRequestEnd();
-    if (this.retryInFlight) {
-      this.retryInFlight = false;
-      this.cluster.resources.endRetry();
-    }
+    this.endRetryInFlight();
+  }
+
+  private endRetryInFlight(): void {
+    if (!this.retryInFlight) return;
+    this.retryInFlight = false;
+    this.cluster.resources.endRetry();
   }
 
   private onRouteTimeout(): void {
@@ -266,13 +276,14 @@ export class Forwarder implements AttemptOwner {
     const attempt = this.attempt;
     attempt?.host.reportLocalFailure('timeout');
     attempt?.abort();
-    this.finishWithFailure(new WeftError('WEFT_ERR_UPSTREAM_TIMEOUT', `upstream request timeout after ${this.action.timeoutMs} ms`), 'UT', this.responseStarted);
+    this.finishWithFailure(new WeftError('WEFT_ERR_UPSTREAM_TIMEOUT', `upstream request timeout after ${this.action.timeoutMs} ms`), 'UT');
   }
 
-  private finishWithFailure(error: WeftError, flag: string, afterResponseStarted: boolean): void {
+  /** The flag names the cause even when the response already started (the sink then resets), as Envoy's router does. */
+  private finishWithFailure(error: WeftError, flag: string): void {
     this.finishAttempt();
     this.finish();
-    this.sink.onUpstreamFailure(error, afterResponseStarted ? 'UR' : flag);
+    this.sink.onUpstreamFailure(error, flag);
   }
 
   private finish(): void {
@@ -286,6 +297,7 @@ export class Forwarder implements AttemptOwner {
 
   private countStatus(status: number): void {
     const stats = this.cluster.stats;
+    this.cluster.upstreamRqCode(status).inc();
     if (status < 300) stats.upstream_rq_2xx.inc();
     else if (status < 400) stats.upstream_rq_3xx.inc();
     else if (status < 500) stats.upstream_rq_4xx.inc();
@@ -298,7 +310,7 @@ export class Forwarder implements AttemptOwner {
     for (const policy of policies) {
       if (policy.fraction < 1 && this.context.random() >= policy.fraction) continue;
       const cluster = this.context.clusters.get(policy.cluster);
-      if (cluster !== undefined) mirrorRequest(this.context, cluster, this.request, this.body);
+      if (cluster !== undefined) mirrorRequest(this.context, cluster, this.request, this.body, this.action.timeoutMs);
     }
   }
 }

@@ -117,7 +117,7 @@ export function createHcmContext(config: HttpConnectionManagerConfig, deps: HcmD
   const filters = config.httpFilters.slice(0, -1).map((filter) => {
     const factory = findHttpFilterByTypeUrl(filter.typeUrl);
     if (factory === undefined) throw new WeftError('WEFT_ERR_CONFIG', `http filter ${filter.name}: no implementation for ${filter.typeUrl}`);
-    return factory.createFilterFactory(filter.config, { stats: scope, now, random });
+    return factory.createFilterFactory(filter.config, { stats: scope, rootStats: deps.store, now, random });
   });
   return {
     config,

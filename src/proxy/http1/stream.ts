@@ -28,6 +28,7 @@ import type { HttpParseError, MessageHead } from './parser.js';
 
 const NO_FILTERS: HttpFilter[] = [];
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
+const OVERLOADED: ReadonlyArray<readonly [string, string]> = [['x-envoy-overloaded', 'true']];
 
 export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSink {
   readonly method: string;
@@ -65,6 +66,8 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
   private firstUpstreamByteAt = 0;
   private responseHeaders: HeaderMap | undefined;
   private readonly idleDeadline: Deadline;
+  /** The HCM's stream_idle_timeout, or the route's idle_timeout once a route forwards. */
+  private idleTimeoutMs: number;
   private readonly requestDeadline: Deadline;
 
   constructor(
@@ -82,6 +85,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     this.headers = HeaderMap.fromRaw(head.rawHeaders);
     this.isUpgrade = head.upgrade && isAllowedUpgrade(this.headers.get('upgrade'), context.config.upgradeTypes);
     this.idleDeadline = new Deadline(context.wheel, () => this.onStreamIdleTimeout());
+    this.idleTimeoutMs = context.config.streamIdleTimeoutMs;
     this.requestDeadline = new Deadline(context.wheel, () => this.onRequestTimeout());
   }
 
@@ -92,7 +96,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     stats.downstream_rq_total.inc();
     stats.downstream_rq_http1_total.inc();
     stats.downstream_rq_active.inc();
-    this.idleDeadline.arm(config.streamIdleTimeoutMs);
+    this.idleDeadline.arm(this.idleTimeoutMs);
     this.requestDeadline.arm(config.requestTimeoutMs);
     if (!this.head.keepAlive) this.connection.markCloseAfterResponse();
     if (this.method === 'CONNECT') {
@@ -117,7 +121,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
   onRequestBody(chunk: Buffer): void {
     this.bytesReceived += chunk.length;
     if (this.done) return;
-    this.idleDeadline.extend(this.context.config.streamIdleTimeoutMs);
+    this.idleDeadline.extend(this.idleTimeoutMs);
     if (this.forwarder !== undefined) {
       this.forwarder.onRequestBody(chunk);
       return;
@@ -145,7 +149,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
   }
 
   onDownstreamActivity(): void {
-    if (!this.done) this.idleDeadline.extend(this.context.config.streamIdleTimeoutMs);
+    if (!this.done) this.idleDeadline.extend(this.idleTimeoutMs);
   }
 
   onDownstreamReset(): void {
@@ -235,6 +239,11 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
       return;
     }
     this.upstreamCluster = cluster.name;
+    if (action.idleTimeoutMs !== undefined) {
+      // Envoy: the route's idle_timeout replaces the HCM's stream_idle_timeout from here on (0 disables).
+      this.idleTimeoutMs = action.idleTimeoutMs;
+      this.idleDeadline.arm(this.idleTimeoutMs);
+    }
     route.mutateRequestHeaders(this.headers, picked!.weighted);
     if (action.hostRewriteLiteral !== undefined) this.headers.set('host', action.hostRewriteLiteral);
     const upstreamPath = route.rewritePath(this.path);
@@ -276,7 +285,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
   onUpstreamHead(response: UpstreamResponse): void {
     if (this.done) return;
     this.firstUpstreamByteAt = this.context.now();
-    this.idleDeadline.extend(this.context.config.streamIdleTimeoutMs);
+    this.idleDeadline.extend(this.idleTimeoutMs);
     const headers = response.headers;
     stripHopByHop(headers, response.connectionTokens, response.upgrade);
     this.route!.mutateResponseHeaders(headers, this.forwarder?.weighted);
@@ -310,7 +319,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
 
   onUpstreamBody(chunk: Buffer): boolean {
     if (this.done) return true;
-    this.idleDeadline.extend(this.context.config.streamIdleTimeoutMs);
+    this.idleDeadline.extend(this.idleTimeoutMs);
     return this.writeBody(chunk);
   }
 
@@ -326,6 +335,8 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     this.forwarder = undefined;
     if (this.responseStarted) {
       this.context.stats.downstream_rq_tx_reset.inc();
+      // Envoy's details for a reset mid-response: upstream_reset_after_response_started{reason}.
+      this.responseDetails = upstreamFailure(error).details.replace('_before_response_started', '_after_response_started');
       this.reset(flag ?? 'UR');
       return;
     }
@@ -363,7 +374,8 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     const failure = upstreamFailure(error);
     const flag = flagOverride ?? failure.flag;
     if (flag !== '') this.addResponseFlag(flag);
-    this.sendLocalReply(failure.status, failure.body, [], failure.details);
+    // Envoy's router marks requests dropped by circuit breaking (onUpstreamAbort's `dropped`).
+    this.sendLocalReply(failure.status, failure.body, error.code === 'WEFT_ERR_UPSTREAM_OVERFLOW' ? OVERLOADED : [], failure.details);
   }
 
   private sendResponse(status: number, body: Buffer, extra: ReadonlyArray<readonly [string, string]>, details: string): void {
@@ -398,7 +410,8 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     this.responseCode = status;
     this.responseHeaders = headers;
     const head = responseHead(status, reason, headers, framing, contentLength, connection);
-    this.bytesSent += head.length;
+    // %BYTES_SENT% is body bytes, as in Envoy; only an upgrade's response counts its header bytes.
+    if (connection === 'upgrade') this.bytesSent += head.length;
     this.connection.socket.write(head, 'latin1');
   }
 
@@ -409,7 +422,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
       case Framing.None:
         return true;
       case Framing.Chunked:
-        return writeChunk((data) => socket.write(data), chunk);
+        return writeChunk(socket, chunk);
       default:
         return socket.write(chunk);
     }
@@ -444,8 +457,9 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     this.context.stats.downstream_rq_idle_timeout.inc();
     this.connection.markCloseAfterResponse();
     this.addResponseFlag('SI');
+    // Envoy's maybeRequestTimeoutCode: 504 once the whole request was received, 408 before.
     if (this.responseStarted) this.reset('');
-    else this.sendLocalReply(408, 'stream timeout', [], 'stream_idle_timeout');
+    else this.sendLocalReply(this.requestComplete ? 504 : 408, 'stream timeout', [], 'stream_idle_timeout');
   }
 
   private onRequestTimeout(): void {

@@ -70,6 +70,8 @@ export class UpstreamAttempt {
     readonly host: Host,
     private readonly request: AttemptRequest,
     private readonly perTryTimeoutMs: number,
+    /** Corked while a read from upstream is relayed; undefined for shadow requests. */
+    private readonly downstream: Socket | undefined,
   ) {
     this.framing = request.chunked ? Framing.Chunked : request.contentLength >= 0 ? Framing.ContentLength : Framing.None;
     this.perTryDeadline = new Deadline(context.wheel, () => this.fail({ kind: 'timeout' }, new WeftError('WEFT_ERR_UPSTREAM_TIMEOUT', 'per-try timeout'), 'UT'));
@@ -82,7 +84,7 @@ export class UpstreamAttempt {
 
   sendBody(chunk: Buffer): boolean {
     const socket = this.conn!.socket;
-    if (this.framing === Framing.Chunked) return writeChunk((data) => socket.write(data), chunk);
+    if (this.framing === Framing.Chunked) return writeChunk(socket, chunk);
     return socket.write(chunk);
   }
 
@@ -166,7 +168,11 @@ export class UpstreamAttempt {
 
   onData(chunk: Buffer, parser: ResponseParser): void {
     this.receivedBytes = true;
+    // One writev downstream for everything this read produces (head + body + last chunk).
+    const downstream = this.downstream;
+    downstream?.cork();
     parser.execute(chunk);
+    downstream?.uncork();
   }
 
   onDrain(): void {
@@ -215,6 +221,11 @@ export class UpstreamAttempt {
   }
 
   onParseError(err: HttpParseError): void {
+    // EOF inside a message (a body shorter than its Content-Length) is the connection's end, not bad bytes.
+    if (err.code === 'incomplete_message') {
+      this.fail({ kind: 'reset' }, new WeftError('WEFT_ERR_UPSTREAM_RESET', 'upstream connection closed before the response completed'), 'UC');
+      return;
+    }
     this.fail({ kind: 'reset' }, new WeftError('WEFT_ERR_UPSTREAM_PROTOCOL', `invalid upstream response: ${err.message}`), 'UPE');
   }
 

@@ -34,6 +34,10 @@ export function tunnel(a: Socket, b: Socket, options: TunnelOptions): { destroy(
     options.onClose(result);
   };
   idle.arm(options.idleTimeoutMs);
+  // Half-close: a FIN read from one side is passed on (pipe's end()) while the other direction keeps
+  // flowing; without this Node would end a socket's writable side as soon as it reads a FIN.
+  a.allowHalfOpen = true;
+  b.allowHalfOpen = true;
   a.on('data', (chunk: Buffer) => {
     result.aToB += chunk.length;
     idle.extend(options.idleTimeoutMs);
@@ -46,15 +50,14 @@ export function tunnel(a: Socket, b: Socket, options: TunnelOptions): { destroy(
   b.pipe(a);
   a.on('error', () => end('error'));
   b.on('error', () => end('error'));
-  // The tunnel is over when both directions are closed (a half-close travels through pipe's end()).
-  let ends = 0;
-  const onEnd = (): void => {
-    if (++ends === 2) end('closed');
+  // A socket closes by itself once it has read its peer's FIN and flushed everything written to it
+  // (so destroying nothing early truncates no data); the tunnel is over when both have. A socket that
+  // closes any other way (reset, destroyed) takes the other one with it.
+  const onClose = (socket: Socket) => (): void => {
+    if (!socket.readableEnded || !socket.writableFinished || (a.destroyed && b.destroyed)) end('closed');
   };
-  a.on('end', onEnd);
-  b.on('end', onEnd);
-  a.on('close', () => end('closed'));
-  b.on('close', () => end('closed'));
+  a.on('close', onClose(a));
+  b.on('close', onClose(b));
   if (a.isPaused()) a.resume();
   if (b.isPaused()) b.resume();
   return { destroy: () => end('closed') };

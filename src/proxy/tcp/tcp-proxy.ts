@@ -62,6 +62,7 @@ class TcpSession {
   private host: Host | undefined;
   private attempts = 0;
   private closed = false;
+  private tunneled = false;
   private flags = '';
 
   constructor(
@@ -73,8 +74,13 @@ class TcpSession {
     const { stats } = this.context;
     stats.downstream_cx_total.inc();
     this.downstream.pause();
-    this.downstream.on('error', () => this.close('DC'));
-    this.downstream.on('close', () => this.close('DC'));
+    this.downstream.on('error', () => {
+      if (!this.tunneled) this.close('DC');
+    });
+    // Once tunneled, the tunnel owns both sockets and reports the close (with its byte counts).
+    this.downstream.on('close', () => {
+      if (!this.tunneled) this.close('DC');
+    });
     const name = this.pickCluster();
     this.cluster = name === undefined ? undefined : this.context.clusters.get(name);
     if (this.cluster === undefined) {
@@ -125,6 +131,7 @@ class TcpSession {
       return;
     }
     const { stats } = this.context;
+    this.tunneled = true;
     tunnel(this.downstream, conn.socket, {
       idleTimeoutMs: this.context.config.idleTimeoutMs,
       wheel: this.context.wheel,

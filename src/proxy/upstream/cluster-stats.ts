@@ -6,7 +6,8 @@
  * balancer, outlier detection, health checks) owns the `upstream_cx_*`,
  * `upstream_rq_pending_*`, `upstream_rq_active`, membership, lb, outlier, health
  * check, DNS and circuit breaker stats; the connection manager bumps the other
- * `upstream_rq_*` ones.
+ * `upstream_rq_*` ones. Not declared here: the per-status `upstream_rq_<code>`
+ * counters, created on first use by `Cluster.upstreamRqCode`.
  */
 import type { DeclaredStats } from '../observe/stats.js';
 

@@ -10,7 +10,7 @@
  */
 import type * as net from 'node:net';
 import type { ClusterConfig, EndpointConfig } from '../config/types.js';
-import { defineStats, type StatsScope } from '../observe/stats.js';
+import { defineStats, type Counter, type StatsScope } from '../observe/stats.js';
 import { CLUSTER_STATS, type ClusterStats } from './cluster-stats.js';
 import { startDnsDiscovery, type DnsDiscovery } from './dns-discovery.js';
 import { createHealthChecker, type HealthChecker } from './health/checker.js';
@@ -54,6 +54,9 @@ function specOf(endpoint: EndpointConfig): HostSpec {
 class UpstreamCluster implements ManagedCluster {
   readonly name: string;
   readonly stats: ClusterStats;
+  private readonly scope: StatsScope;
+  /** upstream_rq_<code> counters by status, filled on first use (no per-request string building). */
+  private readonly rqCodeCounters: Array<Counter | undefined> = [];
   readonly resources: ClusterResources;
   readonly initialized: Promise<void>;
   private hostList: ManagedHost[] = [];
@@ -70,7 +73,8 @@ class UpstreamCluster implements ManagedCluster {
     deps: ClusterDeps,
   ) {
     this.name = config.name;
-    this.stats = defineStats(deps.stats.scope(`cluster.${config.name}.`), CLUSTER_STATS);
+    this.scope = deps.stats.scope(`cluster.${config.name}.`);
+    this.stats = defineStats(this.scope, CLUSTER_STATS);
     this.resources = createResourceManager(config.circuitBreakers, this.stats);
     this.lb = createLoadBalancer(config, deps.random);
     const { stats, resources } = this;
@@ -109,6 +113,12 @@ class UpstreamCluster implements ManagedCluster {
       discovered = Promise.resolve();
     }
     this.initialized = discovered.then(() => this.healthChecker?.firstRound());
+  }
+
+  upstreamRqCode(status: number): Counter {
+    let counter = this.rqCodeCounters[status];
+    if (counter === undefined) this.rqCodeCounters[status] = counter = this.scope.counter(`upstream_rq_${status}`);
+    return counter;
   }
 
   chooseHost(ctx: LbContext): Host | undefined {

@@ -7,7 +7,7 @@
 import type * as dns from 'node:dns';
 import type * as net from 'node:net';
 import type { ClusterConfig } from '../config/types.js';
-import type { StatsScope } from '../observe/stats.js';
+import type { Counter, StatsScope } from '../observe/stats.js';
 import type { ClusterStats } from './cluster-stats.js';
 
 export type { ClusterStats } from './cluster-stats.js';
@@ -77,6 +77,8 @@ export interface Cluster {
    * (counted in `lb_healthy_panic`), as Envoy does.
    */
   chooseHost(ctx: LbContext): Host | undefined;
+  /** Envoy's per-status `upstream_rq_<code>` counter (e.g. `upstream_rq_200`), created on first use. */
+  upstreamRqCode(status: number): Counter;
   hosts(): readonly Host[];
   /** For /clusters and /config_dump. */
   dumpState(): unknown;

@@ -11,7 +11,7 @@ import type { RouterConfig } from '../../../src/proxy/config/normalize-listener.
 import type {
   Bootstrap, ClusterConfig, ForwardAction, HttpConnectionManagerConfig, RouteConfiguration, TcpProxyConfig,
 } from '../../../src/proxy/config/types.js';
-import { findHttpFilterByTypeUrl } from '../../../src/proxy/filters/registry.js';
+import { findHttpFilterParser } from '../../../src/proxy/filters/config-registry.js';
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
@@ -366,8 +366,8 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
   });
 
   it('passes an HTTP filter config to its registered factory, without @type', () => {
-    const factory = findHttpFilterByTypeUrl(FAULT);
-    assert.ok(factory, 'the fault filter is registered');
+    const parser = findHttpFilterParser(FAULT);
+    assert.ok(parser, 'the fault filter is registered');
     const doc = base();
     hcmDoc(doc)['http_filters'] = [
       { name: 'envoy.filters.http.fault', typed_config: { '@type': FAULT, abort: { http_status: 503, percentage: { numerator: 10 } } } },
@@ -375,7 +375,7 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
     ];
     const filters = hcm(parseBootstrap(doc)).httpFilters;
     assert.deepStrictEqual(filters.map((f) => [f.name, f.typeUrl]), [['envoy.filters.http.fault', FAULT], ['envoy.filters.http.router', ROUTER]]);
-    assert.deepStrictEqual(filters[0]!.config, factory.parseConfig({ abort: { http_status: 503, percentage: { numerator: 10 } } }, 'x'));
+    assert.deepStrictEqual(filters[0]!.config, parser.parseConfig({ abort: { http_status: 503, percentage: { numerator: 10 } } }, 'x'));
   });
 
   it('normalizes header options: legacy append, keep_empty_value, %% and lower-cased removals', () => {

@@ -73,7 +73,7 @@ export function makeContext(options: { now?: () => number; random?: () => number
   const store = createStatsStore();
   return {
     store,
-    context: { stats: store.scope(HCM_PREFIX), now: options.now ?? (() => 0), random: options.random ?? seededRandom(1) },
+    context: { stats: store.scope(HCM_PREFIX), rootStats: store, now: options.now ?? (() => 0), random: options.random ?? seededRandom(1) },
   };
 }
 

@@ -14,10 +14,11 @@ import { durationMs } from '../../config/duration.js';
 import { oneOf, positive } from '../../config/normalize-common.js';
 import { Bool, Duration, NonEmptyStr, Obj, Opt, UInt, Unsupported } from '../../config/schema-common.js';
 import { compileValidator, type Validator } from '../../config/validator.js';
-import { FractionalPercent, toFraction, type Fraction } from '../fractional-percent.js';
+import { FractionalPercent, toFraction } from '../fractional-percent.js';
+import type { Fraction } from '../fraction.js';
+import { FAULT_FILTER_NAME, FAULT_TYPE_URL } from '../names.js';
+import type { HttpFilterConfigParser } from '../filter.js';
 
-export const FAULT_FILTER_NAME = 'envoy.filters.http.fault';
-export const FAULT_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault';
 
 const NO_RUNTIME = 'not supported: Weft has no runtime layer';
 
@@ -100,3 +101,9 @@ function normalizeAbort(abort: Static<typeof FaultAbort>, path: string): FaultAb
   oneOf(abort, ['http_status', 'header_abort'], path);
   return { httpStatus: abort.http_status, percentage: toFraction(abort.percentage) };
 }
+
+export const faultConfigParser = {
+  name: FAULT_FILTER_NAME,
+  typeUrls: [FAULT_TYPE_URL],
+  parseConfig: parseFaultConfig,
+} satisfies HttpFilterConfigParser<FaultConfig>;

@@ -27,8 +27,9 @@ import {
   type HttpFilter,
   type HttpFilterFactory,
 } from '../filter.js';
-import { fractionHit, type Fraction } from '../fractional-percent.js';
-import { FAULT_FILTER_NAME, FAULT_TYPE_URL, parseFaultConfig, type FaultConfig } from './config.js';
+import { fractionHit, type Fraction } from '../fraction.js';
+import { FAULT_FILTER_NAME, FAULT_TYPE_URL } from '../names.js';
+import type { FaultConfig } from './config.js';
 
 /** Envoy's ALL_FAULT_FILTER_STATS (response_rl_injected omitted: response rate limits are rejected at load). */
 export const FAULT_STATS = {
@@ -197,7 +198,6 @@ function onDelayElapsed(filter: FaultFilter): void {
 export const faultFilterFactory = {
   name: FAULT_FILTER_NAME,
   typeUrls: [FAULT_TYPE_URL],
-  parseConfig: parseFaultConfig,
   createFilterFactory(config: FaultConfig, context: FilterFactoryContext): FilterInstanceFactory {
     const scope = context.stats.scope('fault.');
     const shared: FaultShared = { config, scope, stats: defineStats(scope, FAULT_STATS), random: context.random };

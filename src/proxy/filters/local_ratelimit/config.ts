@@ -16,11 +16,12 @@ import { normalizeHeaderValueOptions } from '../../config/normalize-common.js';
 import { compileValidator, type Validator } from '../../config/validator.js';
 import { HeaderMap } from '../../http1/headers.js';
 import { applyMutations, type MutationStep } from '../../router/header-mutations.js';
-import { RuntimeFractionalPercent, toFraction, type Fraction, type RawRuntimeFractionalPercent } from '../fractional-percent.js';
+import { RuntimeFractionalPercent, toFraction, type RawRuntimeFractionalPercent } from '../fractional-percent.js';
+import type { Fraction } from '../fraction.js';
+import { LOCAL_RATE_LIMIT_FILTER_NAME, LOCAL_RATE_LIMIT_TYPE_URL } from '../names.js';
+import type { HttpFilterConfigParser } from '../filter.js';
 import { parseStatusCode, STATUS_CODE_REASON } from '../http-status.js';
 
-export const LOCAL_RATE_LIMIT_FILTER_NAME = 'envoy.filters.http.local_ratelimit';
-export const LOCAL_RATE_LIMIT_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
 
 /** Envoy: "local rate limit token bucket fill timer must be >= 50ms". */
 export const MIN_FILL_INTERVAL_MS = 50;
@@ -130,3 +131,9 @@ function localReplyHeaders(steps: readonly MutationStep[]): Array<readonly [stri
   headers.forEach((name, value) => out.push([name, value]));
   return out;
 }
+
+export const localRateLimitConfigParser = {
+  name: LOCAL_RATE_LIMIT_FILTER_NAME,
+  typeUrls: [LOCAL_RATE_LIMIT_TYPE_URL],
+  parseConfig: parseLocalRateLimitConfig,
+} satisfies HttpFilterConfigParser<LocalRateLimitConfig>;

@@ -22,12 +22,13 @@ import {
   type HttpFilter,
   type HttpFilterFactory,
 } from '../filter.js';
-import { fractionHit } from '../fractional-percent.js';
+import { fractionHit } from '../fraction.js';
 import { applyMutations } from '../../router/header-mutations.js';
-import { LOCAL_RATE_LIMIT_FILTER_NAME, LOCAL_RATE_LIMIT_TYPE_URL, parseLocalRateLimitConfig, type LocalRateLimitConfig } from './config.js';
+import { LOCAL_RATE_LIMIT_FILTER_NAME, LOCAL_RATE_LIMIT_TYPE_URL } from '../names.js';
+import type { LocalRateLimitConfig } from './config.js';
 import { TokenBucket } from './token-bucket.js';
 
-/** Envoy's ALL_LOCAL_RATE_LIMIT_STATS, under `<stat_prefix>.http_local_rate_limit.`. */
+/** Envoy's ALL_LOCAL_RATE_LIMIT_STATS, under `<stat_prefix>.http_local_rate_limit.` (root scope). */
 export const LOCAL_RATE_LIMIT_STATS = {
   counters: ['enabled', 'enforced', 'rate_limited', 'ok'],
   gauges: [],
@@ -85,12 +86,12 @@ class LocalRateLimitFilter implements HttpFilter {
 export const localRateLimitFilterFactory = {
   name: LOCAL_RATE_LIMIT_FILTER_NAME,
   typeUrls: [LOCAL_RATE_LIMIT_TYPE_URL],
-  parseConfig: parseLocalRateLimitConfig,
   createFilterFactory(config: LocalRateLimitConfig, context: FilterFactoryContext): FilterInstanceFactory {
     const shared: RateLimitShared = {
       config,
       bucket: new TokenBucket(config.maxTokens, config.tokensPerFill, config.fillIntervalMs, context.now),
-      stats: defineStats(context.stats.scope(`${config.statPrefix}.http_local_rate_limit.`), LOCAL_RATE_LIMIT_STATS),
+      // Envoy creates these in the root scope, not under the HCM's `http.<stat_prefix>.`.
+      stats: defineStats(context.rootStats.scope(`${config.statPrefix}.http_local_rate_limit.`), LOCAL_RATE_LIMIT_STATS),
       random: context.random,
       limitHeaderValue: String(config.maxTokens),
     };

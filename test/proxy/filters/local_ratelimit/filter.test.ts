@@ -5,7 +5,7 @@ import { parseLocalRateLimitConfig } from '../../../../src/proxy/filters/local_r
 import { localRateLimitFilterFactory } from '../../../../src/proxy/filters/local_ratelimit/filter.js';
 import { findHttpFilterByTypeUrl } from '../../../../src/proxy/filters/registry.js';
 import type { FilterRequest } from '../../../../src/proxy/filters/filter.js';
-import { HCM_PREFIX, ManualClock, RecordingCallbacks, makeContext, makeRequest, seededRandom } from '../harness.js';
+import { ManualClock, RecordingCallbacks, makeContext, makeRequest, seededRandom } from '../harness.js';
 
 const ALL = { default_value: { numerator: 100 } };
 
@@ -25,7 +25,7 @@ function setup(extra: Record<string, unknown>, options: { random?: () => number;
   return {
     factory: localRateLimitFilterFactory.createFilterFactory(config, context),
     clock,
-    stat: (name) => store.counter(`${HCM_PREFIX}rl.http_local_rate_limit.${name}`).value(),
+    stat: (name) => store.counter(`rl.http_local_rate_limit.${name}`).value(),
   };
 }
 
