@@ -174,6 +174,20 @@ describe('weft proxy: malformed and smuggling requests (corpus)', () => {
     );
   });
 
+  it('never interprets anything after a malformed request: a valid request pipelined behind it is not answered or forwarded', async () => {
+    const seenBefore = upstream.seen.length;
+    const failures: string[] = [];
+    const results = await mapLimit(HEAD_LEVEL, CONCURRENCY, (entry, index) => rawSend(port, `${entry.raw}GET /after/${index} HTTP/1.1\r\nHost: example.com\r\n\r\n`));
+    HEAD_LEVEL.forEach((entry, i) => {
+      const result = results[i]!;
+      const statusLines = result.response.match(/^HTTP\/1\.1 \d{3}/gm) ?? [];
+      if (statusLines.length !== 1 || !result.response.startsWith(`HTTP/1.1 ${entry.status} `)) failures.push(`${entry.name}: ${JSON.stringify(statusLines)}`);
+      if (!result.closedByServer) failures.push(`${entry.name}: connection not closed by the proxy`);
+    });
+    assert.deepEqual(failures, []);
+    assert.deepEqual(upstream.seen.slice(seenBefore), []);
+  });
+
   it('a smuggled request hidden in a CL.TE body never reaches the upstream, even pipelined', async () => {
     const seenBefore = upstream.seen.length;
     const smuggle =
@@ -253,7 +267,13 @@ describe('weft proxy: slow clients and tighter limits', () => {
         listener: {
           port,
           routes: [{ match: { prefix: '/' }, route: { cluster: 'recorder' } }],
-          hcm: { request_headers_timeout: '1s', stream_idle_timeout: '1s', request_timeout: '3s', max_request_headers_kb: 8 },
+          hcm: {
+            request_headers_timeout: '1s',
+            stream_idle_timeout: '1s',
+            request_timeout: '3s',
+            max_request_headers_kb: 8,
+            common_http_protocol_options: { max_headers_count: 20 },
+          },
         },
         clusters: [{ name: 'recorder', ports: [upstream.port] }],
       }),
@@ -335,6 +355,19 @@ describe('weft proxy: slow clients and tighter limits', () => {
     const under = await curl(['-o', '/dev/null', '-w', '%{http_code}', '-H', `x-big: ${'b'.repeat(7 * 1024)}`, `http://127.0.0.1:${port}/under`]);
     assert.equal(under.stdout, '200');
     assert.deepEqual(upstream.seen.slice(seenBefore).map((request) => request.url), ['/under']);
+  });
+
+  it('with max_headers_count: 20, answers 431 to 21 header fields and passes 20', async () => {
+    const seenBefore = upstream.seen.length;
+    const fields = (n: number): string => Array.from({ length: n }, (_, i) => `X-F${i}: v\r\n`).join('');
+    // Host is one of the counted fields.
+    const over = await rawSend(port, `GET /count-over HTTP/1.1\r\nHost: example.com\r\n${fields(20)}\r\n`);
+    assert.match(over.response, /^HTTP\/1\.1 431 /);
+    assert.ok(over.closedByServer);
+    const at = await rawSend(port, `GET /count-at HTTP/1.1\r\nHost: example.com\r\n${fields(19)}Connection: close\r\n\r\n`);
+    assert.ok(at.closedByServer);
+    assert.equal(at.responses[0]?.status, 200, at.response.slice(0, 100));
+    assert.deepEqual(upstream.seen.slice(seenBefore).map((request) => request.url), ['/count-at']);
   });
 });
 

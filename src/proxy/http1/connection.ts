@@ -205,6 +205,9 @@ export class DownstreamConnection implements ParserHandler {
       this.parser.resume();
       this.inParser = false;
     }
+    // Half a pipelined head read ahead while the previous request was in flight: it gets
+    // the same deadline as one arriving now (no later byte may come to arm it in onData).
+    if (this.stream === undefined && !this.closed && !this.headersDeadline.armed && this.parser.inMessage) this.armHeadersDeadline();
   }
 
   private waitForRequest(): void {

@@ -412,6 +412,11 @@ abstract class MessageParser {
     return this.isPaused;
   }
 
+  /** Bytes of a message have been parsed but the message is not complete (e.g. half a head). */
+  get inMessage(): boolean {
+    return this.state !== State.StartLine || this.scratchLen > 0;
+  }
+
   execute(chunk: Buffer): void {
     if (this.closed || this.state === State.Dead || chunk.length === 0) return;
     if (this.isPaused || this.executing) {
