@@ -15,7 +15,7 @@ import { DeadlineWheel } from '../lib/timers.js';
 import { startAdminServer, type AdminHooks, type AdminServer, type ServerState } from './admin/server.js';
 import { loadBootstrapIsolated } from './config/load-isolated.js';
 import type { Bootstrap } from './config/types.js';
-import { createRequestMetrics } from './http1/hcm-context.js';
+import { RequestMetrics } from './http1/hcm-context.js';
 import { ListenerManager } from './listener/listener-manager.js';
 import { closeAllAccessLogs, configureAccessLogs } from './observe/access-log.js';
 import { createStatsStore, type StatsSnapshot, type StatsStore } from './observe/stats-store.js';
@@ -68,7 +68,7 @@ export class ProxyServer {
       clusters: this.clusters,
       wheel: this.wheel,
       node: bootstrap.node,
-      metrics: createRequestMetrics(this.stats),
+      metrics: new RequestMetrics(this.stats, bootstrap.node.cluster || bootstrap.node.id || 'unknown'),
       log: options.log,
       exclusive: !options.sharedListeners,
     });

@@ -248,6 +248,9 @@ describe('weft proxy: access logs and admin', () => {
     assert.equal(samples.get(`envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="ingress"}`), sent);
     assert.equal(samples.get(`envoy_cluster_upstream_rq_total{envoy_cluster_name="app"}`), 2);
     assert.equal(types.get('envoy_http_downstream_rq_total'), 'counter');
+    // Per-status cluster counters (cluster.app.upstream_rq_200) become a response code label.
+    const perCode = [...samples].filter(([key]) => key.startsWith('envoy_cluster_upstream_rq{') && key.includes('envoy_cluster_name="app"') && key.includes('envoy_response_code="200"'));
+    assert.deepEqual(perCode.map(([, value]) => value), [2]);
     // Histograms: per series (labels without le), cumulative buckets ending in +Inf equal to _count.
     const histograms = [...types].filter(([, type]) => type === 'histogram').map(([name]) => name);
     assert.ok(histograms.length > 0, 'at least one histogram');

@@ -70,6 +70,7 @@ describe('weft proxy: bad upstreams', () => {
   const raws: RawUpstream[] = [];
   let reset: RawUpstream;
   let hang: RawUpstream;
+  let stall: RawUpstream;
   let garbage: RawUpstream;
   let truncated: RawUpstream;
   let clte: RawUpstream;
@@ -80,17 +81,18 @@ describe('weft proxy: bad upstreams', () => {
     good = await startUpstream(undefined, 'good');
     reset = await rawUpstream((socket) => socket.resetAndDestroy());
     hang = await rawUpstream(() => undefined);
+    stall = await rawUpstream((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nfirst bytes'));
     garbage = await rawUpstream((socket) => socket.write('this is not http at all\r\n\r\n'));
     truncated = await rawUpstream((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\nonly twenty bytes...'));
     clte = await rawUpstream((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n'));
     dupcl = await rawUpstream((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello!'));
-    raws.push(reset, hang, garbage, truncated, clte, dupcl);
+    raws.push(reset, hang, stall, garbage, truncated, clte, dupcl);
     refusedPort = await freePort(); // nothing listens there
     port = await freePort();
     logPath = join(mkdtempSync(join(tmpdir(), 'weft-e2e-log-')), 'access.log');
-    const routes = ['reset', 'hang', 'garbage', 'truncated', 'refused', 'clte', 'dupcl', 'good'].map((name) => ({
+    const routes = ['reset', 'hang', 'stall', 'garbage', 'truncated', 'refused', 'clte', 'dupcl', 'good'].map((name) => ({
       match: { prefix: `/${name}` },
-      route: { cluster: name, ...(name === 'hang' ? { timeout: '0.5s' } : {}) },
+      route: { cluster: name, ...(name === 'hang' || name === 'stall' ? { timeout: '0.5s' } : {}) },
     }));
     proxy = await startProxy(
       buildBootstrap({
@@ -110,6 +112,7 @@ describe('weft proxy: bad upstreams', () => {
         clusters: [
           { name: 'reset', ports: [reset.port] },
           { name: 'hang', ports: [hang.port] },
+          { name: 'stall', ports: [stall.port] },
           { name: 'garbage', ports: [garbage.port] },
           { name: 'truncated', ports: [truncated.port] },
           { name: 'refused', ports: [refusedPort] },
@@ -173,8 +176,22 @@ describe('weft proxy: bad upstreams', () => {
     assert.equal(line.response_code_details, 'upstream_response_timeout');
   });
 
+  it('resets the client (UT) at the route timeout when the upstream stalls mid-body', async () => {
+    const result = await rawSend(port, 'GET /stall HTTP/1.1\r\nHost: example.com\r\n\r\n', { timeoutMs: 10_000 });
+    assert.match(result.response, /^HTTP\/1\.1 200 /);
+    assert.ok(result.response.endsWith('first bytes'));
+    assert.ok(result.closedByServer, 'the proxy must close the client connection');
+    assert.ok(result.elapsedMs >= 450 && result.elapsedMs < 5_000, `closed after ${result.elapsedMs} ms with a 0.5 s route timeout`);
+    const line = await logLine('/stall');
+    assert.equal(Number(line.response_code), 200);
+    assert.equal(line.response_flags, 'UT');
+    assert.equal(await statValue(proxy, 'cluster.stall.upstream_rq_timeout'), 1);
+  });
+
   it('answers 502 (UPE) when the upstream answers garbage', async () => {
+    const protocolErrorsBefore = await statValue(proxy, 'cluster.garbage.upstream_cx_protocol_error');
     const res = await get('/garbage');
+    assert.equal((await statValue(proxy, 'cluster.garbage.upstream_cx_protocol_error')) - protocolErrorsBefore, 1);
     assert.equal(res.status, 502);
     assert.ok(res.elapsedMs < 5_000);
     const line = await logLine('/garbage');

@@ -183,6 +183,31 @@ describe('weft proxy lifecycle: SIGTERM drain', () => {
     }
   });
 
+  it('enforces --drain-timeout: a request slower than it is cut off and the process still exits 0', async () => {
+    const hanging = await startUpstream(() => undefined, 'hanging'); // never answers
+    const port = await freePort();
+    const proxy = await startProxy(config(await freePort(), port, [{ match: { prefix: '/' }, route: { cluster: 'hanging', timeout: '0s' } }], [{ name: 'hanging', ports: [hanging.port] }]), [
+      '--concurrency',
+      '1',
+      '--drain-timeout',
+      '1',
+    ]);
+    try {
+      const inflight = get(port, '/forever');
+      await waitFor(() => hanging.seen.length === 1, 'the request to reach the upstream');
+      const started = Date.now();
+      const code = await proxy.stop('SIGTERM');
+      const took = Date.now() - started;
+      assert.equal(code, 0);
+      assert.ok(took >= 900 && took < 5000, `exited ${took} ms after SIGTERM`);
+      const res = await inflight;
+      assert.notEqual(res.status, 200, 'the cut-off request did not get a 200');
+    } finally {
+      await proxy.stop();
+      await hanging.close();
+    }
+  });
+
   it('POST /drain_listeners stops accepting, POST /quitquitquit exits 0, GET on either is 405', async () => {
     const port = await freePort();
     const proxy = await startProxy(config(await freePort(), port, [{ match: { prefix: '/' }, route: { cluster: 'slow' } }], [{ name: 'slow', ports: [slow.port] }]));

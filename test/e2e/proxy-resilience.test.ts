@@ -386,6 +386,10 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
     assert.equal(copy.headers['host'], 'svc.example-shadow');
     await waitUntil('shadow body', () => shadowBodies.includes('mirror me'));
     assert.equal(primary.seen.find((s) => s.url === '/mirror-ok/x')!.headers['host'], 'svc.example');
+    // With a port, the suffix goes on the host name (Envoy's shadowAppendedHost).
+    await send(port, '/mirror-ok/port', { host: 'svc.example:8080' });
+    await waitUntil('shadow request with a port', () => shadow.seen.some((s) => s.url === '/mirror-ok/port'));
+    assert.equal(shadow.seen.find((s) => s.url === '/mirror-ok/port')!.headers['host'], 'svc.example-shadow:8080');
   });
 
   it('mirroring: dead, hanging and failing shadows never affect the client, and a hanging shadow is bounded by the route timeout', async () => {

@@ -5,24 +5,17 @@
 import type { Writable } from 'node:stream';
 import type { HeaderMap } from './headers.js';
 
-/** RFC 9110 7.6.1 hop-by-hop fields, plus the de-facto ones. Never forwarded. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];
+/** RFC 9110 7.6.1 hop-by-hop fields, plus the de-facto ones, and framing (the writer re-frames). Never forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'content-length']);
+/** Connection tokens that name options, not fields. */
+const CONNECTION_OPTIONS = new Set(['close', 'keep-alive', 'upgrade']);
 
 /**
- * Removes hop-by-hop fields and any field named by a Connection token.
- * Message framing (content-length) is removed too: the writer re-frames.
- * `keepUpgrade` leaves `upgrade` alone (the writer re-adds `connection: upgrade`).
+ * Removes hop-by-hop fields and any field named by a Connection token, in one
+ * pass. `keepUpgrade` leaves `upgrade` alone (the writer re-adds `connection: upgrade`).
  */
 export function stripHopByHop(headers: HeaderMap, connectionTokens: readonly string[], keepUpgrade: boolean): void {
-  for (const name of HOP_BY_HOP) {
-    if (keepUpgrade && name === 'upgrade') continue;
-    headers.remove(name);
-  }
-  for (const token of connectionTokens) {
-    if (token === 'close' || token === 'keep-alive' || (keepUpgrade && token === 'upgrade')) continue;
-    headers.remove(token);
-  }
-  headers.remove('content-length');
+  headers.removeWhere((name) => (HOP_BY_HOP.has(name) && !(keepUpgrade && name === 'upgrade')) || (connectionTokens.length > 0 && connectionTokens.includes(name) && !CONNECTION_OPTIONS.has(name)));
 }
 
 /** How a message body is delimited on the wire. */

@@ -17,8 +17,7 @@ import { createRetryState, type RetryState, type UpstreamOutcome } from '../rout
 import type { CompiledRoute } from '../router/route-table.js';
 import type { Cluster, Host } from '../upstream/types.js';
 import type { HcmContext } from './hcm-context.js';
-import type { HeaderMap } from './headers.js';
-import { UpstreamAttempt, type AttemptOwner, type UpstreamResponse } from './upstream-attempt.js';
+import { UpstreamAttempt, type AttemptOwner, type AttemptRequest, type UpstreamResponse } from './upstream-attempt.js';
 import { mirrorRequest } from './mirror.js';
 
 export type { UpstreamResponse } from './upstream-attempt.js';
@@ -43,15 +42,8 @@ export interface ResponseSink {
   readonly downstreamSocket: Socket;
 }
 
-export interface ForwardRequest {
-  method: string;
-  /** After prefix/regex rewrite. */
-  path: string;
-  headers: HeaderMap;
-  /** -1 when the request had no Content-Length. */
-  contentLength: number;
-  chunked: boolean;
-  upgrade: boolean;
+/** What the upstream attempts send (path after prefix/regex rewrite), plus what picks the host. */
+export interface ForwardRequest extends AttemptRequest {
   hash: number | undefined;
   weighted: WeightedCluster | undefined;
 }
@@ -189,6 +181,7 @@ export class Forwarder implements AttemptOwner {
       return;
     }
     if (outcome.kind === 'reset') this.cluster.stats.upstream_rq_rx_reset.inc();
+    if (flag === 'UPE') this.cluster.stats.upstream_cx_protocol_error.inc();
     if (outcome.kind === 'timeout') this.cluster.stats.upstream_rq_per_try_timeout.inc();
     if (outcome.kind !== 'connect-failure') attempt.host.reportLocalFailure(outcome.kind === 'timeout' ? 'timeout' : 'reset');
     if (!this.responseStarted) {

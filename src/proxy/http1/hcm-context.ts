@@ -12,7 +12,7 @@ import type { AccessLogger } from '../observe/access-log.js';
 import { createAccessLogger } from '../observe/access-log.js';
 import type { Counter } from '../observe/stats.js';
 import { defineStats } from '../observe/stats.js';
-import type { SecondsHistogram, StatsStore } from '../observe/stats-store.js';
+import type { BindableLabelledCounter, BindableLabelledHistogram, SecondsHistogram, StatsStore } from '../observe/stats-store.js';
 import type { RouteTable } from '../router/route-table.js';
 import { compileRouteTable } from '../router/route-table.js';
 import type { ClusterManager } from '../upstream/types.js';
@@ -69,10 +69,46 @@ export const REQUEST_METRIC_LABELS = [
   'response_flags',
 ] as const;
 
-export interface RequestMetrics {
-  requests(labels: readonly string[]): Counter;
+/** The two series one request outcome updates. */
+export interface RequestSeries {
+  readonly requests: Counter;
   /** Samples in seconds. */
-  duration(labels: readonly string[]): SecondsHistogram;
+  readonly duration: SecondsHistogram;
+}
+
+/**
+ * weft_requests_total and weft_request_duration_seconds, bound once per outcome
+ * (virtual host, cluster, status, flags) and cached in nested maps, so a request
+ * records its metrics without building a label array or a key string.
+ */
+export class RequestMetrics {
+  private readonly requests: BindableLabelledCounter;
+  private readonly duration: BindableLabelledHistogram;
+  private readonly cache = new Map<string, Map<string, Map<number, Map<string, RequestSeries>>>>();
+
+  constructor(
+    store: StatsStore,
+    private readonly sourceWorkload: string,
+  ) {
+    this.requests = store.labelledCounter('weft_requests_total', 'Requests handled by the proxy.', REQUEST_METRIC_LABELS);
+    this.duration = store.labelledHistogram('weft_request_duration_seconds', 'Request duration from first byte received to last byte sent.', REQUEST_METRIC_LABELS);
+  }
+
+  series(service: string, cluster: string, status: number, flags: string): RequestSeries {
+    let byCluster = this.cache.get(service);
+    if (byCluster === undefined) this.cache.set(service, (byCluster = new Map()));
+    let byStatus = byCluster.get(cluster);
+    if (byStatus === undefined) byCluster.set(cluster, (byStatus = new Map()));
+    let byFlags = byStatus.get(status);
+    if (byFlags === undefined) byStatus.set(status, (byFlags = new Map()));
+    let series = byFlags.get(flags);
+    if (series === undefined) {
+      const labels = ['source', this.sourceWorkload, service, cluster, String(status), 'http', flags || '-'];
+      series = { requests: this.requests.bind(labels), duration: this.duration.bind(labels) };
+      byFlags.set(flags, series);
+    }
+    return series;
+  }
 }
 
 export interface HcmContext {
@@ -91,13 +127,6 @@ export interface HcmContext {
   readonly now: () => number;
   /** Set when this config version is retired or the proxy drains: responses say `connection: close`. */
   draining: boolean;
-}
-
-/** Binds the two request metric families once per label tuple (cached by the store). */
-export function createRequestMetrics(store: StatsStore): RequestMetrics {
-  const requests = store.labelledCounter('weft_requests_total', 'Requests handled by the proxy.', REQUEST_METRIC_LABELS);
-  const duration = store.labelledHistogram('weft_request_duration_seconds', 'Request duration from first byte received to last byte sent.', REQUEST_METRIC_LABELS);
-  return { requests: (labels) => requests.bind(labels), duration: (labels) => duration.bind(labels) };
 }
 
 export interface HcmDeps {

@@ -63,6 +63,21 @@ export class HeaderMap {
     return this.lower.length !== before;
   }
 
+  /** Removes every field whose lower-cased name matches, in one pass. */
+  removeWhere(predicate: (lowerName: string) => boolean): void {
+    let kept = 0;
+    for (let i = 0; i < this.lower.length; i++) {
+      if (predicate(this.lower[i]!)) continue;
+      this.names[kept] = this.names[i]!;
+      this.lower[kept] = this.lower[i]!;
+      this.values[kept] = this.values[i]!;
+      kept++;
+    }
+    this.names.length = kept;
+    this.lower.length = kept;
+    this.values.length = kept;
+  }
+
   forEach(fn: (name: string, value: string, lowerName: string) => void): void {
     for (let i = 0; i < this.names.length; i++) fn(this.names[i]!, this.values[i]!, this.lower[i]!);
   }

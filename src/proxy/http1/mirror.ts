@@ -1,9 +1,9 @@
 /**
  * Request mirroring (Envoy's `request_mirror_policies`): a fire-and-forget copy
- * of the request to another cluster, with `-shadow` appended to the host as
- * Envoy does. The shadow's response is read and dropped; its failures never
- * touch the original request, and it is abandoned at the route's timeout.
- * Requests whose body was too large to keep are not mirrored.
+ * of the request to another cluster, with `-shadow` appended to the host name
+ * (before any port) as Envoy does. The shadow's response is read and dropped;
+ * its failures never touch the original request, and it is abandoned at the
+ * route's timeout. Requests whose body was too large to keep are not mirrored.
  */
 import type { WeftError } from '../../lib/errors.js';
 import { Deadline } from '../../lib/timers.js';
@@ -18,10 +18,17 @@ export function mirrorRequest(context: HcmContext, cluster: Cluster, request: At
   const host = cluster.chooseHost({});
   if (host === undefined) return;
   const headers = new HeaderMap();
-  request.headers.forEach((name, value, lower) => headers.add(name, lower === 'host' ? `${value}-shadow` : value));
+  request.headers.forEach((name, value, lower) => headers.add(name, lower === 'host' ? shadowHost(value) : value));
   cluster.stats.upstream_rq_total.inc();
   const owner = new ShadowOwner(body ?? [], context, cluster, timeoutMs);
   owner.start(new UpstreamAttempt(owner, context, host, { ...request, headers, upgrade: false }, 0, undefined));
+}
+
+/** Envoy's shadowAppendedHost: `-shadow` goes before the port, `[v6]:port` included. */
+function shadowHost(host: string): string {
+  const portStart = host.lastIndexOf(':');
+  if (portStart < 0 || host.lastIndexOf(']') > portStart) return `${host}-shadow`;
+  return `${host.slice(0, portStart)}-shadow${host.slice(portStart)}`;
 }
 
 /**

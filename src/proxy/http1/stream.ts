@@ -490,18 +490,9 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
   }
 
   private recordRequestMetrics(durationMs: number): void {
-    const { metrics, node } = this.context;
-    const labels = [
-      'source',
-      node.cluster || node.id || 'unknown',
-      this.route?.virtualHost.name ?? 'unknown',
-      this.upstreamCluster || 'unknown',
-      String(this.responseCode),
-      'http',
-      this.responseFlags || '-',
-    ];
-    metrics.requests(labels).inc();
-    metrics.duration(labels).record(durationMs / 1000);
+    const series = this.context.metrics.series(this.route?.virtualHost.name ?? 'unknown', this.upstreamCluster || 'unknown', this.responseCode, this.responseFlags);
+    series.requests.inc();
+    series.duration.record(durationMs / 1000);
   }
 
   private writeAccessLog(durationMs: number): void {

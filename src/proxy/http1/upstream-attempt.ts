@@ -233,11 +233,7 @@ export class UpstreamAttempt {
 
   private fail(outcome: UpstreamOutcome | undefined, error: WeftError, flag: string): void {
     if (this.done) return;
-    this.done = true;
-    this.perTryDeadline.disarm();
-    this.acquiring?.cancel();
-    this.acquiring = undefined;
-    this.releaseConnection(false);
+    this.abort();
     this.owner.onAttemptFailed(this, outcome, error, flag);
   }
 

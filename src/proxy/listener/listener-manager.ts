@@ -69,6 +69,8 @@ class ActiveListener {
   generation!: Generation;
   /** Actual bound port (differs from the config when it asked for 0). */
   port = 0;
+  /** Every accepted socket still open, including those handed to tunnels (upgrades), for the drain deadline. */
+  readonly sockets = new Set<net.Socket>();
 
   constructor(
     public config: ListenerConfig,
@@ -80,6 +82,7 @@ class ActiveListener {
   }
 
   private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
     this.stats.downstream_cx_total.inc();
     this.stats.downstream_cx_active.inc();
     const started = performance.now();
@@ -94,6 +97,7 @@ class ActiveListener {
       proxyTcpConnection(context.tcp, socket);
     }
     socket.once('close', () => {
+      this.sockets.delete(socket);
       this.stats.downstream_cx_active.dec();
       this.stats.downstream_cx_destroy.inc();
       this.stats.downstream_cx_length_ms.record(performance.now() - started);
@@ -171,12 +175,18 @@ export class ListenerManager {
   async drain(timeoutMs: number): Promise<void> {
     const all = [...this.listeners.values()];
     this.listeners.clear();
-    await Promise.all(all.map((listener) => closeServer(listener.server)));
+    // close() stops accepting at once; its callback waits for every connection, so it is awaited only
+    // after the deadline below has destroyed what remained.
+    const closed = all.map((listener) => closeServer(listener.server));
     for (const listener of all) this.retire(listener.generation);
     this.stats.total_listeners_active.set(0);
     const deadline = Date.now() + timeoutMs;
-    while (this.openConnections() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    const open = (): boolean => this.openConnections() > 0 || all.some((listener) => listener.sockets.size > 0);
+    while (open() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
     for (const generation of this.retired) generation.destroyConnections();
+    // Sockets no generation tracks any more (upgraded to a tunnel) go too.
+    for (const listener of all) for (const socket of listener.sockets) socket.destroy();
+    await Promise.all(closed);
   }
 
   openConnections(): number {

@@ -21,6 +21,7 @@ export const CLUSTER_STATS = {
     'upstream_cx_destroy_remote',
     'upstream_cx_idle_timeout',
     'upstream_cx_overflow',
+    'upstream_cx_protocol_error',
     'upstream_cx_max_requests',
     'upstream_cx_rx_bytes_total',
     'upstream_cx_tx_bytes_total',
