@@ -123,6 +123,7 @@ const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map<string, Endpoint>([
     },
   ],
   ['/server_info', { help: 'print server version/status information', mutates: false, handle: (_q, hooks) => json(hooks.serverInfo()) }],
+  ['/memory', { help: 'print current allocation/heap usage, in bytes', mutates: false, handle: () => json(memoryReport()) }],
   [
     '/drain_listeners',
     {
@@ -136,6 +137,18 @@ const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map<string, Endpoint>([
   ],
   ['/quitquitquit', { help: 'exit the server', mutates: true, handle: (_q, hooks) => ({ ...text('OK\n'), afterSend: () => hooks.quit() }) }],
 ]);
+
+/** Envoy's /memory keys, filled from this process's V8 heap and RSS (strings, as Envoy prints uint64). */
+function memoryReport(): Record<string, string> {
+  const usage = process.memoryUsage();
+  return {
+    allocated: String(usage.heapUsed),
+    heap_size: String(usage.heapTotal),
+    resident: String(usage.rss),
+    external: String(usage.external),
+    array_buffers: String(usage.arrayBuffers),
+  };
+}
 
 function helpText(): string {
   let out = 'admin commands are:\n';
