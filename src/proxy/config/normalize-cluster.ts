@@ -2,14 +2,12 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../../lib/errors.js';
 import { durationMs } from './duration.js';
-import { normalizeHeaderValueOptions, oneOf, positive } from './normalize-common.js';
+import { normalizeHeaderValueOptions, oneOf, positive, ONE_MIB, ONE_HOUR_MS } from './normalize-common.js';
 import { fieldPath, indexPath } from './path.js';
 import type { RawCluster, RawHealthCheck, RawOutlierDetection, RawThresholds, RawUpstreamCommonHttpProtocolOptions } from './schema-cluster.js';
 import { UPSTREAM_HTTP_PROTOCOL_OPTIONS_NAME } from './type-urls.js';
 import type { ClusterConfig, EndpointConfig, HealthCheckConfig, OutlierDetectionConfig, ThresholdsConfig } from './types.js';
 
-const ONE_MIB = 1024 * 1024;
-const ONE_HOUR_MS = 3_600_000;
 const CLUSTER_DEFAULTS = {
   connectTimeoutMs: 5_000,
   dnsRefreshRateMs: 5_000,

@@ -12,6 +12,10 @@ import type { RawHeaderMutations, RawHeaderValueOption, RawStringMatcher } from 
  * The one field of an Envoy oneof that is set. With `required`, none set is an
  * error; otherwise undefined is returned.
  */
+/** Envoy's default per-connection buffer limit and its one-hour idle timeouts. */
+export const ONE_MIB = 1024 * 1024;
+export const ONE_HOUR_MS = 3_600_000;
+
 export function oneOf<T extends object, K extends keyof T & string>(raw: T, keys: readonly K[], path: string, required = true): K | undefined {
   const set = keys.filter((k) => raw[k] !== undefined);
   if (set.length > 1) throw new ConfigError(path, `only one of ${set.join(', ')} may be set`);

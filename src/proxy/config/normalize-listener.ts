@@ -3,7 +3,7 @@ import { ConfigError } from '../../lib/errors.js';
 import { findHttpFilterParser, listHttpFilterParsers } from '../filters/config-registry.js';
 import { durationMs } from './duration.js';
 import { normalizeAccessLogs } from './normalize-access-log.js';
-import { oneOf } from './normalize-common.js';
+import { oneOf, ONE_MIB, ONE_HOUR_MS } from './normalize-common.js';
 import { normalizeRouteConfiguration, type ClusterReferenceCheck } from './normalize-route.js';
 import { fieldPath, indexPath } from './path.js';
 import { RouterTypedConfig, type RawHttpConnectionManager, type RawHttpFilter, type RawListener, type RawRouterTypedConfig, type RawTcpProxy } from './schema-listener.js';
@@ -17,8 +17,6 @@ export interface RouterConfig {
   suppressEnvoyHeaders: boolean;
 }
 
-const ONE_MIB = 1024 * 1024;
-const ONE_HOUR_MS = 3_600_000;
 const HCM_DEFAULTS = {
   streamIdleTimeoutMs: 300_000,
   drainTimeoutMs: 5_000,

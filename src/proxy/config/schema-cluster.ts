@@ -6,7 +6,7 @@ import {
 } from './schema-common.js';
 import { UPSTREAM_HTTP_PROTOCOL_OPTIONS_NAME, UPSTREAM_HTTP_PROTOCOL_OPTIONS_TYPE_URL } from './type-urls.js';
 
-const CLUSTER_TYPES = ['STATIC', 'STRICT_DNS'] as const;
+const CLUSTER_TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS'] as const;
 const LB_POLICIES = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM'] as const;
 const DNS_LOOKUP_FAMILIES = ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'] as const;
 

@@ -163,13 +163,18 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
     assert.deepStrictEqual(bootstrap, expected);
   });
 
-  it("rejects the unmodified quick-start's LOGICAL_DNS cluster by path", () => {
+  it("accepts the quick-start's LOGICAL_DNS cluster as written", () => {
     const original = QUICK_START.replace('type: STRICT_DNS', 'type: LOGICAL_DNS');
+    assert.equal(parseBootstrapText(original, 'envoy-demo.yaml').clusters[0]!.type, 'LOGICAL_DNS');
+  });
+
+  it('rejects an unsupported cluster type by path', () => {
+    const original = QUICK_START.replace('type: STRICT_DNS', 'type: ORIGINAL_DST');
     assert.throws(() => parseBootstrapText(original, 'envoy-demo.yaml'), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       assert.equal(err.path, 'static_resources.clusters[0].type');
-      assert.equal(err.reason, 'unsupported value "LOGICAL_DNS"; supported: STATIC, STRICT_DNS');
-      assert.equal(err.message, 'envoy-demo.yaml: static_resources.clusters[0].type: unsupported value "LOGICAL_DNS"; supported: STATIC, STRICT_DNS');
+      assert.equal(err.reason, 'unsupported value "ORIGINAL_DST"; supported: STATIC, STRICT_DNS, LOGICAL_DNS');
+      assert.equal(err.message, 'envoy-demo.yaml: static_resources.clusters[0].type: unsupported value "ORIGINAL_DST"; supported: STATIC, STRICT_DNS, LOGICAL_DNS');
       return true;
     });
   });
