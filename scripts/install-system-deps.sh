@@ -14,8 +14,9 @@ readonly REQUIRED=(
   openssl:openssl
   ip:iproute2
   ps:procps
+  etcd:etcd-server
 )
-readonly SERVICES=(nginx haproxy)
+readonly SERVICES=(nginx haproxy etcd)
 
 has_binary() {
   # /usr/sbin is often not on a non-root user's PATH.
