@@ -1,34 +1,79 @@
 /**
  * `weft proxy --config FILE [--concurrency N] [--drain-timeout S]`: runs the data
- * plane from an Envoy v3 bootstrap. Exits 1 with the field path when the
- * bootstrap is invalid; SIGTERM drains and exits 0; SIGHUP reloads.
+ * plane from an Envoy v3 bootstrap. `weft proxy --workload NAME --control-plane
+ * HOST:PORT [--namespace NS] [--admin-port N]` runs a sidecar whose config comes
+ * entirely over ADS (the bootstrap is generated). Exits 1 with the field path
+ * when the bootstrap is invalid; SIGTERM drains and exits 0; SIGHUP reloads.
  */
-import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { rootLogger } from '../lib/log.js';
 import { runProxy } from '../proxy/run.js';
+import { buildSidecarBootstrap } from '../proxy/xds-client/sidecar-bootstrap.js';
+
+interface ProxyFlags {
+  config?: string;
+  workload?: string;
+  controlPlane?: { host: string; port: number };
+  namespace: string;
+  adminPort: number;
+  concurrency?: number;
+  drainTimeout: number;
+}
 
 export function registerProxyCommand(program: Command): void {
   program
     .command('proxy')
-    .description('run the proxy from an Envoy v3 bootstrap (YAML or JSON)')
-    .requiredOption('-c, --config <file>', 'bootstrap file (Envoy v3 format)')
-    .option('--concurrency <n>', 'worker processes sharing the listeners (default: all cores)', positiveInt)
+    .description('run the proxy from an Envoy v3 bootstrap (YAML or JSON), or as a workload sidecar configured over ADS')
+    .option('-c, --config <file>', 'bootstrap file (Envoy v3 format)')
+    .option('--workload <name>', 'run as the sidecar of this workload (needs --control-plane)')
+    .option('--control-plane <host:port>', 'the ADS server (xDS port of weft controlplane)', parseHostPort)
+    .option('--namespace <ns>', 'the workload\'s namespace', 'default')
+    .option('--admin-port <n>', 'admin port of a --workload sidecar', port, 15000)
+    .option('--concurrency <n>', 'worker processes sharing the listeners (default: all cores; 1 with --workload)', positiveInt)
     .option('--drain-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', positiveInt, 15)
-    .action(async (opts: { config: string; concurrency?: number; drainTimeout: number }) => {
+    .action(async (opts: ProxyFlags) => {
       await runProxy({
-        configPath: resolve(opts.config),
-        concurrency: opts.concurrency ?? availableParallelism(),
+        configPath: configPathFor(opts),
+        concurrency: opts.concurrency ?? (opts.workload === undefined ? availableParallelism() : 1),
         drainTimeoutMs: opts.drainTimeout * 1000,
         log: rootLogger.child({ component: 'proxy' }),
       });
     });
 }
 
+/** `--config` as given, or a generated sidecar bootstrap in a temp dir removed at exit. */
+function configPathFor(opts: ProxyFlags): string {
+  if ((opts.config === undefined) === (opts.workload === undefined)) throw new InvalidArgumentError('give either --config FILE or --workload NAME --control-plane HOST:PORT');
+  if (opts.config !== undefined) return resolve(opts.config);
+  if (opts.controlPlane === undefined) throw new InvalidArgumentError('--workload needs --control-plane HOST:PORT');
+  const dir = mkdtempSync(join(tmpdir(), 'weft-sidecar-'));
+  const file = join(dir, 'bootstrap.json');
+  const doc = buildSidecarBootstrap({ workload: opts.workload!, namespace: opts.namespace, controlPlane: opts.controlPlane, adminPort: opts.adminPort });
+  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return file;
+}
+
+/** `HOST:PORT`, IPv6 as `[::1]:15010`. */
+function parseHostPort(value: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value);
+  const n = Number(match?.[3]);
+  if (match === null || !Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:15010');
+  return { host: (match[1] ?? match[2])!, port: n };
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port (0..65535)');
   return n;
 }

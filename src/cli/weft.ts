@@ -7,7 +7,11 @@
  * flags before calling a module; failures print one line and exit non-zero.
  */
 import { Command } from 'commander';
+import { registerApplyCommand } from './apply.js';
+import { registerDeleteCommand } from './delete.js';
 import { registerDemoCommand } from './demo.js';
+import { registerGetCommand } from './get.js';
+import { registerProxiesCommand } from './proxies.js';
 import { registerProxyCommand } from './proxy.js';
 import { WEFT_VERSION } from './version.js';
 
@@ -15,6 +19,10 @@ const program = new Command();
 program.name('weft').description('Weft service mesh: data plane, control plane and management plane in one CLI.').version(WEFT_VERSION, '-v, --version');
 registerProxyCommand(program);
 registerDemoCommand(program);
+registerApplyCommand(program);
+registerGetCommand(program);
+registerDeleteCommand(program);
+registerProxiesCommand(program);
 program
   .command('version')
   .description('print the version')

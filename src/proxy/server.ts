@@ -5,6 +5,12 @@
  * LIVE -> DRAINING (SIGTERM, /quitquitquit) -> exit. A reload (SIGHUP, a changed
  * config file) validates the new bootstrap fully before touching anything; a bad
  * one is logged, shown on /config_dump, and the running config keeps serving.
+ *
+ * With `dynamic_resources` an xDS agent process (xds-client/) fetches listeners,
+ * routes, clusters and endpoints over ADS and sends complete configs, applied
+ * here exactly like a reload. The proxy turns LIVE on the first one (or after
+ * initial_fetch_timeout with its static config) and keeps its last good config
+ * while the agent or the control plane is away.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -15,6 +21,9 @@ import { DeadlineWheel } from '../lib/timers.js';
 import { startAdminServer, type AdminHooks, type AdminServer, type ServerState } from './admin/server.js';
 import { loadBootstrapIsolated } from './config/load-isolated.js';
 import type { Bootstrap } from './config/types.js';
+import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '../xds/type-urls.js';
+import type { DynamicResourcesDump, XdsStatus } from './xds-client/protocol.js';
+import { superviseXdsAgent, type XdsAgentSupervisor } from './xds-client/supervisor.js';
 import { RequestMetrics } from './http1/hcm-context.js';
 import { ListenerManager } from './listener/listener-manager.js';
 import { closeAllAccessLogs, configureAccessLogs } from './observe/access-log.js';
@@ -56,6 +65,10 @@ export class ProxyServer {
   private reloading: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private readonly startedAt = Date.now();
+  private agent: XdsAgentSupervisor | undefined;
+  /** The last config the xDS agent sent and this process applied, and the agent's connection/ACK state. */
+  private xds: { dump?: DynamicResourcesDump; appliedAt?: string; status?: XdsStatus } = {};
+  private firstXdsConfig: (() => void) | undefined;
 
   private constructor(
     private readonly options: ProxyServerOptions,
@@ -91,10 +104,64 @@ export class ProxyServer {
     this.clusters.update(bootstrap.clusters);
     await this.listeners.apply(bootstrap.listeners);
     this.current = { bootstrap, text, digest: digest(text), loadedAt: new Date().toISOString() };
+    const xdsWarm = bootstrap.dynamicResources === undefined ? undefined : this.startAgent(bootstrap.dynamicResources.initialFetchTimeoutMs);
     await this.clusters.ready();
-    if (this.state === 'INITIALIZING') this.state = 'LIVE';
+    if (xdsWarm === undefined) this.goLive();
+    else void xdsWarm.then(() => this.goLive());
     this.watchConfig();
     this.options.log.info({ listeners: this.listeners.dump(), admin: this.admin?.port }, 'proxy live');
+  }
+
+  private goLive(): void {
+    if (this.state === 'INITIALIZING') this.state = 'LIVE';
+  }
+
+  /** Starts the xDS agent; resolves on its first applied config or after `initialFetchTimeoutMs`, whichever comes first. */
+  private startAgent(initialFetchTimeoutMs: number): Promise<void> {
+    const warm = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, initialFetchTimeoutMs);
+      timer.unref();
+      this.firstXdsConfig = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.agent = superviseXdsAgent({
+      configPath: this.options.configPath,
+      log: this.options.log.child({ component: 'xds' }),
+      apply: (bootstrap, dump) => this.applyXdsConfig(bootstrap, dump),
+      status: (status) => (this.xds.status = status),
+    });
+    return warm;
+  }
+
+  /** A config from the xDS agent, serialized with file reloads; a failure throws so the agent NACKs. */
+  private applyXdsConfig(bootstrap: Bootstrap, dump: DynamicResourcesDump): Promise<void> {
+    const run = this.reloading.then(async () => {
+      if (this.stopping !== undefined) throw new Error('the proxy is shutting down');
+      try {
+        await this.listeners.apply(bootstrap.listeners);
+      } catch (err) {
+        this.stats.counter('server.xds_config_rejected').inc();
+        this.options.log.error({ err: (err as Error).message }, 'xDS config could not be applied; the previous config keeps serving');
+        throw err;
+      }
+      this.clusters.update(bootstrap.clusters);
+      this.xds = { ...this.xds, dump, appliedAt: new Date().toISOString() };
+      this.stats.counter('server.xds_config_applied').inc();
+      this.options.log.info({ listeners: bootstrap.listeners.length, clusters: bootstrap.clusters.length }, 'xDS config applied');
+      this.firstXdsConfig?.();
+    });
+    this.reloading = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** The running xDS agent's pid (tests kill it to check the proxy restarts it). */
+  get xdsAgentPid(): number | undefined {
+    return this.agent?.pid;
   }
 
   get adminPort(): number | undefined {
@@ -132,6 +199,10 @@ export class ProxyServer {
     if (this.current !== undefined && digest(text) === this.current.digest) return false;
     try {
       const bootstrap = await loadBootstrapIsolated(this.options.configPath);
+      if (bootstrap.dynamicResources !== undefined) return this.reloadDynamic(bootstrap, text);
+      await this.agent?.stop();
+      this.agent = undefined;
+      this.xds = {};
       await this.listeners.apply(bootstrap.listeners);
       this.clusters.update(bootstrap.clusters);
       this.current = { bootstrap, text, digest: digest(text), loadedAt: new Date().toISOString() };
@@ -143,6 +214,20 @@ export class ProxyServer {
       this.reject((err as Error).message);
       return false;
     }
+  }
+
+  /**
+   * A valid bootstrap with dynamic_resources: the (re)started agent reads it and
+   * sends a complete config (its static part included); until then the running config serves.
+   */
+  private reloadDynamic(bootstrap: Bootstrap, text: string): boolean {
+    this.current = { bootstrap, text, digest: digest(text), loadedAt: new Date().toISOString() };
+    this.rejected = undefined;
+    this.stats.counter('server.config_reload_success').inc();
+    if (this.agent === undefined) void this.startAgent(bootstrap.dynamicResources!.initialFetchTimeoutMs);
+    else this.agent.restart();
+    this.options.log.info('config reloaded; the xDS agent restarts with it');
+    return true;
   }
 
   private reject(error: string): void {
@@ -161,6 +246,7 @@ export class ProxyServer {
     this.state = 'DRAINING';
     this.watcher?.close();
     clearTimeout(this.reloadTimer);
+    await this.agent?.stop();
     this.options.log.info({ connections: this.listeners.openConnections() }, 'draining');
     await this.listeners.drain(this.options.drainTimeoutMs);
     await this.clusters.close();
@@ -219,20 +305,57 @@ export class ProxyServer {
     if (current !== undefined) {
       const source = current.bootstrap.source as { static_resources?: { listeners?: unknown[]; clusters?: unknown[] } };
       configs.push({ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: source, last_updated: current.loadedAt });
+      const dynamic = this.xds.dump;
+      const versions = this.xds.status?.versions ?? {};
       configs.push({
         '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
+        version_info: versions[LISTENER_TYPE_URL] ?? '',
         static_listeners: (source.static_resources?.listeners ?? []).map((listener) => ({ listener, last_updated: current.loadedAt })),
+        dynamic_listeners: (dynamic?.listeners ?? []).map((l) => ({
+          name: l.name,
+          active_state: { version_info: l.versionInfo, listener: l.resource, last_updated: l.lastUpdated },
+        })),
       });
       configs.push({
         '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+        version_info: versions[CLUSTER_TYPE_URL] ?? '',
         static_clusters: (source.static_resources?.clusters ?? []).map((cluster) => ({ cluster, last_updated: current.loadedAt })),
+        dynamic_active_clusters: (dynamic?.clusters ?? []).map((c) => ({ version_info: c.versionInfo, cluster: c.resource, last_updated: c.lastUpdated })),
       });
+      if (current.bootstrap.dynamicResources !== undefined) configs.push(...this.xdsConfigDump());
     }
     if (this.rejected !== undefined) {
       // Envoy reports rejected dynamic config as `error_state`; a rejected file reload has no Envoy slot.
       configs.push({ '@type': 'type.weft.dev/weft.admin.v1.RejectedConfig', error_state: { details: this.rejected.error, last_update_attempt: this.rejected.rejectedAt } });
     }
     return { configs };
+  }
+
+  /** Envoy's route and endpoint dumps for RDS/EDS, and the agent's connection and last NACK. */
+  private xdsConfigDump(): unknown[] {
+    const { dump, status } = this.xds;
+    const xdsStatus: Record<string, unknown> = {
+      '@type': 'type.weft.dev/weft.admin.v1.XdsStatus',
+      server: status?.server ?? '',
+      connected: status?.connected ?? false,
+      versions: status?.versions ?? {},
+      last_applied: this.xds.appliedAt ?? '',
+    };
+    if (status?.lastNack !== undefined) {
+      const nack = status.lastNack;
+      xdsStatus['last_nack'] = { type_url: nack.typeUrl, version_info: nack.versionInfo, details: nack.error, last_update_attempt: nack.at };
+    }
+    return [
+      {
+        '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+        dynamic_route_configs: (dump?.routeConfigs ?? []).map((r) => ({ version_info: r.versionInfo, route_config: r.resource, last_updated: r.lastUpdated })),
+      },
+      {
+        '@type': 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump',
+        dynamic_endpoint_configs: (dump?.loadAssignments ?? []).map((e) => ({ version_info: e.versionInfo, endpoint_config: e.resource, last_updated: e.lastUpdated })),
+      },
+      xdsStatus,
+    ];
   }
 }
 

@@ -84,8 +84,15 @@ export interface HttpListenerSpec {
   hcm?: Record<string, unknown>;
 }
 
+export interface BootstrapSpec {
+  adminPort: number;
+  listener: HttpListenerSpec;
+  clusters: ClusterSpec[];
+  tcpListeners?: unknown[];
+}
+
 /** Builds an Envoy v3 bootstrap document the way people write them. */
-export function buildBootstrap(spec: { adminPort: number; listener: HttpListenerSpec; clusters: ClusterSpec[]; tcpListeners?: unknown[] }): Record<string, unknown> {
+export function buildBootstrap(spec: BootstrapSpec): Record<string, unknown> {
   const virtualHosts = spec.listener.virtualHosts ?? [{ name: 'default', domains: ['*'], routes: spec.listener.routes ?? [] }];
   return {
     node: { id: 'test-proxy', cluster: 'test' },
@@ -188,6 +195,33 @@ export async function startProxy(doc: Record<string, unknown>, args: string[] = 
       return code;
     },
   };
+}
+
+/** A proxy started by `startHttpProxy`, with the port of its HTTP listener. */
+export interface HttpProxyProcess extends ProxyProcess {
+  port: number;
+}
+
+/**
+ * Starts `weft proxy` on a `buildBootstrap` document whose HTTP listener and admin
+ * server get fresh ports (the spec names neither).
+ */
+export async function startHttpProxy(
+  spec: Omit<BootstrapSpec, 'adminPort' | 'listener'> & { listener: Omit<HttpListenerSpec, 'port'> },
+  args?: string[],
+): Promise<HttpProxyProcess> {
+  const [port, adminPort] = (await freePorts(2)) as [number, number];
+  const proxy = await startProxy(buildBootstrap({ ...spec, adminPort, listener: { ...spec.listener, port } }), args);
+  return Object.assign(proxy, { port });
+}
+
+/** The proxy's JSON access log lines (stdout access logger) so far. */
+export function accessLog(proxy: ProxyProcess): Array<Record<string, unknown>> {
+  return proxy
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{"start_time"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 // --- clients --------------------------------------------------------------------------------------

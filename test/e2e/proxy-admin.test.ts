@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBootstrap, curl, freePort, startProxy, startUpstream, statValue, waitFor, type ProxyProcess, type Upstream } from './harness.js';
+import { curl, freePort, startHttpProxy, startUpstream, statValue, waitFor, type HttpProxyProcess, type Upstream } from './harness.js';
 
 const FILE_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
 const TEXT_FORMAT = '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% "%UPSTREAM_HOST%" "%REQ(USER-AGENT)%"\n';
@@ -21,7 +21,7 @@ function lines(path: string): string[] {
 
 describe('weft proxy: access logs and admin', () => {
   let app: Upstream;
-  let proxy: ProxyProcess;
+  let proxy: HttpProxyProcess;
   let port: number;
   let downPort: number;
   let dir: string;
@@ -33,56 +33,52 @@ describe('weft proxy: access logs and admin', () => {
 
   before(async () => {
     app = await startUpstream(undefined, 'app');
-    port = await freePort();
     downPort = await freePort(); // nothing listens here
     dir = mkdtempSync(join(tmpdir(), 'weft-e2e-logs-'));
     defaultLog = join(dir, 'default.log');
     customLog = join(dir, 'custom.log');
     textLog = join(dir, 'text.log');
-    proxy = await startProxy(
-      buildBootstrap({
-        adminPort: await freePort(),
-        listener: {
-          port,
-          routes: [
-            { name: 'app-route', match: { prefix: '/app' }, route: { cluster: 'app' } },
-            { match: { prefix: '/down' }, route: { cluster: 'down' } },
-          ],
-          hcm: {
-            access_log: [
-              { name: 'envoy.access_loggers.file', typed_config: { '@type': FILE_LOG, path: defaultLog } },
-              {
-                name: 'envoy.access_loggers.file',
-                typed_config: {
-                  '@type': FILE_LOG,
-                  path: customLog,
-                  log_format: {
-                    json_format: {
-                      verb: '%REQ(:METHOD)%',
-                      code: '%RESPONSE_CODE%',
-                      flags: '%RESPONSE_FLAGS%',
-                      upstream: '%UPSTREAM_HOST%',
-                      cluster: '%UPSTREAM_CLUSTER%',
-                      rx: '%BYTES_RECEIVED%',
-                      tx: '%BYTES_SENT%',
-                      took: '%DURATION%',
-                      agent: 'ua=%REQ(USER-AGENT)%',
-                      route: '%ROUTE_NAME%',
-                      fixed: 'constant',
-                    },
+    proxy = await startHttpProxy({
+      listener: {
+        routes: [
+          { name: 'app-route', match: { prefix: '/app' }, route: { cluster: 'app' } },
+          { match: { prefix: '/down' }, route: { cluster: 'down' } },
+        ],
+        hcm: {
+          access_log: [
+            { name: 'envoy.access_loggers.file', typed_config: { '@type': FILE_LOG, path: defaultLog } },
+            {
+              name: 'envoy.access_loggers.file',
+              typed_config: {
+                '@type': FILE_LOG,
+                path: customLog,
+                log_format: {
+                  json_format: {
+                    verb: '%REQ(:METHOD)%',
+                    code: '%RESPONSE_CODE%',
+                    flags: '%RESPONSE_FLAGS%',
+                    upstream: '%UPSTREAM_HOST%',
+                    cluster: '%UPSTREAM_CLUSTER%',
+                    rx: '%BYTES_RECEIVED%',
+                    tx: '%BYTES_SENT%',
+                    took: '%DURATION%',
+                    agent: 'ua=%REQ(USER-AGENT)%',
+                    route: '%ROUTE_NAME%',
+                    fixed: 'constant',
                   },
                 },
               },
-              { name: 'envoy.access_loggers.file', typed_config: { '@type': FILE_LOG, path: textLog, log_format: { text_format_source: { inline_string: TEXT_FORMAT } } } },
-            ],
-          },
+            },
+            { name: 'envoy.access_loggers.file', typed_config: { '@type': FILE_LOG, path: textLog, log_format: { text_format_source: { inline_string: TEXT_FORMAT } } } },
+          ],
         },
-        clusters: [
-          { name: 'app', ports: [app.port] },
-          { name: 'down', ports: [downPort], connect_timeout: '0.5s' },
-        ],
-      }),
-    );
+      },
+      clusters: [
+        { name: 'app', ports: [app.port] },
+        { name: 'down', ports: [downPort], connect_timeout: '0.5s' },
+      ],
+    });
+    port = proxy.port;
   });
 
   after(async () => {

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import * as net from 'node:net';
 import { MALFORMED_REQUESTS, VALID_REQUESTS, type MalformedRequest } from '../proxy/http1/corpus.js';
-import { buildBootstrap, curl, freePort, mapLimit, rawSend, startProxy, startUpstream, statValue, type ProxyProcess, type Upstream } from './harness.js';
+import { curl, mapLimit, rawSend, startHttpProxy, startUpstream, statValue, type HttpProxyProcess, type Upstream } from './harness.js';
 
 /**
  * The only request head in the malformed corpus that is itself legitimate: a chunked
@@ -49,7 +49,7 @@ describe('weft proxy: malformed and smuggling requests (corpus)', () => {
   /** Accepts heads up to 128 KiB (Node's own limit is 16 KiB), for the under-the-limit checks. */
   let roomy: Server;
   let roomySeen = 0;
-  let proxy: ProxyProcess;
+  let proxy: HttpProxyProcess;
   let port: number;
 
   before(async () => {
@@ -61,25 +61,21 @@ describe('weft proxy: malformed and smuggling requests (corpus)', () => {
     });
     roomy.listen(0, '127.0.0.1');
     await once(roomy, 'listening');
-    port = await freePort();
-    proxy = await startProxy(
-      buildBootstrap({
-        adminPort: await freePort(),
-        listener: {
-          port,
-          routes: [
-            // `OPTIONS *` has no path to prefix-match; as in Envoy, a route must name it.
-            { match: { path: '*' }, route: { cluster: 'recorder' } },
-            { match: { prefix: '/roomy' }, route: { cluster: 'roomy' } },
-            { match: { prefix: '/' }, route: { cluster: 'recorder' } },
-          ],
-        },
-        clusters: [
-          { name: 'recorder', ports: [upstream.port] },
-          { name: 'roomy', ports: [(roomy.address() as net.AddressInfo).port] },
+    proxy = await startHttpProxy({
+      listener: {
+        routes: [
+          // `OPTIONS *` has no path to prefix-match; as in Envoy, a route must name it.
+          { match: { path: '*' }, route: { cluster: 'recorder' } },
+          { match: { prefix: '/roomy' }, route: { cluster: 'roomy' } },
+          { match: { prefix: '/' }, route: { cluster: 'recorder' } },
         ],
-      }),
-    );
+      },
+      clusters: [
+        { name: 'recorder', ports: [upstream.port] },
+        { name: 'roomy', ports: [(roomy.address() as net.AddressInfo).port] },
+      ],
+    });
+    port = proxy.port;
   });
 
   after(async () => {
@@ -254,30 +250,26 @@ describe('weft proxy: malformed and smuggling requests (corpus)', () => {
 
 describe('weft proxy: slow clients and tighter limits', () => {
   let upstream: Upstream;
-  let proxy: ProxyProcess;
+  let proxy: HttpProxyProcess;
   let port: number;
   const sockets: net.Socket[] = [];
 
   before(async () => {
     upstream = await startUpstream(undefined, 'recorder');
-    port = await freePort();
-    proxy = await startProxy(
-      buildBootstrap({
-        adminPort: await freePort(),
-        listener: {
-          port,
-          routes: [{ match: { prefix: '/' }, route: { cluster: 'recorder' } }],
-          hcm: {
-            request_headers_timeout: '1s',
-            stream_idle_timeout: '1s',
-            request_timeout: '3s',
-            max_request_headers_kb: 8,
-            common_http_protocol_options: { max_headers_count: 20 },
-          },
+    proxy = await startHttpProxy({
+      listener: {
+        routes: [{ match: { prefix: '/' }, route: { cluster: 'recorder' } }],
+        hcm: {
+          request_headers_timeout: '1s',
+          stream_idle_timeout: '1s',
+          request_timeout: '3s',
+          max_request_headers_kb: 8,
+          common_http_protocol_options: { max_headers_count: 20 },
         },
-        clusters: [{ name: 'recorder', ports: [upstream.port] }],
-      }),
-    );
+      },
+      clusters: [{ name: 'recorder', ports: [upstream.port] }],
+    });
+    port = proxy.port;
   });
 
   after(async () => {

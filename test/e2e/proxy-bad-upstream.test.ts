@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBootstrap, curl, freePort, rawSend, startProxy, startUpstream, statValue, type ProxyProcess, type Upstream } from './harness.js';
+import { curl, freePort, rawSend, startHttpProxy, startUpstream, statValue, type HttpProxyProcess, type Upstream } from './harness.js';
 
 interface RawUpstream {
   port: number;
@@ -63,7 +63,7 @@ interface LogLine {
 }
 
 describe('weft proxy: bad upstreams', () => {
-  let proxy: ProxyProcess;
+  let proxy: HttpProxyProcess;
   let port: number;
   let logPath: string;
   let good: Upstream;
@@ -88,40 +88,36 @@ describe('weft proxy: bad upstreams', () => {
     dupcl = await rawUpstream((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello!'));
     raws.push(reset, hang, stall, garbage, truncated, clte, dupcl);
     refusedPort = await freePort(); // nothing listens there
-    port = await freePort();
     logPath = join(mkdtempSync(join(tmpdir(), 'weft-e2e-log-')), 'access.log');
     const routes = ['reset', 'hang', 'stall', 'garbage', 'truncated', 'refused', 'clte', 'dupcl', 'good'].map((name) => ({
       match: { prefix: `/${name}` },
       route: { cluster: name, ...(name === 'hang' || name === 'stall' ? { timeout: '0.5s' } : {}) },
     }));
-    proxy = await startProxy(
-      buildBootstrap({
-        adminPort: await freePort(),
-        listener: {
-          port,
-          routes,
-          hcm: {
-            access_log: [
-              {
-                name: 'envoy.access_loggers.file',
-                typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog', path: logPath },
-              },
-            ],
-          },
+    proxy = await startHttpProxy({
+      listener: {
+        routes,
+        hcm: {
+          access_log: [
+            {
+              name: 'envoy.access_loggers.file',
+              typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog', path: logPath },
+            },
+          ],
         },
-        clusters: [
-          { name: 'reset', ports: [reset.port] },
-          { name: 'hang', ports: [hang.port] },
-          { name: 'stall', ports: [stall.port] },
-          { name: 'garbage', ports: [garbage.port] },
-          { name: 'truncated', ports: [truncated.port] },
-          { name: 'refused', ports: [refusedPort] },
-          { name: 'clte', ports: [clte.port] },
-          { name: 'dupcl', ports: [dupcl.port] },
-          { name: 'good', ports: [good.port] },
-        ],
-      }),
-    );
+      },
+      clusters: [
+        { name: 'reset', ports: [reset.port] },
+        { name: 'hang', ports: [hang.port] },
+        { name: 'stall', ports: [stall.port] },
+        { name: 'garbage', ports: [garbage.port] },
+        { name: 'truncated', ports: [truncated.port] },
+        { name: 'refused', ports: [refusedPort] },
+        { name: 'clte', ports: [clte.port] },
+        { name: 'dupcl', ports: [dupcl.port] },
+        { name: 'good', ports: [good.port] },
+      ],
+    });
+    port = proxy.port;
   });
 
   after(async () => {

@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import { buildBootstrap, curl, echoHandler, freePort, startProxy, startUpstream, statValue, type ProxyProcess, type Upstream } from './harness.js';
+import { accessLog, curl, echoHandler, freePort, startHttpProxy, startUpstream, statValue, waitFor, type HttpProxyProcess, type Upstream } from './harness.js';
 
 interface Reply {
   status: number;
@@ -45,23 +45,6 @@ function weightedAssignment(name: string, endpoints: Array<{ port: number; weigh
   };
 }
 
-async function waitUntil(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** The proxy's JSON access log lines so far. */
-function accessLog(proxy: ProxyProcess): Array<Record<string, unknown>> {
-  return proxy
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{"start_time"'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
 function countBy(values: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
@@ -89,7 +72,7 @@ describe('weft proxy: clusters end to end', () => {
   let gateRq: Awaited<ReturnType<typeof startGate>>;
   let sickStatus = 503;
   let closedPort: number;
-  let proxy: ProxyProcess;
+  let proxy: HttpProxyProcess;
   let port: number;
 
   before(async () => {
@@ -122,73 +105,69 @@ describe('weft proxy: clusters end to end', () => {
     gateRq = await startGate('gateRq');
     upstreams.push(gateCx, gateRq);
     closedPort = await freePort();
-    port = await freePort();
     const p = (name: string): number => up[name]!.port;
     const route = (prefix: string, cluster: string, extra: Record<string, unknown> = {}): unknown => ({ match: { prefix }, route: { cluster, ...extra } });
-    proxy = await startProxy(
-      buildBootstrap({
-        adminPort: await freePort(),
-        listener: {
-          port,
-          hcm: {
-            access_log: [{ name: 'envoy.access_loggers.stdout', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog' } }],
-          },
-          routes: [
-            route('/rr', 'rr'),
-            route('/lr', 'lr'),
-            route('/hash/header', 'ring', { hash_policy: [{ header: { header_name: 'x-user' } }] }),
-            route('/hash/cookie', 'ring', { hash_policy: [{ cookie: { name: 'session' } }] }),
-            route('/hash/ip', 'ring', { hash_policy: [{ connection_properties: { source_ip: true } }] }),
-            route('/random', 'random'),
-            route('/dns', 'dns'),
-            route('/cb/cx', 'cbcx'),
-            route('/cb/rq', 'cbrq'),
-            route('/od', 'od'),
-            route('/hc/http', 'hchttp'),
-            route('/hc/tcp', 'hctcp'),
-          ],
+    proxy = await startHttpProxy({
+      listener: {
+        hcm: {
+          access_log: [{ name: 'envoy.access_loggers.stdout', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog' } }],
         },
-        clusters: [
-          { name: 'rr', ports: [], lb_policy: 'ROUND_ROBIN', load_assignment: weightedAssignment('rr', [{ port: p('rr1'), weight: 1 }, { port: p('rr2'), weight: 2 }]) },
-          { name: 'lr', ports: [p('lrSlow'), p('lrFast')], lb_policy: 'LEAST_REQUEST' },
-          { name: 'ring', ports: [p('h1'), p('h2'), p('h3')], lb_policy: 'RING_HASH' },
-          { name: 'random', ports: [p('rand1'), p('rand2')], lb_policy: 'RANDOM' },
-          {
-            name: 'dns',
-            ports: [],
-            type: 'STRICT_DNS',
-            dns_lookup_family: 'V4_ONLY',
-            dns_refresh_rate: '1s',
-            load_assignment: weightedAssignment('dns', [{ address: 'localhost', port: p('dns') }]),
-          },
-          {
-            name: 'cbcx',
-            ports: [gateCx.port],
-            circuit_breakers: { thresholds: [{ max_connections: 1, max_pending_requests: 1 }] },
-          },
-          {
-            name: 'cbrq',
-            ports: [gateRq.port],
-            circuit_breakers: { thresholds: [{ max_requests: 1 }] },
-          },
-          {
-            name: 'od',
-            ports: [p('odBad'), p('odGood')],
-            outlier_detection: { consecutive_5xx: 3, interval: '0.2s', base_ejection_time: '1s', max_ejection_percent: 50 },
-          },
-          {
-            name: 'hchttp',
-            ports: [p('hcOk'), p('hcSick')],
-            health_checks: [{ timeout: '1s', interval: '0.2s', unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: '/healthz' } }],
-          },
-          {
-            name: 'hctcp',
-            ports: [p('tcpLive'), closedPort],
-            health_checks: [{ timeout: '1s', interval: '0.2s', unhealthy_threshold: 1, healthy_threshold: 1, tcp_health_check: {} }],
-          },
+        routes: [
+          route('/rr', 'rr'),
+          route('/lr', 'lr'),
+          route('/hash/header', 'ring', { hash_policy: [{ header: { header_name: 'x-user' } }] }),
+          route('/hash/cookie', 'ring', { hash_policy: [{ cookie: { name: 'session' } }] }),
+          route('/hash/ip', 'ring', { hash_policy: [{ connection_properties: { source_ip: true } }] }),
+          route('/random', 'random'),
+          route('/dns', 'dns'),
+          route('/cb/cx', 'cbcx'),
+          route('/cb/rq', 'cbrq'),
+          route('/od', 'od'),
+          route('/hc/http', 'hchttp'),
+          route('/hc/tcp', 'hctcp'),
         ],
-      }),
-    );
+      },
+      clusters: [
+        { name: 'rr', ports: [], lb_policy: 'ROUND_ROBIN', load_assignment: weightedAssignment('rr', [{ port: p('rr1'), weight: 1 }, { port: p('rr2'), weight: 2 }]) },
+        { name: 'lr', ports: [p('lrSlow'), p('lrFast')], lb_policy: 'LEAST_REQUEST' },
+        { name: 'ring', ports: [p('h1'), p('h2'), p('h3')], lb_policy: 'RING_HASH' },
+        { name: 'random', ports: [p('rand1'), p('rand2')], lb_policy: 'RANDOM' },
+        {
+          name: 'dns',
+          ports: [],
+          type: 'STRICT_DNS',
+          dns_lookup_family: 'V4_ONLY',
+          dns_refresh_rate: '1s',
+          load_assignment: weightedAssignment('dns', [{ address: 'localhost', port: p('dns') }]),
+        },
+        {
+          name: 'cbcx',
+          ports: [gateCx.port],
+          circuit_breakers: { thresholds: [{ max_connections: 1, max_pending_requests: 1 }] },
+        },
+        {
+          name: 'cbrq',
+          ports: [gateRq.port],
+          circuit_breakers: { thresholds: [{ max_requests: 1 }] },
+        },
+        {
+          name: 'od',
+          ports: [p('odBad'), p('odGood')],
+          outlier_detection: { consecutive_5xx: 3, interval: '0.2s', base_ejection_time: '1s', max_ejection_percent: 50 },
+        },
+        {
+          name: 'hchttp',
+          ports: [p('hcOk'), p('hcSick')],
+          health_checks: [{ timeout: '1s', interval: '0.2s', unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: '/healthz' } }],
+        },
+        {
+          name: 'hctcp',
+          ports: [p('tcpLive'), closedPort],
+          health_checks: [{ timeout: '1s', interval: '0.2s', unhealthy_threshold: 1, healthy_threshold: 1, tcp_health_check: {} }],
+        },
+      ],
+    });
+    port = proxy.port;
   });
 
   after(async () => {
@@ -287,7 +266,7 @@ describe('weft proxy: clusters end to end', () => {
   });
 
   it('STRICT_DNS resolves localhost and shows the host on /clusters', async () => {
-    await waitUntil('dns cluster has a healthy host', async () => (await statValue(proxy, 'cluster.dns.membership_healthy')) === 1);
+    await waitFor(async () => (await statValue(proxy, 'cluster.dns.membership_healthy')) === 1, 'dns cluster has a healthy host');
     const res = await send(port, '/dns/x');
     assert.equal(res.status, 200);
     assert.equal(res.headers['x-upstream'], 'dns');
@@ -298,9 +277,9 @@ describe('weft proxy: clusters end to end', () => {
 
   it('max_connections and max_pending_requests overflow give 503 UO with overflow stats', async () => {
     const first = send(port, '/cb/cx/1');
-    await waitUntil('first request at the upstream', () => gateCx.held.length === 1);
+    await waitFor(() => gateCx.held.length === 1, 'first request at the upstream');
     const second = send(port, '/cb/cx/2');
-    await waitUntil('second request pending', async () => (await statValue(proxy, 'cluster.cbcx.upstream_rq_pending_active')) === 1);
+    await waitFor(async () => (await statValue(proxy, 'cluster.cbcx.upstream_rq_pending_active')) === 1, 'second request pending');
     assert.equal(await statValue(proxy, 'cluster.cbcx.upstream_cx_overflow'), 1);
     assert.equal(await statValue(proxy, 'cluster.cbcx.circuit_breakers.default.cx_open'), 1);
     assert.equal(await statValue(proxy, 'cluster.cbcx.circuit_breakers.default.rq_pending_open'), 1);
@@ -310,7 +289,7 @@ describe('weft proxy: clusters end to end', () => {
     assert.match(third.body, /overflow/);
     assert.equal(third.headers['x-envoy-overloaded'], 'true');
     assert.equal(await statValue(proxy, 'cluster.cbcx.upstream_rq_pending_overflow'), 1);
-    await waitUntil('access log line', () => accessLog(proxy).some((e) => e['path'] === '/cb/cx/3'));
+    await waitFor(() => accessLog(proxy).some((e) => e['path'] === '/cb/cx/3'), 'access log line');
     const entry = accessLog(proxy).find((e) => e['path'] === '/cb/cx/3')!;
     assert.equal(entry['response_flags'], 'UO');
     assert.equal(entry['response_code'], 503);
@@ -318,7 +297,7 @@ describe('weft proxy: clusters end to end', () => {
     // Releasing the first lets the pending one through on the same single connection.
     gateCx.releaseAll();
     assert.equal((await first).status, 200);
-    await waitUntil('second request at the upstream', () => gateCx.held.length === 1);
+    await waitFor(() => gateCx.held.length === 1, 'second request at the upstream');
     gateCx.releaseAll();
     assert.equal((await second).status, 200);
     assert.equal(gateCx.seen.length, 2, 'the overflowed request never reached the upstream');
@@ -327,7 +306,7 @@ describe('weft proxy: clusters end to end', () => {
 
   it('max_requests overflow gives 503 UO without reaching the upstream', async () => {
     const first = send(port, '/cb/rq/1');
-    await waitUntil('first request at the upstream', () => gateRq.held.length === 1);
+    await waitFor(() => gateRq.held.length === 1, 'first request at the upstream');
     assert.equal(await statValue(proxy, 'cluster.cbrq.circuit_breakers.default.rq_open'), 1);
     const second = await send(port, '/cb/rq/2');
     assert.equal(second.status, 503);
@@ -338,7 +317,7 @@ describe('weft proxy: clusters end to end', () => {
     assert.equal(gateRq.seen.length, 1);
     // Once the active request ended, a new one is admitted.
     const third = send(port, '/cb/rq/3');
-    await waitUntil('third request at the upstream', () => gateRq.held.length === 1);
+    await waitFor(() => gateRq.held.length === 1, 'third request at the upstream');
     gateRq.releaseAll();
     assert.equal((await third).status, 200);
   });
@@ -358,7 +337,7 @@ describe('weft proxy: clusters end to end', () => {
     for (let i = 0; i < 10; i++) assert.equal((await send(port, '/od')).status, 200);
     assert.equal(up['odBad']!.seen.length, badHits, 'the ejected endpoint got traffic');
 
-    await waitUntil('the ejected endpoint returns', async () => (await statValue(proxy, 'cluster.od.outlier_detection.ejections_active')) === 0, 8000);
+    await waitFor(async () => (await statValue(proxy, 'cluster.od.outlier_detection.ejections_active')) === 0, 'the ejected endpoint returns', 8000);
     const after: number[] = [];
     for (let i = 0; i < 4; i++) after.push((await send(port, '/od')).status);
     assert.ok(after.includes(500), `back in rotation: ${after}`);
@@ -366,7 +345,7 @@ describe('weft proxy: clusters end to end', () => {
   });
 
   it('HTTP health checks keep traffic away from an endpoint whose /healthz answers 503, and let it back when it recovers', async () => {
-    await waitUntil('one healthy host', async () => (await statValue(proxy, 'cluster.hchttp.membership_healthy')) === 1);
+    await waitFor(async () => (await statValue(proxy, 'cluster.hchttp.membership_healthy')) === 1, 'one healthy host');
     assert.ok((await statValue(proxy, 'cluster.hchttp.health_check.failure')) >= 1);
     for (let i = 0; i < 10; i++) {
       const res = await send(port, `/hc/http/${i}`);
@@ -384,14 +363,14 @@ describe('weft proxy: clusters end to end', () => {
     assert.match(clusters, new RegExp(`^hchttp::127\\.0\\.0\\.1:${up['hcOk']!.port}::health_flags::healthy$`, 'm'));
 
     sickStatus = 200;
-    await waitUntil('both healthy', async () => (await statValue(proxy, 'cluster.hchttp.membership_healthy')) === 2);
+    await waitFor(async () => (await statValue(proxy, 'cluster.hchttp.membership_healthy')) === 2, 'both healthy');
     const seen: string[] = [];
     for (let i = 0; i < 6; i++) seen.push(String((await send(port, '/hc/http/again')).headers['x-upstream']));
     assert.ok(seen.includes('hcSick'), String(seen));
   });
 
   it('TCP health checks mark a closed port unhealthy; traffic goes to the live endpoint', async () => {
-    await waitUntil('one healthy host', async () => (await statValue(proxy, 'cluster.hctcp.membership_healthy')) === 1);
+    await waitFor(async () => (await statValue(proxy, 'cluster.hctcp.membership_healthy')) === 1, 'one healthy host');
     assert.equal(await statValue(proxy, 'cluster.hctcp.membership_total'), 2);
     for (let i = 0; i < 8; i++) {
       const res = await send(port, '/hc/tcp');

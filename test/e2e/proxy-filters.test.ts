@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildBootstrap, curl, freePort, startProxy, startUpstream, statValue, type ProxyProcess, type Upstream } from './harness.js';
+import { curl, startHttpProxy, startUpstream, statValue, type HttpProxyProcess, type Upstream } from './harness.js';
 
 interface CurlResponse {
   status: number;
@@ -38,37 +38,33 @@ const ROUTER_ROUTES = [{ match: { prefix: '/' }, route: { cluster: 'app' } }];
 
 describe('weft proxy: envoy.filters.http.local_ratelimit', () => {
   let upstream: Upstream;
-  let proxy: ProxyProcess;
+  let proxy: HttpProxyProcess;
   let port: number;
 
   before(async () => {
     upstream = await startUpstream(undefined, 'app');
-    port = await freePort();
-    proxy = await startProxy(
-      buildBootstrap({
-        adminPort: await freePort(),
-        listener: {
-          port,
-          routes: ROUTER_ROUTES,
-          httpFilters: [
-            {
-              name: 'envoy.filters.http.local_ratelimit',
-              typed_config: {
-                '@type': 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit',
-                stat_prefix: 'http_local_rate_limiter',
-                // 5 tokens, one more every 10 s: the 6th request within 10 s is limited.
-                token_bucket: { max_tokens: 5, tokens_per_fill: 1, fill_interval: '10s' },
-                filter_enabled: { runtime_key: 'local_rate_limit_enabled', default_value: { numerator: 100, denominator: 'HUNDRED' } },
-                filter_enforced: { runtime_key: 'local_rate_limit_enforced', default_value: { numerator: 100, denominator: 'HUNDRED' } },
-                response_headers_to_add: [{ append_action: 'OVERWRITE_IF_EXISTS_OR_ADD', header: { key: 'x-local-rate-limit', value: 'true' } }],
-                enable_x_ratelimit_headers: 'DRAFT_VERSION_03',
-              },
+    proxy = await startHttpProxy({
+      listener: {
+        routes: ROUTER_ROUTES,
+        httpFilters: [
+          {
+            name: 'envoy.filters.http.local_ratelimit',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit',
+              stat_prefix: 'http_local_rate_limiter',
+              // 5 tokens, one more every 10 s: the 6th request within 10 s is limited.
+              token_bucket: { max_tokens: 5, tokens_per_fill: 1, fill_interval: '10s' },
+              filter_enabled: { runtime_key: 'local_rate_limit_enabled', default_value: { numerator: 100, denominator: 'HUNDRED' } },
+              filter_enforced: { runtime_key: 'local_rate_limit_enforced', default_value: { numerator: 100, denominator: 'HUNDRED' } },
+              response_headers_to_add: [{ append_action: 'OVERWRITE_IF_EXISTS_OR_ADD', header: { key: 'x-local-rate-limit', value: 'true' } }],
+              enable_x_ratelimit_headers: 'DRAFT_VERSION_03',
             },
-          ],
-        },
-        clusters: [{ name: 'app', ports: [upstream.port] }],
-      }),
-    );
+          },
+        ],
+      },
+      clusters: [{ name: 'app', ports: [upstream.port] }],
+    });
+    port = proxy.port;
   });
 
   after(async () => {
@@ -108,33 +104,29 @@ describe('weft proxy: envoy.filters.http.local_ratelimit', () => {
 
 describe('weft proxy: envoy.filters.http.fault', () => {
   let upstream: Upstream;
-  let proxy: ProxyProcess;
+  let proxy: HttpProxyProcess;
   let port: number;
   const NODE = 'x-envoy-downstream-service-node';
 
   before(async () => {
     upstream = await startUpstream(undefined, 'app');
-    port = await freePort();
     const fault = (config: Record<string, unknown>): unknown => ({
       name: 'envoy.filters.http.fault',
       typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault', ...config },
     });
-    proxy = await startProxy(
-      buildBootstrap({
-        adminPort: await freePort(),
-        listener: {
-          port,
-          routes: ROUTER_ROUTES,
-          // Three fault filters, each selected by the downstream node header, so one proxy covers all cases.
-          httpFilters: [
-            fault({ abort: { http_status: 418, percentage: { numerator: 100, denominator: 'HUNDRED' } }, downstream_nodes: ['abort'] }),
-            fault({ abort: { header_abort: {}, percentage: { numerator: 100 } }, downstream_nodes: ['header'] }),
-            fault({ delay: { fixed_delay: '0.3s', percentage: { numerator: 100 } }, downstream_nodes: ['delay'] }),
-          ],
-        },
-        clusters: [{ name: 'app', ports: [upstream.port] }],
-      }),
-    );
+    proxy = await startHttpProxy({
+      listener: {
+        routes: ROUTER_ROUTES,
+        // Three fault filters, each selected by the downstream node header, so one proxy covers all cases.
+        httpFilters: [
+          fault({ abort: { http_status: 418, percentage: { numerator: 100, denominator: 'HUNDRED' } }, downstream_nodes: ['abort'] }),
+          fault({ abort: { header_abort: {}, percentage: { numerator: 100 } }, downstream_nodes: ['header'] }),
+          fault({ delay: { fixed_delay: '0.3s', percentage: { numerator: 100 } }, downstream_nodes: ['delay'] }),
+        ],
+      },
+      clusters: [{ name: 'app', ports: [upstream.port] }],
+    });
+    port = proxy.port;
   });
 
   after(async () => {

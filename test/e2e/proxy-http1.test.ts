@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import * as net from 'node:net';
-import { buildBootstrap, curl, freePort, rawExchange, startProxy, startUpstream, type ProxyProcess, type Upstream } from './harness.js';
+import { curl, rawExchange, startHttpProxy, startUpstream, waitFor, type HttpProxyProcess, type Upstream } from './harness.js';
 
 describe('weft proxy: HTTP/1.1 end to end', () => {
   let a: Upstream;
   let b: Upstream;
   let ws: Upstream;
-  let proxy: ProxyProcess;
+  let proxy: HttpProxyProcess;
   let port: number;
   const upgraded: net.Socket[] = [];
 
@@ -30,46 +30,42 @@ describe('weft proxy: HTTP/1.1 end to end', () => {
       if (head.length > 0) socket.write(unmaskFrame(head));
       socket.on('data', (frame: Buffer) => socket.write(unmaskFrame(frame)));
     });
-    port = await freePort();
-    proxy = await startProxy(
-      buildBootstrap({
-        adminPort: await freePort(),
-        listener: {
-          port,
-          hcm: { upgrade_configs: [{ upgrade_type: 'websocket' }], use_remote_address: true },
-          virtualHosts: [
-            {
-              name: 'api',
-              domains: ['api.example.com', 'api.example.com:*'],
-              routes: [{ match: { prefix: '/' }, route: { cluster: 'b' } }],
-            },
-            {
-              name: 'default',
-              domains: ['*'],
-              response_headers_to_add: [{ header: { key: 'x-vhost', value: 'default' } }],
-              routes: [
-                { match: { path: '/direct' }, direct_response: { status: 418, body: { inline_string: 'teapot' } } },
-                { match: { prefix: '/old' }, redirect: { path_redirect: '/new', response_code: 'FOUND' } },
-                { match: { prefix: '/ws' }, route: { cluster: 'ws' } },
-                { match: { prefix: '/b/', headers: [{ name: 'x-pick', string_match: { exact: 'b' } }] }, route: { cluster: 'b', prefix_rewrite: '/rewritten/' } },
-                { match: { prefix: '/host' }, route: { cluster: 'a', host_rewrite_literal: 'rewritten.example' } },
-                {
-                  match: { prefix: '/' },
-                  route: { cluster: 'a' },
-                  request_headers_to_add: [{ header: { key: 'x-added', value: 'yes' } }],
-                  request_headers_to_remove: ['x-secret'],
-                },
-              ],
-            },
-          ],
-        },
-        clusters: [
-          { name: 'a', ports: [a.port] },
-          { name: 'b', ports: [b.port] },
-          { name: 'ws', ports: [ws.port] },
+    proxy = await startHttpProxy({
+      listener: {
+        hcm: { upgrade_configs: [{ upgrade_type: 'websocket' }], use_remote_address: true },
+        virtualHosts: [
+          {
+            name: 'api',
+            domains: ['api.example.com', 'api.example.com:*'],
+            routes: [{ match: { prefix: '/' }, route: { cluster: 'b' } }],
+          },
+          {
+            name: 'default',
+            domains: ['*'],
+            response_headers_to_add: [{ header: { key: 'x-vhost', value: 'default' } }],
+            routes: [
+              { match: { path: '/direct' }, direct_response: { status: 418, body: { inline_string: 'teapot' } } },
+              { match: { prefix: '/old' }, redirect: { path_redirect: '/new', response_code: 'FOUND' } },
+              { match: { prefix: '/ws' }, route: { cluster: 'ws' } },
+              { match: { prefix: '/b/', headers: [{ name: 'x-pick', string_match: { exact: 'b' } }] }, route: { cluster: 'b', prefix_rewrite: '/rewritten/' } },
+              { match: { prefix: '/host' }, route: { cluster: 'a', host_rewrite_literal: 'rewritten.example' } },
+              {
+                match: { prefix: '/' },
+                route: { cluster: 'a' },
+                request_headers_to_add: [{ header: { key: 'x-added', value: 'yes' } }],
+                request_headers_to_remove: ['x-secret'],
+              },
+            ],
+          },
         ],
-      }),
-    );
+      },
+      clusters: [
+        { name: 'a', ports: [a.port] },
+        { name: 'b', ports: [b.port] },
+        { name: 'ws', ports: [ws.port] },
+      ],
+    });
+    port = proxy.port;
   });
 
   after(async () => {
@@ -174,13 +170,13 @@ describe('weft proxy: HTTP/1.1 end to end', () => {
     socket.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
     let received = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
-    await waitFor(() => received.includes('\r\n\r\n'));
+    await waitFor(() => received.includes('\r\n\r\n'), 'the 101 response head', 3000);
     const head = received.toString('latin1', 0, received.indexOf('\r\n\r\n'));
     assert.match(head, /^HTTP\/1.1 101/);
     assert.match(head, /sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/i);
     received = received.subarray(received.indexOf('\r\n\r\n') + 4);
     socket.write(maskedTextFrame('hello through weft'));
-    await waitFor(() => received.length >= 2 + 'hello through weft'.length);
+    await waitFor(() => received.length >= 2 + 'hello through weft'.length, 'the echoed frame', 3000);
     assert.equal(received.subarray(2).toString(), 'hello through weft');
     socket.destroy();
   });
@@ -193,14 +189,6 @@ describe('weft proxy: HTTP/1.1 end to end', () => {
     assert.match(prom, /weft_request_duration_seconds_bucket\{/);
   });
 });
-
-async function waitFor(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** A client frame (FIN, text, masked) as RFC 6455 requires clients to send. */
 function maskedTextFrame(text: string): Buffer {

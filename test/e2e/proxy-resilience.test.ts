@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import * as net from 'node:net';
-import { buildBootstrap, curl, freePort, startProxy, startUpstream, statValue, type ProxyProcess, type Upstream } from './harness.js';
+import { accessLog, curl, freePort, startHttpProxy, startUpstream, statValue, waitFor, type HttpProxyProcess, type Upstream } from './harness.js';
 
 interface Reply {
   status: number;
@@ -34,22 +34,6 @@ function send(port: number, path: string, headers: Record<string, string> = {}, 
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function waitUntil(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-function accessLog(proxy: ProxyProcess): Array<Record<string, unknown>> {
-  return proxy
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{"start_time"'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 let keySeq = 0;
@@ -104,7 +88,7 @@ async function startBlackhole(): Promise<{ port: number; fillers: net.Socket[]; 
     socket.on('error', () => undefined);
     fillers.push(socket);
   }
-  await waitUntil('backlog filled', () => connected >= 1);
+  await waitFor(() => connected >= 1, 'backlog filled');
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.ok(connected < fillers.length, 'the backlog never filled up');
   return { port, fillers, child };
@@ -122,7 +106,7 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
   let hangClosed = 0;
   let blackhole: Awaited<ReturnType<typeof startBlackhole>>;
   let closedPort: number;
-  let proxy: ProxyProcess;
+  let proxy: HttpProxyProcess;
   let port: number;
 
   before(async () => {
@@ -145,7 +129,6 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
     wb = await startUpstream(undefined, 'wb');
     blackhole = await startBlackhole();
     closedPort = await freePort();
-    port = await freePort();
 
     const clusters: Array<Record<string, unknown> & { name: string; ports: number[] }> = [];
     const routes: unknown[] = [];
@@ -187,20 +170,17 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
       },
       { match: { prefix: '/weighted' }, route: { weighted_clusters: { clusters: [{ name: 'wa', weight: 1 }, { name: 'wb', weight: 3 }] } } },
     );
-    proxy = await startProxy(
-      buildBootstrap({
-        adminPort: await freePort(),
-        listener: {
-          port,
-          routes,
-          hcm: {
-            stream_idle_timeout: '20s',
-            access_log: [{ name: 'envoy.access_loggers.stdout', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog' } }],
-          },
+    proxy = await startHttpProxy({
+      listener: {
+        routes,
+        hcm: {
+          stream_idle_timeout: '20s',
+          access_log: [{ name: 'envoy.access_loggers.stdout', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog' } }],
         },
-        clusters,
-      }),
-    );
+      },
+      clusters,
+    });
+    port = proxy.port;
   });
 
   after(async () => {
@@ -222,7 +202,7 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
     assert.ok(res.elapsedMs < 5000, `answered after ${res.elapsedMs} ms`);
     assert.match(res.body, /upstream connect error/);
     assert.equal(await stat('connect-timeout', 'upstream_cx_connect_timeout'), 1);
-    await waitUntil('access log', () => accessLog(proxy).some((e) => e['path'] === '/connect-timeout'));
+    await waitFor(() => accessLog(proxy).some((e) => e['path'] === '/connect-timeout'), 'access log');
     assert.equal(accessLog(proxy).find((e) => e['path'] === '/connect-timeout')!['response_flags'], 'UF');
   });
 
@@ -232,7 +212,7 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
     assert.equal(res.body, 'upstream request timeout');
     assert.ok(res.elapsedMs >= 250 && res.elapsedMs < 1900, `answered after ${res.elapsedMs} ms`);
     assert.equal(await stat('route-timeout', 'upstream_rq_timeout'), 1);
-    await waitUntil('access log', () => accessLog(proxy).some((e) => e['path'] === '/route-timeout'));
+    await waitFor(() => accessLog(proxy).some((e) => e['path'] === '/route-timeout'), 'access log');
     assert.equal(accessLog(proxy).find((e) => e['path'] === '/route-timeout')!['response_flags'], 'UT');
   });
 
@@ -241,7 +221,7 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
     // Envoy answers 504 when the request was complete, 408 otherwise (maybeRequestTimeoutCode).
     assert.equal(res.status, 504);
     assert.ok(res.elapsedMs >= 300 && res.elapsedMs < 5000, `answered after ${res.elapsedMs} ms`);
-    await waitUntil('access log', () => accessLog(proxy).some((e) => e['path'] === '/idle'));
+    await waitFor(() => accessLog(proxy).some((e) => e['path'] === '/idle'), 'access log');
     assert.equal(accessLog(proxy).find((e) => e['path'] === '/idle')!['response_flags'], 'SI');
   });
 
@@ -380,15 +360,15 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
     const res = await curl(['-s', '-i', '-H', 'Host: svc.example', '--data-binary', 'mirror me', `http://127.0.0.1:${port}/mirror-ok/x`]);
     assert.match(res.stdout, /^HTTP\/1.1 200/);
     assert.match(res.stdout, /x-upstream: primary/i);
-    await waitUntil('shadow request', () => shadow.seen.some((s) => s.url === '/mirror-ok/x'));
+    await waitFor(() => shadow.seen.some((s) => s.url === '/mirror-ok/x'), 'shadow request');
     const copy = shadow.seen.find((s) => s.url === '/mirror-ok/x')!;
     assert.equal(copy.method, 'POST');
     assert.equal(copy.headers['host'], 'svc.example-shadow');
-    await waitUntil('shadow body', () => shadowBodies.includes('mirror me'));
+    await waitFor(() => shadowBodies.includes('mirror me'), 'shadow body');
     assert.equal(primary.seen.find((s) => s.url === '/mirror-ok/x')!.headers['host'], 'svc.example');
     // With a port, the suffix goes on the host name (Envoy's shadowAppendedHost).
     await send(port, '/mirror-ok/port', { host: 'svc.example:8080' });
-    await waitUntil('shadow request with a port', () => shadow.seen.some((s) => s.url === '/mirror-ok/port'));
+    await waitFor(() => shadow.seen.some((s) => s.url === '/mirror-ok/port'), 'shadow request with a port');
     assert.equal(shadow.seen.find((s) => s.url === '/mirror-ok/port')!.headers['host'], 'svc.example-shadow:8080');
   });
 
@@ -399,10 +379,10 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
       assert.equal(res.headers['x-upstream'], 'primary');
       assert.ok(res.elapsedMs < 900, `took ${res.elapsedMs} ms`);
     }
-    await waitUntil('hanging shadow reached', () => hangSockets.length >= 1);
+    await waitFor(() => hangSockets.length >= 1, 'hanging shadow reached');
     assert.ok((await stat('shadow-dead', 'upstream_cx_connect_fail')) >= 1);
     // The shadow request is abandoned at the route timeout (1 s), as Envoy's shadow uses the route's timeout.
-    await waitUntil('hanging shadow connections closed', () => hangSockets.length >= 3 && hangClosed === hangSockets.length, 5000);
+    await waitFor(() => hangSockets.length >= 3 && hangClosed === hangSockets.length, 'hanging shadow connections closed', 5000);
   });
 
   it('weighted clusters split traffic by weight (1:3)', async () => {

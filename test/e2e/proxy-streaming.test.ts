@@ -16,7 +16,7 @@ import { once } from 'node:events';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import * as net from 'node:net';
-import { buildBootstrap, curl, freePort, processMemory, sampleRss, startProxy, startUpstream, statValue, waitFor, type ProxyProcess, type Upstream } from './harness.js';
+import { curl, processMemory, sampleRss, startHttpProxy, startUpstream, statValue, waitFor, type HttpProxyProcess, type Upstream } from './harness.js';
 
 const GiB = 1024 * 1024 * 1024;
 const MiB = 1024 * 1024;
@@ -131,6 +131,17 @@ interface DownloadResult {
   seconds: number;
 }
 
+/** What a pattern-verifying client saw, once the response ended. */
+function downloadResult(res: IncomingMessage, verifier: PatternVerifier, started: bigint): DownloadResult {
+  return {
+    status: res.statusCode ?? 0,
+    headers: res.headers,
+    bytes: verifier.bytes,
+    mismatchAt: verifier.mismatchAt,
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+  };
+}
+
 /**
  * GETs a pattern body as fast as it arrives. `stall`, when given, runs once
  * after the first body bytes with the response paused (a slow reader).
@@ -149,15 +160,7 @@ function download(port: number, path: string, stall?: () => Promise<void>): Prom
           stall!().then(() => res.resume(), reject);
         }
       });
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          bytes: verifier.bytes,
-          mismatchAt: verifier.mismatchAt,
-          seconds: Number(process.hrtime.bigint() - started) / 1e9,
-        }),
-      );
+      res.on('end', () => resolve(downloadResult(res, verifier, started)));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -204,16 +207,7 @@ function echo(port: number, total: number): Promise<DownloadResult & { writtenAt
       const writtenAtFirstByte = progress.written;
       const verifier = new PatternVerifier();
       res.on('data', (chunk: Buffer) => verifier.update(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          bytes: verifier.bytes,
-          mismatchAt: verifier.mismatchAt,
-          seconds: Number(process.hrtime.bigint() - started) / 1e9,
-          writtenAtFirstByte,
-        }),
-      );
+      res.on('end', () => resolve({ ...downloadResult(res, verifier, started), writtenAtFirstByte }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -228,22 +222,19 @@ const rate = (bytes: number, seconds: number): string => `${(bytes / 1e6 / secon
 
 describe('weft proxy: streaming in constant memory, with backpressure', () => {
   let upstream: Upstream;
-  let proxy: ProxyProcess;
+  let proxy: HttpProxyProcess;
   let port: number;
   let pid: number;
   let suiteBaseline: number;
 
   before(async () => {
     upstream = await startUpstream(streamingHandler, 'streaming');
-    port = await freePort();
-    proxy = await startProxy(
-      buildBootstrap({
-        adminPort: await freePort(),
-        // The route timeout is lifted so a loaded machine cannot turn a slow transfer into a 504.
-        listener: { port, routes: [{ match: { prefix: '/' }, route: { cluster: 'streaming', timeout: '0s' } }] },
-        clusters: [{ name: 'streaming', ports: [upstream.port] }],
-      }),
-    );
+    proxy = await startHttpProxy({
+      // The route timeout is lifted so a loaded machine cannot turn a slow transfer into a 504.
+      listener: { routes: [{ match: { prefix: '/' }, route: { cluster: 'streaming', timeout: '0s' } }] },
+      clusters: [{ name: 'streaming', ports: [upstream.port] }],
+    });
+    port = proxy.port;
     pid = proxy.child.pid!;
     // Warm up (JIT, pools) so the first measured transfer's baseline is representative.
     const warm = await download(port, `/download/warm?bytes=${16 * MiB}`);

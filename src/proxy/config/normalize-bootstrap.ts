@@ -1,28 +1,41 @@
 /**
  * The validated bootstrap -> Bootstrap: clusters first (so references can be
- * checked), then listeners, plus the checks that span the whole document
+ * checked), then listeners, then dynamic_resources (whose ADS cluster must be one
+ * of the static clusters), plus the checks that span the whole document
  * (unique names, one listener per address).
  */
 import { ConfigError } from '../../lib/errors.js';
+import { durationMs } from './duration.js';
 import { normalizeAccessLogs } from './normalize-access-log.js';
 import { normalizeCluster } from './normalize-cluster.js';
 import { normalizeListener } from './normalize-listener.js';
 import type { ClusterReferenceCheck } from './normalize-route.js';
 import { fieldPath, indexPath } from './path.js';
 import type { RawAdmin, RawBootstrap } from './schema-bootstrap.js';
-import type { AdminConfig, Bootstrap, ClusterConfig, ListenerConfig } from './types.js';
+import type { RawDynamicResources } from './schema-config-source.js';
+import type { AdminConfig, Bootstrap, ClusterConfig, DynamicResourcesConfig, ListenerConfig } from './types.js';
 
 const LISTENERS_PATH = 'static_resources.listeners';
 const CLUSTERS_PATH = 'static_resources.clusters';
 
+const DYNAMIC_PATH = 'dynamic_resources';
+const ADS_CLUSTER_PATH = 'dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name';
+/** Envoy's default initial_fetch_timeout. */
+const DEFAULT_INITIAL_FETCH_TIMEOUT_MS = 15_000;
+
 export function normalizeBootstrap(raw: RawBootstrap, source: unknown): Bootstrap {
-  const clusters = (raw.static_resources?.clusters ?? []).map((c, i) => normalizeCluster(c, indexPath(CLUSTERS_PATH, i)));
+  const dynamic = raw.dynamic_resources;
+  const adsCluster = dynamic?.ads_config.grpc_services[0]!.envoy_grpc.cluster_name;
+  const clusters = (raw.static_resources?.clusters ?? []).map((c, i) =>
+    normalizeCluster(c, indexPath(CLUSTERS_PATH, i), { ads: dynamic !== undefined, isAdsCluster: c.name === adsCluster }));
   checkUniqueNames(clusters, CLUSTERS_PATH, 'cluster');
   const clusterNames = new Set(clusters.map((c) => c.name));
+  // With CDS, a static listener may route to a cluster the ADS server has not sent yet.
   const checkCluster: ClusterReferenceCheck = (name, path) => {
-    if (!clusterNames.has(name)) throw new ConfigError(path, `unknown cluster ${JSON.stringify(name)}`);
+    if (!clusterNames.has(name) && dynamic?.cds_config === undefined) throw new ConfigError(path, `unknown cluster ${JSON.stringify(name)}`);
   };
-  const listeners = (raw.static_resources?.listeners ?? []).map((l, i) => normalizeListener(l, indexPath(LISTENERS_PATH, i), checkCluster));
+  const listeners = (raw.static_resources?.listeners ?? []).map((l, i) =>
+    normalizeListener(l, indexPath(LISTENERS_PATH, i), { checkCluster, ads: dynamic !== undefined }));
   checkUniqueNames(listeners, LISTENERS_PATH, 'listener');
   checkUniqueAddresses(listeners);
   const bootstrap: Bootstrap = {
@@ -32,7 +45,27 @@ export function normalizeBootstrap(raw: RawBootstrap, source: unknown): Bootstra
     source,
   };
   if (raw.admin !== undefined) bootstrap.admin = normalizeAdmin(raw.admin, 'admin');
+  if (dynamic !== undefined) bootstrap.dynamicResources = normalizeDynamicResources(dynamic, clusters);
   return bootstrap;
+}
+
+function normalizeDynamicResources(raw: RawDynamicResources, clusters: ClusterConfig[]): DynamicResourcesConfig {
+  const ads = raw.ads_config;
+  const servicesPath = fieldPath(fieldPath(DYNAMIC_PATH, 'ads_config'), 'grpc_services');
+  if (ads.grpc_services.length > 1) throw new ConfigError(indexPath(servicesPath, 1), 'exactly one ADS server (grpc_services entry) is supported');
+  const adsCluster = ads.grpc_services[0]!.envoy_grpc.cluster_name;
+  const cluster = clusters.find((c) => c.name === adsCluster);
+  if (cluster === undefined) throw new ConfigError(ADS_CLUSTER_PATH, `unknown cluster ${JSON.stringify(adsCluster)}: the ADS cluster must be a static cluster`);
+  if (cluster.type === 'EDS') throw new ConfigError(ADS_CLUSTER_PATH, `the ADS cluster ${JSON.stringify(adsCluster)} cannot be an EDS cluster: its endpoints are needed to reach the ADS server`);
+  if (cluster.endpoints.length === 0) throw new ConfigError(ADS_CLUSTER_PATH, `the ADS cluster ${JSON.stringify(adsCluster)} has no endpoints`);
+  const timeouts = [raw.lds_config, raw.cds_config].map((source) => durationMs(source?.initial_fetch_timeout, DEFAULT_INITIAL_FETCH_TIMEOUT_MS));
+  return {
+    adsCluster,
+    setNodeOnFirstMessageOnly: ads.set_node_on_first_message_only ?? false,
+    lds: raw.lds_config !== undefined,
+    cds: raw.cds_config !== undefined,
+    initialFetchTimeoutMs: Math.max(...timeouts),
+  };
 }
 
 function checkUniqueNames(items: ReadonlyArray<ListenerConfig | ClusterConfig>, path: string, what: string): void {

@@ -4,7 +4,7 @@ import { ConfigError } from '../../lib/errors.js';
 import { durationMs } from './duration.js';
 import { normalizeHeaderValueOptions, oneOf, positive, ONE_MIB, ONE_HOUR_MS } from './normalize-common.js';
 import { fieldPath, indexPath } from './path.js';
-import type { RawCluster, RawHealthCheck, RawOutlierDetection, RawThresholds, RawUpstreamCommonHttpProtocolOptions } from './schema-cluster.js';
+import type { RawCluster, RawClusterLoadAssignment, RawHealthCheck, RawOutlierDetection, RawThresholds, RawUpstreamCommonHttpProtocolOptions } from './schema-cluster.js';
 import { UPSTREAM_HTTP_PROTOCOL_OPTIONS_NAME } from './type-urls.js';
 import type { ClusterConfig, EndpointConfig, HealthCheckConfig, OutlierDetectionConfig, ThresholdsConfig } from './types.js';
 
@@ -29,8 +29,17 @@ const OUTLIER_DEFAULTS = {
 } as const;
 const DEFAULT_EXPECTED_STATUSES: Array<[number, number]> = [[200, 201]];
 
-export function normalizeCluster(raw: RawCluster, path: string): ClusterConfig {
+/** What a cluster's normalization needs to know about the bootstrap around it. */
+export interface ClusterContext {
+  /** The bootstrap has dynamic_resources: EDS clusters are allowed. */
+  ads: boolean;
+  /** This is the ADS cluster, the only one that may speak HTTP/2 (the xDS agent dials it, no request does). */
+  isAdsCluster: boolean;
+}
+
+export function normalizeCluster(raw: RawCluster, path: string, context: ClusterContext): ClusterConfig {
   const type = raw.type ?? 'STATIC';
+  checkEdsFields(raw, type, path, context);
   const lbPolicy = raw.lb_policy ?? 'ROUND_ROBIN';
   requireLbPolicy(raw.least_request_lb_config, 'least_request_lb_config', 'LEAST_REQUEST', lbPolicy, path);
   requireLbPolicy(raw.ring_hash_lb_config, 'ring_hash_lb_config', 'RING_HASH', lbPolicy, path);
@@ -49,14 +58,15 @@ export function normalizeCluster(raw: RawCluster, path: string): ClusterConfig {
     lbPolicy,
     leastRequestChoiceCount: raw.least_request_lb_config?.choice_count ?? CLUSTER_DEFAULTS.leastRequestChoiceCount,
     ringHash,
-    endpoints: normalizeEndpoints(raw, type, path),
+    endpoints: normalizeLoadAssignment(raw.load_assignment, type, fieldPath(path, 'load_assignment')),
     dnsRefreshRateMs: positive(durationMs(raw.dns_refresh_rate, CLUSTER_DEFAULTS.dnsRefreshRateMs), fieldPath(path, 'dns_refresh_rate')),
     dnsLookupFamily: raw.dns_lookup_family ?? 'AUTO',
     circuitBreakers: normalizeThresholds(raw.circuit_breakers?.thresholds ?? [], fieldPath(fieldPath(path, 'circuit_breakers'), 'thresholds')),
     healthChecks: (raw.health_checks ?? []).map((hc, i) => normalizeHealthCheck(hc, indexPath(healthChecksPath, i))),
-    ...normalizeUpstreamHttpOptions(raw, path),
+    ...normalizeUpstreamHttpOptions(raw, path, context),
     perConnectionBufferLimitBytes: raw.per_connection_buffer_limit_bytes ?? ONE_MIB,
   };
+  if (type === 'EDS') cluster.edsServiceName = raw.eds_cluster_config!.service_name ?? raw.name;
   if (raw.outlier_detection !== undefined) {
     cluster.outlierDetection = normalizeOutlierDetection(raw.outlier_detection, fieldPath(path, 'outlier_detection'));
   }
@@ -68,18 +78,32 @@ function requireLbPolicy(config: object | undefined, field: string, policy: stri
   if (config !== undefined && lbPolicy !== policy) throw new ConfigError(fieldPath(path, field), `only applies with lb_policy ${policy} (lb_policy is ${lbPolicy})`);
 }
 
-/** Locality and its weight are accepted but flattened away: Weft balances over all endpoints of a cluster. */
-function normalizeEndpoints(raw: RawCluster, type: ClusterConfig['type'], path: string): EndpointConfig[] {
+/** EDS clusters get their endpoints from the ADS server only, so it is an error to give them any here. */
+function checkEdsFields(raw: RawCluster, type: ClusterConfig['type'], path: string, context: ClusterContext): void {
+  if (type !== 'EDS') {
+    if (raw.eds_cluster_config !== undefined) throw new ConfigError(fieldPath(path, 'eds_cluster_config'), `only applies with type EDS (type is ${type})`);
+    return;
+  }
+  if (!context.ads) throw new ConfigError(fieldPath(path, 'type'), 'EDS needs dynamic_resources.ads_config: the endpoints come from the ADS server');
+  if (raw.eds_cluster_config === undefined) throw new ConfigError(fieldPath(path, 'eds_cluster_config'), 'required with type EDS');
+  if (raw.load_assignment !== undefined) throw new ConfigError(fieldPath(path, 'load_assignment'), 'not allowed with type EDS: the endpoints come from the ADS server');
+}
+
+/**
+ * A `load_assignment` or an EDS ClusterLoadAssignment (`path` points at it). Locality
+ * and its weight are accepted but flattened away: Weft balances over all endpoints of a cluster.
+ */
+export function normalizeLoadAssignment(raw: RawClusterLoadAssignment | undefined, type: ClusterConfig['type'], path: string): EndpointConfig[] {
   const endpoints: EndpointConfig[] = [];
-  const localitiesPath = fieldPath(fieldPath(path, 'load_assignment'), 'endpoints');
-  (raw.load_assignment?.endpoints ?? []).forEach((locality, i) => {
+  const localitiesPath = fieldPath(path, 'endpoints');
+  (raw?.endpoints ?? []).forEach((locality, i) => {
     const lbEndpointsPath = fieldPath(indexPath(localitiesPath, i), 'lb_endpoints');
     (locality.lb_endpoints ?? []).forEach((lbEndpoint, j) => {
       const endpointPath = fieldPath(indexPath(lbEndpointsPath, j), 'endpoint');
       const socketPath = fieldPath(fieldPath(endpointPath, 'address'), 'socket_address');
       const { address, port_value: port } = lbEndpoint.endpoint.address.socket_address;
-      if (type === 'STATIC' && isIP(address) === 0) {
-        throw new ConfigError(fieldPath(socketPath, 'address'), `a STATIC cluster needs an IP address, got ${JSON.stringify(address)} (use type STRICT_DNS for hostnames)`);
+      if ((type === 'STATIC' || type === 'EDS') && isIP(address) === 0) {
+        throw new ConfigError(fieldPath(socketPath, 'address'), `a ${type} cluster needs an IP address, got ${JSON.stringify(address)} (use type STRICT_DNS for hostnames)`);
       }
       if (port === 0) throw new ConfigError(fieldPath(socketPath, 'port_value'), 'an upstream endpoint needs a port in 1..65535');
       endpoints.push({
@@ -176,11 +200,19 @@ function normalizeHealthCheck(raw: RawHealthCheck, path: string): HealthCheckCon
  * Upstream HTTP options may come from the typed HttpProtocolOptions extension or
  * from the deprecated cluster fields; like Envoy, setting the same option in both is an error.
  */
-function normalizeUpstreamHttpOptions(raw: RawCluster, path: string): Pick<ClusterConfig, 'idleTimeoutMs' | 'maxRequestsPerConnection'> {
+function normalizeUpstreamHttpOptions(raw: RawCluster, path: string, context: ClusterContext): Pick<ClusterConfig, 'idleTimeoutMs' | 'maxRequestsPerConnection' | 'http2'> {
   const typedPath = fieldPath(fieldPath(path, 'typed_extension_protocol_options'), UPSTREAM_HTTP_PROTOCOL_OPTIONS_NAME);
   const typed = raw.typed_extension_protocol_options?.[UPSTREAM_HTTP_PROTOCOL_OPTIONS_NAME];
-  if (typed?.explicit_http_config !== undefined && typed.explicit_http_config.http_protocol_options === undefined) {
-    throw new ConfigError(fieldPath(fieldPath(typedPath, 'explicit_http_config'), 'http_protocol_options'), 'required: HTTP/1.1 is the only upstream protocol supported');
+  const explicitPath = fieldPath(typedPath, 'explicit_http_config');
+  const explicit = typed?.explicit_http_config === undefined ? undefined : oneOf(typed.explicit_http_config, ['http_protocol_options', 'http2_protocol_options'] as const, explicitPath);
+  const http2Path = explicit === 'http2_protocol_options' ? fieldPath(explicitPath, explicit)
+    : raw.http2_protocol_options !== undefined ? fieldPath(path, 'http2_protocol_options')
+    : undefined;
+  if (http2Path !== undefined && !context.isAdsCluster) {
+    throw new ConfigError(http2Path, 'HTTP/2 upstreams are not supported yet; only the ADS cluster (dynamic_resources.ads_config) may use HTTP/2');
+  }
+  if (explicit === 'http_protocol_options' && raw.http2_protocol_options !== undefined) {
+    throw new ConfigError(fieldPath(path, 'http2_protocol_options'), `conflicts with ${fieldPath(explicitPath, explicit)}`);
   }
   let common: RawUpstreamCommonHttpProtocolOptions | undefined = raw.common_http_protocol_options;
   if (typed?.common_http_protocol_options !== undefined) {
@@ -193,5 +225,6 @@ function normalizeUpstreamHttpOptions(raw: RawCluster, path: string): Pick<Clust
   return {
     idleTimeoutMs: durationMs(common?.idle_timeout, ONE_HOUR_MS),
     maxRequestsPerConnection: raw.max_requests_per_connection ?? common?.max_requests_per_connection ?? 0,
+    ...(http2Path === undefined ? {} : { http2: true as const }),
   };
 }

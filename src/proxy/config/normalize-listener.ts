@@ -4,7 +4,7 @@ import { findHttpFilterParser, listHttpFilterParsers } from '../filters/config-r
 import { durationMs } from './duration.js';
 import { normalizeAccessLogs } from './normalize-access-log.js';
 import { oneOf, ONE_MIB, ONE_HOUR_MS } from './normalize-common.js';
-import { normalizeRouteConfiguration, type ClusterReferenceCheck } from './normalize-route.js';
+import { emptyRouteConfiguration, normalizeRouteConfiguration, type ClusterReferenceCheck } from './normalize-route.js';
 import { fieldPath, indexPath } from './path.js';
 import { RouterTypedConfig, type RawHttpConnectionManager, type RawHttpFilter, type RawListener, type RawRouterTypedConfig, type RawTcpProxy } from './schema-listener.js';
 import { ROUTER_TYPE_URL, TCP_PROXY_TYPE_URL } from './type-urls.js';
@@ -27,7 +27,14 @@ const HCM_DEFAULTS = {
 
 const validateRouterConfig: Validator<RawRouterTypedConfig> = compileValidator(RouterTypedConfig);
 
-export function normalizeListener(raw: RawListener, path: string, checkCluster: ClusterReferenceCheck): ListenerConfig {
+/** What a listener's normalization needs to know about the bootstrap around it. */
+export interface ListenerContext {
+  checkCluster: ClusterReferenceCheck;
+  /** The bootstrap has dynamic_resources: `rds` is allowed. */
+  ads: boolean;
+}
+
+export function normalizeListener(raw: RawListener, path: string, context: ListenerContext): ListenerConfig {
   const chainsPath = fieldPath(path, 'filter_chains');
   if (raw.filter_chains.length > 1) {
     throw new ConfigError(indexPath(chainsPath, 1), 'a listener has exactly one filter chain (several chains need filter_chain_match, not supported yet)');
@@ -45,18 +52,21 @@ export function normalizeListener(raw: RawListener, path: string, checkCluster: 
     address: { address: socket.address, port: socket.port_value },
     perConnectionBufferLimitBytes: raw.per_connection_buffer_limit_bytes ?? ONE_MIB,
     filter: typedConfig['@type'] === TCP_PROXY_TYPE_URL
-      ? normalizeTcpProxy(typedConfig, typedConfigPath, checkCluster)
-      : normalizeHttpConnectionManager(typedConfig, typedConfigPath, checkCluster),
+      ? normalizeTcpProxy(typedConfig, typedConfigPath, context.checkCluster)
+      : normalizeHttpConnectionManager(typedConfig, typedConfigPath, context),
   };
 }
 
-function normalizeHttpConnectionManager(raw: RawHttpConnectionManager, path: string, checkCluster: ClusterReferenceCheck): HttpConnectionManagerConfig {
-  if (raw.route_config === undefined) throw new ConfigError(fieldPath(path, 'route_config'), 'required field is missing (rds is not supported yet)');
+function normalizeHttpConnectionManager(raw: RawHttpConnectionManager, path: string, context: ListenerContext): HttpConnectionManagerConfig {
+  const routeSource = oneOf(raw, ['route_config', 'rds'] as const, path)!;
+  if (routeSource === 'rds' && !context.ads) throw new ConfigError(fieldPath(path, 'rds'), 'needs dynamic_resources.ads_config: the route config comes from the ADS server');
   const common = raw.common_http_protocol_options;
-  return {
+  const hcm: HttpConnectionManagerConfig = {
     kind: 'http',
     statPrefix: raw.stat_prefix,
-    routeConfig: normalizeRouteConfiguration(raw.route_config, fieldPath(path, 'route_config'), checkCluster),
+    routeConfig: routeSource === 'rds'
+      ? emptyRouteConfiguration(raw.rds!.route_config_name)
+      : normalizeRouteConfiguration(raw.route_config!, fieldPath(path, 'route_config'), context.checkCluster),
     httpFilters: normalizeHttpFilters(raw.http_filters ?? [], fieldPath(path, 'http_filters')),
     accessLog: normalizeAccessLogs(raw.access_log, fieldPath(path, 'access_log')),
     idleTimeoutMs: durationMs(common?.idle_timeout, ONE_HOUR_MS),
@@ -74,6 +84,8 @@ function normalizeHttpConnectionManager(raw: RawHttpConnectionManager, path: str
     serverHeaderTransformation: raw.server_header_transformation ?? 'OVERWRITE',
     upgradeTypes: [...new Set((raw.upgrade_configs ?? []).map((u) => u.upgrade_type.toLowerCase()))],
   };
+  if (routeSource === 'rds') hcm.rds = { routeConfigName: raw.rds!.route_config_name };
+  return hcm;
 }
 
 /** Each filter's typed_config is parsed by its registered factory; the router must be present, once, and last. */

@@ -28,6 +28,11 @@ export function normalizeRouteConfiguration(raw: RawRouteConfiguration, path: st
   return { name: raw.name ?? '', virtualHosts, ...normalizeHeaderMutations(raw, path) };
 }
 
+/** What an HCM with `rds` serves until its route config arrives: no virtual host, so every request gets 404. */
+export function emptyRouteConfiguration(name: string): RouteConfiguration {
+  return { name, virtualHosts: [], requestHeadersToAdd: [], requestHeadersToRemove: [], responseHeadersToAdd: [], responseHeadersToRemove: [] };
+}
+
 function normalizeVirtualHost(raw: RawVirtualHost, path: string, checkCluster: ClusterReferenceCheck): VirtualHost {
   raw.domains.forEach((domain, i) => checkDomain(domain, indexPath(fieldPath(path, 'domains'), i)));
   const routesPath = fieldPath(path, 'routes');

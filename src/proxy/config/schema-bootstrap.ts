@@ -1,8 +1,9 @@
-/** Envoy's Bootstrap (`envoy.config.bootstrap.v3`): node, admin and static resources. */
+/** Envoy's Bootstrap (`envoy.config.bootstrap.v3`): node, admin, static resources and ADS. */
 import { Type, type Static } from '@sinclair/typebox';
 import { AccessLog } from './schema-access-log.js';
 import { Address, Obj, Opt, Str, Struct, unsupportedFields } from './schema-common.js';
 import { Cluster } from './schema-cluster.js';
+import { DynamicResources } from './schema-config-source.js';
 import { Listener } from './schema-listener.js';
 
 const Node = Obj({
@@ -30,8 +31,9 @@ export const Bootstrap = Obj({
   node: Opt(Node),
   admin: Opt(Admin),
   static_resources: Opt(StaticResources),
+  dynamic_resources: Opt(DynamicResources),
   ...unsupportedFields([
-    'dynamic_resources', 'layered_runtime', 'cluster_manager', 'hds_config', 'flags_path', 'stats_sinks',
+    'layered_runtime', 'cluster_manager', 'hds_config', 'flags_path', 'stats_sinks',
     'deferred_stat_options', 'stats_config', 'stats_flush_interval', 'stats_flush_on_admin', 'watchdog', 'watchdogs',
     'tracing', 'overload_manager', 'enable_dispatcher_stats', 'header_prefix', 'stats_server_version_override',
     'use_tcp_for_dns_lookups', 'dns_resolution_config', 'typed_dns_resolver_config', 'bootstrap_extensions',
@@ -44,3 +46,4 @@ export const Bootstrap = Obj({
 
 export type RawBootstrap = Static<typeof Bootstrap>;
 export type RawAdmin = Static<typeof Admin>;
+export type RawNode = Static<typeof Node>;

@@ -1,12 +1,14 @@
 /** Envoy's Cluster (`envoy.config.cluster.v3`), the supported subset. */
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  Address, Bool, Duration, Enum, HeaderValueOption, NonEmptyStr, Obj, Opt, Port, Str, UInt, Unsupported,
+  Address, Bool, Duration, Enum, HeaderValueOption, NonEmptyStr, Obj, Opt, Port, Shared, Str, UInt, Unsupported,
   unsupportedFields,
 } from './schema-common.js';
+import { AdsConfigSource } from './schema-config-source.js';
 import { UPSTREAM_HTTP_PROTOCOL_OPTIONS_NAME, UPSTREAM_HTTP_PROTOCOL_OPTIONS_TYPE_URL } from './type-urls.js';
 
-const CLUSTER_TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS'] as const;
+/** EDS only with dynamic_resources (the xDS agent resolves the endpoints). */
+const CLUSTER_TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS'] as const;
 const LB_POLICIES = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM'] as const;
 const DNS_LOOKUP_FAMILIES = ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'] as const;
 
@@ -84,9 +86,11 @@ const UpstreamHttpProtocolOptions = Obj({
   '@type': Type.Literal(UPSTREAM_HTTP_PROTOCOL_OPTIONS_TYPE_URL),
   common_http_protocol_options: Opt(UpstreamCommonHttpProtocolOptions),
   explicit_http_config: Opt(Obj({
-    /** HTTP/1.1 with default options is the only upstream protocol. */
+    /** HTTP/1.1 with default options is the upstream protocol for traffic. */
     http_protocol_options: Opt(Obj({})),
-    ...unsupportedFields(['http2_protocol_options', 'http3_protocol_options']),
+    /** Only on the ADS cluster, whose gRPC stream the xDS agent opens (checked in code). */
+    http2_protocol_options: Opt(Obj({})),
+    ...unsupportedFields(['http3_protocol_options']),
   })),
   ...unsupportedFields(['upstream_http_protocol_options', 'use_downstream_protocol_config', 'auto_config', 'http_filters', 'header_validation_config']),
 });
@@ -102,13 +106,20 @@ const LbEndpoint = Obj({
   ...unsupportedFields(['health_status', 'metadata', 'endpoint_name']),
 });
 
-const LocalityLbEndpoints = Obj({
+const LocalityLbEndpoints = Shared('LocalityLbEndpoints', Obj({
   /** Accepted and ignored: Weft has no zone-aware routing yet. */
   locality: Opt(Obj({ region: Opt(Str()), zone: Opt(Str()), sub_zone: Opt(Str()) })),
   lb_endpoints: Opt(Type.Array(LbEndpoint)),
   /** Accepted and ignored: only meaningful with locality-weighted load balancing. */
   load_balancing_weight: Opt(UInt({ minimum: 1 })),
   ...unsupportedFields(['priority', 'proximity', 'metadata', 'load_balancer_endpoints', 'leds_cluster_locality_config']),
+}));
+
+/** A cluster's `load_assignment`, and the EDS resource (`envoy.config.endpoint.v3.ClusterLoadAssignment`). */
+export const ClusterLoadAssignment = Obj({
+  cluster_name: NonEmptyStr(),
+  endpoints: Opt(Type.Array(LocalityLbEndpoints)),
+  ...unsupportedFields(['policy', 'named_endpoints']),
 });
 
 export const Cluster = Obj({
@@ -122,11 +133,8 @@ export const Cluster = Obj({
     maximum_ring_size: Opt(UInt({ minimum: 1, maximum: 8_388_608 })),
     hash_function: Opt(Enum(['XX_HASH'])),
   })),
-  load_assignment: Opt(Obj({
-    cluster_name: NonEmptyStr(),
-    endpoints: Opt(Type.Array(LocalityLbEndpoints)),
-    ...unsupportedFields(['policy', 'named_endpoints']),
-  })),
+  load_assignment: Opt(ClusterLoadAssignment),
+  eds_cluster_config: Opt(Obj({ eds_config: AdsConfigSource, service_name: Opt(NonEmptyStr()) })),
   dns_refresh_rate: Opt(Duration()),
   dns_lookup_family: Opt(Enum(DNS_LOOKUP_FAMILIES)),
   /** Accepted and ignored: Node's resolver does not expose TTLs, so dns_refresh_rate always applies. */
@@ -141,10 +149,11 @@ export const Cluster = Obj({
   max_requests_per_connection: Opt(UInt()),
   per_connection_buffer_limit_bytes: Opt(UInt({ minimum: 1 })),
   transport_socket: Opt(Unsupported()),
-  http2_protocol_options: Opt(Unsupported()),
+  /** Deprecated in Envoy, still common in ADS examples; only on the ADS cluster (checked in code). */
+  http2_protocol_options: Opt(Obj({})),
   hosts: Opt(Unsupported('removed in Envoy v3; use load_assignment')),
   ...unsupportedFields([
-    'transport_socket_matches', 'metadata', 'alt_stat_name', 'cluster_type', 'eds_cluster_config', 'per_connection_buffer_limit',
+    'transport_socket_matches', 'metadata', 'alt_stat_name', 'cluster_type', 'per_connection_buffer_limit',
     'lb_subset_config', 'round_robin_lb_config', 'maglev_lb_config', 'original_dst_lb_config', 'common_lb_config',
     'load_balancing_policy', 'upstream_bind_config', 'upstream_connection_options', 'http_protocol_options',
     'upstream_http_protocol_options', 'http3_protocol_options', 'protocol_selection', 'dns_failure_refresh_rate',
@@ -156,6 +165,7 @@ export const Cluster = Obj({
 });
 
 export type RawCluster = Static<typeof Cluster>;
+export type RawClusterLoadAssignment = Static<typeof ClusterLoadAssignment>;
 export type RawHealthCheck = Static<typeof HealthCheck>;
 export type RawThresholds = Static<typeof Thresholds>;
 export type RawOutlierDetection = Static<typeof OutlierDetection>;

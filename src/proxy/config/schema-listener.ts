@@ -4,6 +4,7 @@ import { AccessLog } from './schema-access-log.js';
 import {
   Address, Bool, Duration, Enum, NonEmptyStr, Obj, Opt, Str, TypedConfigOneOf, UInt, Unsupported, unsupportedFields,
 } from './schema-common.js';
+import { AdsConfigSource } from './schema-config-source.js';
 import { RouteConfiguration } from './schema-route.js';
 import { HTTP_CONNECTION_MANAGER_TYPE_URL, ROUTER_TYPE_URL, TCP_PROXY_TYPE_URL } from './type-urls.js';
 
@@ -51,7 +52,8 @@ const HttpConnectionManager = Obj({
   server_name: Opt(Str()),
   server_header_transformation: Opt(Enum(SERVER_HEADER_TRANSFORMATIONS)),
   upgrade_configs: Opt(Type.Array(Obj({ upgrade_type: NonEmptyStr(), ...unsupportedFields(['filters', 'enabled']) }))),
-  rds: Opt(Unsupported()),
+  /** The route config by name over ADS; only with dynamic_resources (checked in code). */
+  rds: Opt(Obj({ config_source: AdsConfigSource, route_config_name: NonEmptyStr() })),
   ...unsupportedFields([
     'scoped_routes', 'http2_protocol_options', 'http3_protocol_options', 'tracing', 'internal_address_config',
     'forward_client_cert_details', 'set_current_client_cert_details', 'proxy_100_continue', 'normalize_path',

@@ -30,8 +30,24 @@ export interface Bootstrap {
   admin?: AdminConfig;
   listeners: ListenerConfig[];
   clusters: ClusterConfig[];
+  /** Set when listeners, clusters, routes or endpoints come from an ADS server (the xDS agent fetches them). */
+  dynamicResources?: DynamicResourcesConfig;
   /** The document as the operator wrote it, for /config_dump. */
   source: unknown;
+}
+
+/** Envoy `dynamic_resources`: one ADS stream (state of the world) to a static cluster. */
+export interface DynamicResourcesConfig {
+  /** `ads_config.grpc_services[0].envoy_grpc.cluster_name`: a static cluster. */
+  adsCluster: string;
+  /** `ads_config.set_node_on_first_message_only`, default false. */
+  setNodeOnFirstMessageOnly: boolean;
+  /** Listeners come from ADS (`lds_config` is set). */
+  lds: boolean;
+  /** Clusters come from ADS (`cds_config` is set). */
+  cds: boolean;
+  /** The largest `initial_fetch_timeout` of the config sources, default 15 s: how long a partial config is held back. */
+  initialFetchTimeoutMs: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -58,7 +74,10 @@ export interface AccessLogConfig {
 export interface HttpConnectionManagerConfig {
   kind: 'http';
   statPrefix: string;
+  /** With `rds`, empty (every request gets 404) until the xDS agent fills it in. */
   routeConfig: RouteConfiguration;
+  /** `rds.route_config_name`: the route config comes from ADS. */
+  rds?: { routeConfigName: string };
   /** In order; the last is always the router (`envoy.filters.http.router`). */
   httpFilters: HttpFilterConfig[];
   accessLog: AccessLogConfig[];
@@ -364,4 +383,8 @@ export interface ClusterConfig {
   maxRequestsPerConnection: number;
   /** `per_connection_buffer_limit_bytes`, default 1 MiB. */
   perConnectionBufferLimitBytes: number;
+  /** EDS clusters: `eds_cluster_config.service_name`, default the cluster name; endpoints stay empty until the xDS agent fills them in. */
+  edsServiceName?: string;
+  /** The cluster speaks HTTP/2: allowed only for the ADS cluster, which only the xDS agent dials. */
+  http2?: true;
 }

@@ -173,8 +173,8 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
     assert.throws(() => parseBootstrapText(original, 'envoy-demo.yaml'), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       assert.equal(err.path, 'static_resources.clusters[0].type');
-      assert.equal(err.reason, 'unsupported value "ORIGINAL_DST"; supported: STATIC, STRICT_DNS, LOGICAL_DNS');
-      assert.equal(err.message, 'envoy-demo.yaml: static_resources.clusters[0].type: unsupported value "ORIGINAL_DST"; supported: STATIC, STRICT_DNS, LOGICAL_DNS');
+      assert.equal(err.reason, 'unsupported value "ORIGINAL_DST"; supported: STATIC, STRICT_DNS, LOGICAL_DNS, EDS');
+      assert.equal(err.message, 'envoy-demo.yaml: static_resources.clusters[0].type: unsupported value "ORIGINAL_DST"; supported: STATIC, STRICT_DNS, LOGICAL_DNS, EDS');
       return true;
     });
   });
@@ -560,7 +560,8 @@ describe('rejected configs name the field and the reason', () => {
 
   const cases: Array<[string, (doc: Doc) => void, string, string | RegExp]> = [
     ['unknown top-level field', (d) => { d['statsd'] = {}; }, 'statsd', 'unknown field'],
-    ['dynamic_resources', (d) => { d['dynamic_resources'] = { ads_config: {} }; }, 'dynamic_resources', 'not supported yet'],
+    ['dynamic_resources without api_type', (d) => { d['dynamic_resources'] = { ads_config: {} }; }, 'dynamic_resources.ads_config.api_type', 'required field is missing'],
+    ['delta ADS', (d) => { d['dynamic_resources'] = { ads_config: { api_type: 'DELTA_GRPC', grpc_services: [] } }; }, 'dynamic_resources.ads_config.api_type', 'unsupported value "DELTA_GRPC"; supported: GRPC'],
     ['layered_runtime', (d) => { d['layered_runtime'] = { layers: [] }; }, 'layered_runtime', 'not supported yet'],
     ['document is not a map', (d) => { for (const k of Object.keys(d)) delete d[k]; Object.assign(d, { node: [] }); }, 'node', 'expected object, got array'],
     ['unknown field in the HCM', (d) => { hcmDoc(d)['foo'] = 1; }, `${HCM_PATH}.foo`, 'unknown field'],
@@ -622,16 +623,21 @@ describe('rejected configs name the field and the reason', () => {
       `${ROUTE0}.request_headers_to_add[0].header.value`, 'Envoy substitution %DOWNSTREAM_REMOTE_ADDRESS% is not supported yet; only literal values are (write a literal % as %%)'],
     ['duplicate domains', (d) => { (at(hcmDoc(d), 'route_config')['virtual_hosts'] as unknown[]).push({ name: 'two', domains: ['a', '*'] }); },
       `${HCM_PATH}.route_config.virtual_hosts[1].domains[1]`, 'duplicate domain "*" (also in virtual_hosts[0])'],
-    ['rds', (d) => { delete hcmDoc(d)['route_config']; hcmDoc(d)['rds'] = { route_config_name: 'r' }; }, `${HCM_PATH}.rds`, 'not supported yet'],
-    ['no route_config', (d) => { delete hcmDoc(d)['route_config']; }, `${HCM_PATH}.route_config`, 'required field is missing (rds is not supported yet)'],
+    ['rds without dynamic_resources', (d) => { delete hcmDoc(d)['route_config']; hcmDoc(d)['rds'] = { config_source: { ads: {} }, route_config_name: 'r' }; },
+      `${HCM_PATH}.rds`, 'needs dynamic_resources.ads_config: the route config comes from the ADS server'],
+    ['rds from a file', (d) => { hcmDoc(d)['rds'] = { config_source: { path: '/r.yaml' }, route_config_name: 'r' }; },
+      `${HCM_PATH}.rds.config_source.ads`, 'required field is missing'],
+    ['no route_config', (d) => { delete hcmDoc(d)['route_config']; }, HCM_PATH, 'exactly one of route_config, rds is required'],
+    ['EDS without dynamic_resources', (d) => { const c = clusterDoc(d); delete c['load_assignment']; c['type'] = 'EDS'; c['eds_cluster_config'] = { eds_config: { ads: {} } }; },
+      'static_resources.clusters[0].type', 'EDS needs dynamic_resources.ads_config: the endpoints come from the ADS server'],
     ['transport_socket on a cluster', (d) => { clusterDoc(d)['transport_socket'] = { name: 'envoy.transport_sockets.tls' }; },
       'static_resources.clusters[0].transport_socket', 'not supported yet'],
     ['transport_socket on a filter chain', (d) => { at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0)['transport_socket'] = {}; },
       'static_resources.listeners[0].filter_chains[0].transport_socket', 'not supported yet'],
-    ['http2_protocol_options', (d) => { clusterDoc(d)['http2_protocol_options'] = {}; }, 'static_resources.clusters[0].http2_protocol_options', 'not supported yet'],
+    ['http2_protocol_options', (d) => { clusterDoc(d)['http2_protocol_options'] = {}; }, 'static_resources.clusters[0].http2_protocol_options', /only the ADS cluster .* may use HTTP\/2/],
     ['explicit HTTP/2 upstream', (d) => { clusterDoc(d)['typed_extension_protocol_options'] = { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
       '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: {} } } }; },
-      'static_resources.clusters[0].typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options', 'not supported yet'],
+      'static_resources.clusters[0].typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options', /only the ADS cluster .* may use HTTP\/2/],
     ['filter_chain_match', (d) => { at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0)['filter_chain_match'] = { server_names: ['a'] }; },
       'static_resources.listeners[0].filter_chains[0].filter_chain_match', /^not supported yet: a listener has exactly one filter chain/],
     ['two filter chains', (d) => { const chains = at(d, 'static_resources', 'listeners', 0)['filter_chains'] as unknown[]; chains.push(chains[0]); },
@@ -697,8 +703,8 @@ describe('text and file errors name the source', () => {
     const missing = join(dir, 'missing.yaml');
     await assert.rejects(loadBootstrapFile(missing), (err: unknown) => err instanceof ConfigError && err.path === missing && /ENOENT/.test(err.reason));
     const bad = join(dir, 'bad.yaml');
-    await writeFile(bad, BASE_YAML.replace('stat_prefix: http', 'stat_prefix: http\n          rds: {}'));
+    await writeFile(bad, BASE_YAML.replace('stat_prefix: http', 'stat_prefix: http\n          scoped_routes: {}'));
     await assert.rejects(loadBootstrapFile(bad), (err: unknown) =>
-      err instanceof ConfigError && err.message === `${bad}: ${HCM_PATH}.rds: not supported yet`);
+      err instanceof ConfigError && err.message === `${bad}: ${HCM_PATH}.scoped_routes: not supported yet`);
   });
 });

@@ -6,6 +6,9 @@
 import { HeaderMap } from '../../../src/proxy/http1/headers.js';
 import type { FilterCallbacks, FilterFactoryContext, FilterRequest } from '../../../src/proxy/filters/filter.js';
 import { createStatsStore, type StatsStore } from '../../../src/proxy/observe/stats-store.js';
+import { seededRandom } from '../../support/random.js';
+
+export { seededRandom };
 
 export interface LocalReply {
   status: number;
@@ -42,18 +45,6 @@ export class RecordingCallbacks implements FilterCallbacks {
   responseHeader(name: string): string | undefined {
     return this.responseHeaders.find(([n]) => n === name)?.[1];
   }
-}
-
-/** mulberry32: a small deterministic PRNG with values in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class ManualClock {

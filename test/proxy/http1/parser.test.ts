@@ -13,6 +13,7 @@ import {
   type ParserLimits,
 } from '../../../src/proxy/http1/parser.js';
 import { MALFORMED_REQUESTS, VALID_REQUESTS, type ExpectedMessage } from './corpus.js';
+import { seededRandom } from '../../support/random.js';
 
 interface Message {
   head: MessageHead;
@@ -54,18 +55,6 @@ class Recorder implements ParserHandler {
   }
 }
 
-/** Deterministic PRNG (mulberry32) so random splits are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Copies each piece into its own memory, as separate socket reads would arrive. */
 function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
   const pieces: Buffer[] = [];
@@ -84,7 +73,7 @@ function randomCuts(length: number, random: () => number): number[] {
 
 /** Whole, one byte at a time, and seeded random splits. */
 function splits(buf: Buffer, seed: number): Array<{ label: string; pieces: Buffer[] }> {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const out = [
     { label: 'whole', pieces: [buf] },
     { label: 'bytewise', pieces: splitAt(buf, Array.from({ length: buf.length }, (_, i) => i)) },
@@ -359,7 +348,7 @@ describe('RequestParser flow control', () => {
   });
 
   it('streams a 1 MiB chunked body without ever holding it whole', () => {
-    const random = prng(42);
+    const random = seededRandom(42);
     const body = Buffer.alloc(1024 * 1024);
     for (let i = 0; i < body.length; i++) body[i] = Math.floor(random() * 256);
     const parts: Buffer[] = [bytes('PUT /blob HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n')];
@@ -482,7 +471,7 @@ describe('parser fuzz', () => {
   }
 
   function checkSplitInvariance(seeds: Buffer[], iterations: number, seed: number, makeParser: (handler: ParserHandler) => RequestParser | ResponseParser): void {
-    const random = prng(seed);
+    const random = seededRandom(seed);
     for (let i = 0; i < iterations; i++) {
       const input = mutate(seeds[Math.floor(random() * seeds.length)]!, random);
       const whole = trace(makeParser, [input]);

@@ -15,6 +15,8 @@ import type {
 import { HeaderMap } from '../../../src/proxy/http1/headers.js';
 import type { RouteRequest } from '../../../src/proxy/router/route-table.js';
 
+export { seededRandom } from '../../support/random.js';
+
 export function noMutations(): HeaderMutations {
   return { requestHeadersToAdd: [], requestHeadersToRemove: [], responseHeadersToAdd: [], responseHeadersToRemove: [] };
 }
@@ -68,18 +70,6 @@ export function request(extra: Partial<Omit<RouteRequest, 'headers'>> & { header
     scheme: 'http',
     ...rest,
     headers: HeaderMap.fromRaw(headers.flat()),
-  };
-}
-
-/** mulberry32: a tiny seeded PRNG in [0,1) so statistical tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -10,6 +10,8 @@ import type { ManagedHost } from '../../../src/proxy/upstream/host.js';
 import type { ManagedPool } from '../../../src/proxy/upstream/pool.js';
 import type { Host } from '../../../src/proxy/upstream/types.js';
 
+export { seededRandom } from '../../support/random.js';
+
 /** Flat name -> value store; histograms keep their samples. */
 export class TestStats implements StatsScope {
   constructor(
@@ -79,18 +81,6 @@ export function clusterConfig(overrides: Partial<ClusterConfig> = {}): ClusterCo
     maxRequestsPerConnection: 0,
     perConnectionBufferLimitBytes: 1024 * 1024,
     ...overrides,
-  };
-}
-
-/** Deterministic PRNG (mulberry32) for distribution tests. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

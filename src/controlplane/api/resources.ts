@@ -1,0 +1,149 @@
+/**
+ * The resource routes, registered per kind from the model's kind table:
+ * list (or watch), get, create, replace, delete. Bodies are admitted by the
+ * model's validator (the one that also generates the CRDs), so the API accepts
+ * exactly what the schemas say; route schemas cover params and query strings.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { KindInfo } from '../model/kinds.js';
+import type { Resource, ResourceKey } from '../model/resource.js';
+import { validateResource } from '../model/validate.js';
+import type { Store } from '../store/store.js';
+import type { StatusConditions } from './conditions.js';
+import { routePatterns } from './paths.js';
+import { ApiError, badRequest, notFound } from './status.js';
+import type { WatchStreams } from './watch.js';
+
+export interface ResourceRouteDeps {
+  store: Store;
+  conditions: StatusConditions;
+  watches: WatchStreams;
+}
+
+interface ScopeParams {
+  namespace?: string;
+  name?: string;
+}
+
+interface ListQuery {
+  watch?: boolean;
+  resourceVersion?: string;
+}
+
+const NAME = { type: 'string', minLength: 1, maxLength: 253 } as const;
+const LIST_QUERY = { type: 'object', properties: { watch: { type: 'boolean' }, resourceVersion: { type: 'string' } } } as const;
+const PRECONDITION_QUERY = { type: 'object', properties: { resourceVersion: { type: 'string', minLength: 1 } } } as const;
+
+/** Cluster-scoped kinds have no namespace: '' in metadata and store keys (the model's rule). */
+const CLUSTER_SCOPE_NAMESPACE = '';
+
+export function registerResourceRoutes(app: FastifyInstance, kinds: readonly KindInfo[], deps: ResourceRouteDeps): void {
+  for (const kind of kinds) registerKind(app, kind, deps);
+}
+
+function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions, watches }: ResourceRouteDeps): void {
+  const patterns = routePatterns(kind);
+  const params = { type: 'object', properties: { namespace: NAME, name: NAME } } as const;
+  const namespaceOf = (p: ScopeParams): string => (kind.namespaced ? p.namespace! : CLUSTER_SCOPE_NAMESPACE);
+  const keyOf = (p: ScopeParams): ResourceKey => ({ kind: kind.kind, namespace: namespaceOf(p), name: p.name! });
+  const describe = (key: ResourceKey): string => `${kind.kind} ${kind.namespaced ? `${key.namespace}/` : ''}${key.name}`;
+
+  const list = async (request: FastifyRequest<{ Params: ScopeParams; Querystring: ListQuery }>, reply: FastifyReply, namespace: string | undefined): Promise<unknown> => {
+    if (request.query.watch === true) {
+      watches.serve(reply, {
+        matches: (r) => r.kind === kind.kind && (namespace === undefined || r.metadata.namespace === namespace),
+        fromRevision: resumeRevision(request),
+      });
+      return reply;
+    }
+    // Revision first: a watch from it may repeat an item, but never misses a change.
+    const revision = await store.revision();
+    const items = await store.list({ kind: kind.kind, ...(namespace === undefined ? {} : { namespace }) });
+    return { apiVersion: kind.apiVersion, kind: `${kind.kind}List`, metadata: { resourceVersion: revision }, items };
+  };
+
+  app.get<{ Params: ScopeParams; Querystring: ListQuery }>(patterns.collection, { schema: { params, querystring: LIST_QUERY } }, (request, reply) =>
+    list(request, reply, kind.namespaced ? request.params.namespace : undefined),
+  );
+  if (kind.namespaced) {
+    app.get<{ Params: ScopeParams; Querystring: ListQuery }>(patterns.allNamespaces, { schema: { querystring: LIST_QUERY } }, (request, reply) => list(request, reply, undefined));
+  }
+
+  app.get<{ Params: ScopeParams }>(patterns.item, { schema: { params } }, async (request) => {
+    const key = keyOf(request.params);
+    const found = await store.get(key);
+    if (found === undefined) throw notFound(`${describe(key)} not found`);
+    return found;
+  });
+
+  app.post<{ Params: ScopeParams }>(patterns.collection, { schema: { params } }, async (request, reply) => {
+    const resource = admit(kind, request.body, { namespace: namespaceOf(request.params) });
+    const stored = await store.put(resource, '');
+    conditions.existenceChanged();
+    reply.code(201);
+    return conditions.settle(stored);
+  });
+
+  app.put<{ Params: ScopeParams }>(patterns.item, { schema: { params } }, async (request) => {
+    const key = keyOf(request.params);
+    const resource = admit(kind, request.body, { namespace: key.namespace, name: key.name });
+    const current = await store.get(key);
+    if (current === undefined) throw notFound(`${describe(key)} not found (create it with POST)`);
+    // Without a resourceVersion the client replaces whatever is there; pinning the version we read
+    // still turns a concurrent delete into a clean 409 instead of a silent re-create.
+    const stored = await store.put(resource, resource.metadata.resourceVersion ?? current.metadata.resourceVersion);
+    return conditions.settle(stored);
+  });
+
+  app.delete<{ Params: ScopeParams; Querystring: { resourceVersion?: string } }>(patterns.item, { schema: { params, querystring: PRECONDITION_QUERY } }, async (request) => {
+    const key = keyOf(request.params);
+    const deleted = await store.delete(key, request.query.resourceVersion);
+    if (deleted === undefined) throw notFound(`${describe(key)} not found`);
+    conditions.existenceChanged();
+    return deleted;
+  });
+}
+
+/** Where a watch resumes: the SSE reconnect header wins over the query (it is newer). */
+export function resumeRevision(request: FastifyRequest<{ Querystring: ListQuery }>): string | undefined {
+  const header = request.headers['last-event-id'];
+  const lastEventId = Array.isArray(header) ? header[0] : header;
+  if (lastEventId !== undefined && lastEventId !== '') return lastEventId;
+  const fromQuery = request.query.resourceVersion;
+  return fromQuery === undefined || fromQuery === '' ? undefined : fromQuery;
+}
+
+/**
+ * A request body -> the resource to store: validated by the model, matching the
+ * URL's kind, namespace and name, and without client-supplied status (the server owns it).
+ */
+function admit(kind: KindInfo, body: unknown, target: { namespace: string; name?: string }): Resource {
+  const result = validateResource(kind.namespaced ? withDefaultNamespace(body, target.namespace) : body);
+  if (!result.ok) {
+    const causes = result.errors.map((e) => ({ field: e.path, message: e.message }));
+    const first = causes[0];
+    throw new ApiError(400, 'Invalid', `${kind.kind} is invalid${first === undefined ? '' : `: ${first.field}: ${first.message}`}`, causes);
+  }
+  const resource = result.resource;
+  if (resource.apiVersion !== kind.apiVersion || resource.kind !== kind.kind) {
+    throw badRequest(`the document is a ${resource.apiVersion} ${resource.kind}, but this URL serves ${kind.apiVersion} ${kind.kind}`, [{ field: 'kind', message: `must be ${kind.kind}` }]);
+  }
+  if (kind.namespaced && resource.metadata.namespace !== target.namespace) {
+    throw badRequest(`metadata.namespace ${resource.metadata.namespace} does not match the URL's namespace ${target.namespace}`, [{ field: 'metadata.namespace', message: `must be ${target.namespace}` }]);
+  }
+  if (target.name !== undefined && resource.metadata.name !== target.name) {
+    throw badRequest(`metadata.name ${resource.metadata.name} does not match the URL's name ${target.name}`, [{ field: 'metadata.name', message: `must be ${target.name}` }]);
+  }
+  const { status: _serverOwned, ...rest } = resource;
+  return rest;
+}
+
+/** A document without metadata.namespace takes the URL's (as kubectl does). */
+function withDefaultNamespace(body: unknown, namespace: string): unknown {
+  if (!isObject(body) || !isObject(body['metadata']) || body['metadata']['namespace'] !== undefined) return body;
+  return { ...body, metadata: { ...body['metadata'], namespace } };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,109 @@
+/**
+ * The control plane's REST API (fastify): resource routes for every kind,
+ * watch streams, status conditions, `/openapi.json`, `/healthz` and the
+ * connected proxies. Bodies are JSON or YAML up to 1 MiB; every failure is a
+ * Kubernetes-style Status.
+ */
+import type pino from 'pino';
+import { fastify, LogController, type FastifyBaseLogger } from 'fastify';
+import { parseYaml } from '../../proxy/config/yaml-document.js';
+import { ConfigError } from '../../lib/errors.js';
+import { WEFT_VERSION } from '../../cli/version.js';
+import { KINDS } from '../model/kinds.js';
+import type { Store } from '../store/store.js';
+import { StatusConditions } from './conditions.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { HEALTH_PATH, OPENAPI_PATH, PROXIES_PATH, WATCH_ALL_PATH } from './paths.js';
+import { registerResourceRoutes, resumeRevision } from './resources.js';
+import { ApiError, badRequest, notFound, toApiError } from './status.js';
+import { WatchStreams } from './watch.js';
+
+/** Documents above this are refused with 413 (the issue's limit; also fastify's default). */
+export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+export const YAML_CONTENT_TYPES = ['application/yaml', 'application/x-yaml'];
+
+export interface ApiServerOptions {
+  store: Store;
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  log: pino.Logger;
+  /** The connected proxies and their xDS state, for `GET /api/proxies`. */
+  proxies?: () => unknown[];
+  /** Comment lines on idle watch streams; default 15 s. */
+  heartbeatMs?: number;
+  /** How long background condition re-checks are coalesced; default 100 ms. */
+  recheckDelayMs?: number;
+}
+
+export interface ApiServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { store, log } = options;
+  const app = fastify({
+    // Typed as fastify's base logger so routes see the default FastifyInstance type.
+    loggerInstance: log as FastifyBaseLogger,
+    // No per-request lines: the error handler logs failures, and watch clients would flood the log.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: MAX_DOCUMENT_BYTES,
+    forceCloseConnections: true,
+  });
+  const watches = new WatchStreams(store, options.heartbeatMs ?? 15_000, log);
+  const conditions = new StatusConditions(store, log, options.recheckDelayMs ?? 100);
+
+  // JSON (fastify's own parser) and YAML only: anything else is 415.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(YAML_CONTENT_TYPES, { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseYaml(body as string, 'request body'));
+    } catch (err) {
+      done(err instanceof ConfigError ? badRequest(err.message, [{ field: err.path, message: err.reason }]) : toApiError(err), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const apiError = toApiError(err);
+    if (apiError.code >= 500) log.error({ err, method: request.method, url: request.url }, 'API request failed');
+    void reply.code(apiError.code).type('application/json').send(apiError.toStatus());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = request.url.startsWith('/apis/')
+      ? notFound(`no kind is served at ${request.method} ${request.url.split('?')[0]}; known kinds: ${KINDS.map((k) => `${k.apiVersion} ${k.plural}`).join(', ')}`)
+      : notFound(`no route ${request.method} ${request.url.split('?')[0]}`);
+    void reply.code(404).type('application/json').send(error.toStatus());
+  });
+
+  registerResourceRoutes(app, KINDS, { store, conditions, watches });
+
+  app.get<{ Querystring: { resourceVersion?: string } }>(
+    WATCH_ALL_PATH,
+    { schema: { querystring: { type: 'object', properties: { resourceVersion: { type: 'string' } } } } },
+    (request, reply) => {
+      watches.serve(reply, { matches: () => true, fromRevision: resumeRevision(request) });
+      return reply;
+    },
+  );
+
+  const openApi = JSON.stringify(buildOpenApiDocument(KINDS, WEFT_VERSION));
+  app.get(OPENAPI_PATH, (_request, reply) => reply.type('application/json').send(openApi));
+  app.get(HEALTH_PATH, (_request, reply) => reply.type('text/plain').send('ok\n'));
+  app.get(PROXIES_PATH, () => ({ items: options.proxies?.() ?? [] }));
+
+  await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new ApiError(500, 'InternalError', `API server bound to an unexpected address ${String(address)}`);
+  log.info({ port: address.port }, 'API server listening');
+
+  return {
+    port: address.port,
+    close: async () => {
+      watches.closeAll();
+      await conditions.close();
+      await app.close();
+    },
+  };
+}

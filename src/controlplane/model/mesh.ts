@@ -1,0 +1,45 @@
+/** Mesh: mesh-wide settings (mTLS mode, SPIFFE trust domain). Cluster-scoped, like Kuma's Mesh. */
+import { Type, type Static } from '@sinclair/typebox';
+import { MESH_API_VERSION, type KindInfo } from './kind-info.js';
+import { FormattedString, StrictObject, StringEnum } from './schema-common.js';
+
+export const MTLS_MODES = ['STRICT', 'PERMISSIVE', 'DISABLED'] as const;
+
+export const MeshSpecSchema = StrictObject({
+  mtls: Type.Optional(
+    StrictObject(
+      {
+        mode: Type.Optional(
+          StringEnum(MTLS_MODES, {
+            default: 'PERMISSIVE',
+            description: 'STRICT: proxies accept only mTLS; PERMISSIVE: mTLS and plaintext; DISABLED: plaintext only.',
+          }),
+        ),
+      },
+      { default: {}, description: 'Mutual TLS between proxies.' },
+    ),
+  ),
+  trustDomain: Type.Optional(
+    FormattedString('dns1123-subdomain', {
+      default: 'cluster.local',
+      description: 'SPIFFE trust domain of workload identities: spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>.',
+    }),
+  ),
+});
+
+export type MtlsMode = (typeof MTLS_MODES)[number];
+
+/** A validated Mesh spec: the defaults make every field present. */
+export interface MeshSpec extends Static<typeof MeshSpecSchema> {
+  mtls: { mode: MtlsMode };
+  trustDomain: string;
+}
+
+export const meshKind: KindInfo = {
+  kind: 'Mesh',
+  apiVersion: MESH_API_VERSION,
+  plural: 'meshes',
+  namespaced: false,
+  description: 'Mesh-wide settings: the mTLS mode and the SPIFFE trust domain.',
+  specSchema: MeshSpecSchema,
+};

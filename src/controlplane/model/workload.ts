@@ -1,0 +1,65 @@
+/**
+ * Workload: one registered instance of a Service (a process and its sidecar),
+ * with the address and ports the mesh reaches it on and the identity it runs
+ * as. Like Kuma's Dataplane or Istio's WorkloadEntry.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { fieldPath, indexPath, type FieldError } from './field-error.js';
+import { MESH_API_VERSION, type KindInfo, type Reference } from './kind-info.js';
+import type { Resource } from './resource.js';
+import { FormattedString, Port, ServiceName, StrictObject, StringMap } from './schema-common.js';
+import { duplicateErrors, labelMapErrors } from './semantics.js';
+
+export const WorkloadPortSchema = StrictObject({
+  name: FormattedString('dns1123-label', { description: 'Matches the name of a port of the Service.' }),
+  port: Port('The port the workload listens on.'),
+});
+
+export const WorkloadSpecSchema = StrictObject({
+  address: FormattedString('host', { description: 'IP address or DNS name the mesh reaches the workload on.' }),
+  ports: Type.Optional(Type.Array(WorkloadPortSchema, { default: [], description: 'The ports the workload serves (none for a client-only workload).' })),
+  service: ServiceName('The Service (in this namespace) this workload belongs to.'),
+  labels: Type.Optional(StringMap({ description: "Labels Service selectors match (e.g. version: v2)." })),
+  serviceAccount: Type.Optional(
+    FormattedString('dns1123-subdomain', {
+      default: 'default',
+      description: 'Identity: spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>.',
+    }),
+  ),
+  version: Type.Optional(Type.String({ minLength: 1, description: 'Version of the code, for metrics and dashboards.' })),
+  zone: Type.Optional(Type.String({ minLength: 1, description: 'Locality, for zone-aware load balancing.' })),
+});
+
+/** A validated Workload spec: ports and serviceAccount defaulted. */
+export interface WorkloadSpec extends Static<typeof WorkloadSpecSchema> {
+  ports: Array<Static<typeof WorkloadPortSchema>>;
+  serviceAccount: string;
+}
+
+function validateSemantics(resource: Resource, path: string): FieldError[] {
+  const spec = resource.spec as WorkloadSpec;
+  const specPath = fieldPath(path, 'spec');
+  const portsPath = fieldPath(specPath, 'ports');
+  return [
+    ...duplicateErrors(spec.ports, (p) => p.name, (i) => fieldPath(indexPath(portsPath, i), 'name'), 'port name'),
+    ...duplicateErrors(spec.ports, (p) => p.port, (i) => fieldPath(indexPath(portsPath, i), 'port'), 'port'),
+    ...labelMapErrors(spec.labels, fieldPath(specPath, 'labels')),
+  ];
+}
+
+function references(resource: Resource): Reference[] {
+  const spec = resource.spec as WorkloadSpec;
+  return [{ path: 'spec.service', key: { kind: 'Service', namespace: resource.metadata.namespace, name: spec.service } }];
+}
+
+export const workloadKind: KindInfo = {
+  kind: 'Workload',
+  apiVersion: MESH_API_VERSION,
+  plural: 'workloads',
+  shortNames: ['wl'],
+  namespaced: true,
+  description: 'One registered instance of a Service: its address, ports, labels and identity.',
+  specSchema: WorkloadSpecSchema,
+  validateSemantics,
+  references,
+};

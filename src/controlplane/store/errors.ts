@@ -1,0 +1,23 @@
+/**
+ * Store errors beyond the shared ConflictError (store.ts). The API maps
+ * RevisionCompactedError to 410 Gone, as Kubernetes does for an expired watch.
+ */
+
+/** A watch asked for changes the store no longer keeps; list again and watch from the new revision. */
+export class RevisionCompactedError extends Error {
+  constructor(
+    readonly requested: string,
+    readonly compactedThrough: string,
+  ) {
+    super(`cannot watch from revision ${requested}: changes up to revision ${compactedThrough} were compacted; list again and watch from the current revision`);
+    this.name = 'RevisionCompactedError';
+  }
+}
+
+/** A resource whose kind, namespace or name cannot form a storage key. */
+export class InvalidResourceKeyError extends Error {
+  constructor(readonly field: 'kind' | 'namespace' | 'name', readonly value: unknown) {
+    super(`resource ${field} ${JSON.stringify(value)} is not storable: it must be a non-empty string without '/'`);
+    this.name = 'InvalidResourceKeyError';
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * translate/: mesh resources in, the xDS resources of one proxy out. A pure
+ * function of its inputs: resources are indexed in sorted order and every output
+ * list is sorted by name, so equal inputs give byte-equal JSON (the xDS cache
+ * versions resources by hash). Naming conventions: names.ts and README.md.
+ *
+ * Every proxy gets a cluster and a ClusterLoadAssignment per service port in the
+ * mesh (a sidecar may call any service; clients that subscribe by name, like
+ * grpc-js-xds, are narrowed by the ADS server). Listeners and routes depend on
+ * the proxy's kind: sidecar.ts, proxyless.ts, gateway.ts.
+ */
+import type { Resource } from '../model/resource.js';
+import { outboundCluster } from './clusters.js';
+import { loadAssignment } from './endpoints.js';
+import { pruneUndefined, type JsonObject } from './envoy-values.js';
+import { gatewayListeners } from './gateway.js';
+import { buildMeshView, compare, type MeshView } from './mesh-view.js';
+import { DEFAULT_INBOUND_PORT, DEFAULT_OUTBOUND_PORT, outboundClusterName } from './names.js';
+import { proxylessListeners } from './proxyless.js';
+import type { RouteContext } from './routes.js';
+import { sidecarInbound, sidecarOutbound, type CapturePorts } from './sidecar.js';
+
+export interface ProxyIdentity {
+  nodeId: string;
+  /** The Workload this proxy fronts (sidecar), or the Gateway it serves (gateway). */
+  workload?: string;
+  namespace: string;
+  kind: 'sidecar' | 'gateway' | 'proxyless';
+  /** A sidecar's capture listener ports; default 15001 / 15006 (DESIGN.md). */
+  capturePorts?: CapturePorts;
+}
+
+/** Envoy v3 resources as proto3 JSON (snake_case fields, `@type` in Any). */
+export interface XdsResources {
+  listeners: object[];
+  routes: object[];
+  clusters: object[];
+  endpoints: object[];
+}
+
+export function translateForProxy(proxy: ProxyIdentity, resources: readonly Resource[]): XdsResources {
+  const view = buildMeshView(resources);
+  const ctx: RouteContext = { view, proxyless: proxy.kind === 'proxyless' };
+  const { clusters, endpoints } = outboundClusters(view, ctx.proxyless);
+  const out = { listeners: [] as JsonObject[], routes: [] as JsonObject[], clusters, endpoints };
+  switch (proxy.kind) {
+    case 'sidecar': {
+      const ports = proxy.capturePorts ?? { outbound: DEFAULT_OUTBOUND_PORT, inbound: DEFAULT_INBOUND_PORT };
+      const outbound = sidecarOutbound(ctx, proxy.namespace, ports);
+      out.listeners.push(...outbound.listeners);
+      out.routes.push(...outbound.routes);
+      if (proxy.workload !== undefined) {
+        const inbound = sidecarInbound(view, proxy.namespace, proxy.workload, ports.inbound);
+        out.listeners.push(...inbound.listeners);
+        out.clusters.push(...inbound.clusters);
+      }
+      break;
+    }
+    case 'proxyless': {
+      const { listeners, routes } = proxylessListeners(ctx, proxy.namespace);
+      out.listeners.push(...listeners);
+      out.routes.push(...routes);
+      break;
+    }
+    case 'gateway': {
+      const { listeners, routes } = gatewayListeners(ctx, proxy.namespace, proxy.workload);
+      out.listeners.push(...listeners);
+      out.routes.push(...routes);
+      break;
+    }
+  }
+  return {
+    listeners: sortedBy(out.listeners, 'name'),
+    routes: sortedBy(out.routes, 'name'),
+    clusters: sortedBy(out.clusters, 'name'),
+    endpoints: sortedBy(out.endpoints, 'cluster_name'),
+  };
+}
+
+function outboundClusters(view: MeshView, proxyless: boolean): { clusters: JsonObject[]; endpoints: JsonObject[] } {
+  const clusters: JsonObject[] = [];
+  const endpoints: JsonObject[] = [];
+  for (const service of view.services) {
+    const policy = view.policyFor(service.namespace, service.name);
+    const workloads = view.workloadsOf(service);
+    for (const port of service.spec.ports) {
+      clusters.push(outboundCluster(service, port, policy, proxyless));
+      endpoints.push(loadAssignment(outboundClusterName(service.name, service.namespace, port.port), port, workloads));
+    }
+  }
+  return { clusters, endpoints };
+}
+
+function sortedBy(items: JsonObject[], field: 'name' | 'cluster_name'): object[] {
+  return pruneUndefined(items).sort((a, b) => compare(String(a[field]), String(b[field])));
+}

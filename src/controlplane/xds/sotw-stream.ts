@@ -1,0 +1,105 @@
+/**
+ * State-of-the-world ADS (StreamAggregatedResources). Per type the stream
+ * keeps the client's subscription and the name->version set it last sent.
+ *
+ * - A request whose response_nonce is not the last nonce sent for its type is
+ *   stale and ignored (once something was sent; the first request has none).
+ * - A request answering the last nonce is an ACK (no error_detail: the client
+ *   now runs version_info) or a NACK (error_detail: recorded, the client keeps
+ *   its last good version). Neither triggers a resend: a response goes out
+ *   only when the set of resources to send differs from the set last sent,
+ *   so a rejected snapshot is never pushed again until it changes.
+ * - Listeners and clusters are wildcard when the first request names none
+ *   (or names '*'); every response for them carries all subscribed resources,
+ *   because a client treats one missing from a response as deleted.
+ */
+import type { EncodedAny } from '../../xds/codec.js';
+import { allowsWildcard, type TypeUrl } from '../../xds/type-urls.js';
+import type { CachedResource, PublishedSnapshot } from './snapshot-cache.js';
+import { StreamBase, type RequestCommon, type TypeStateBase } from './stream.js';
+
+export interface DiscoveryRequest extends RequestCommon {
+  version_info: string;
+  resource_names: string[];
+}
+
+export interface DiscoveryResponse {
+  version_info: string;
+  resources: EncodedAny[];
+  type_url: string;
+  nonce: string;
+}
+
+interface SotwTypeState extends TypeStateBase {
+  /** name -> version of the resources in the last response. */
+  sent: Map<string, string>;
+}
+
+export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, SotwTypeState> {
+  protected newTypeState(typeUrl: TypeUrl, request: DiscoveryRequest): SotwTypeState {
+    return {
+      // Legacy wildcard: the first request for listeners or clusters names nothing.
+      wildcard: allowsWildcard(typeUrl) && request.resource_names.length === 0,
+      subscribed: new Set(),
+      sentOnce: false,
+      sentVersion: '',
+      ackedVersion: '',
+      nackError: undefined,
+      lastNonce: '',
+      sent: new Map(),
+    };
+  }
+
+  protected handleRequest(typeUrl: TypeUrl, state: SotwTypeState, request: DiscoveryRequest): void {
+    if (state.sentOnce && request.response_nonce !== state.lastNonce) {
+      this.log.debug({ typeUrl, nonce: request.response_nonce, lastNonce: state.lastNonce }, 'stale xds request ignored');
+      return;
+    }
+    this.subscribe(typeUrl, state, request.resource_names);
+    if (!state.sentOnce) return;
+    if (request.error_detail !== null && request.error_detail !== undefined) {
+      // version_info names the version the client still runs.
+      state.ackedVersion = request.version_info;
+      this.recordNack(typeUrl, state, state.sentVersion, request.response_nonce, request.error_detail);
+    } else if (request.version_info === state.sentVersion) {
+      this.recordAck(typeUrl, state, request.version_info, request.response_nonce);
+    }
+  }
+
+  protected push(typeUrl: TypeUrl, state: SotwTypeState, published: PublishedSnapshot): boolean {
+    const toSend = this.selected(typeUrl, state, published);
+    // Named subscriptions to resources that do not exist yet: wait rather than answer empty.
+    if (state.sent.size === 0 && toSend.size === 0 && !state.wildcard) return false;
+    if (state.sentOnce && sameVersions(state.sent, toSend)) return false;
+    const nonce = this.nextNonce();
+    const version = published.typeVersion(typeUrl);
+    const resources = [...toSend.values()].map((cached) => cached.any);
+    this.write(typeUrl, state, { version_info: version, resources, type_url: typeUrl, nonce }, version, nonce, { resources: resources.length, removed: 0 });
+    state.sent = new Map([...toSend].map(([name, cached]) => [name, cached.version]));
+    return true;
+  }
+
+  private subscribe(typeUrl: TypeUrl, state: SotwTypeState, names: string[]): void {
+    // An empty list keeps a legacy wildcard; otherwise the list is the whole subscription.
+    if (names.length === 0 && state.wildcard && state.subscribed.size === 0) return;
+    state.wildcard = names.includes('*') && allowsWildcard(typeUrl);
+    state.subscribed = new Set(names.filter((name) => name !== '*'));
+  }
+
+  private selected(typeUrl: TypeUrl, state: SotwTypeState, published: PublishedSnapshot): Map<string, CachedResource> {
+    const all = published.resources(typeUrl);
+    if (state.wildcard) return new Map(all);
+    const chosen = new Map<string, CachedResource>();
+    for (const name of state.subscribed) {
+      const cached = all.get(name);
+      if (cached !== undefined) chosen.set(name, cached);
+    }
+    return chosen;
+  }
+}
+
+function sameVersions(sent: Map<string, string>, next: Map<string, CachedResource>): boolean {
+  if (sent.size !== next.size) return false;
+  for (const [name, cached] of next) if (sent.get(name) !== cached.version) return false;
+  return true;
+}

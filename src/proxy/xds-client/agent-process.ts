@@ -1,0 +1,76 @@
+/**
+ * The xDS agent process, forked by the proxy (supervisor.ts) with the bootstrap
+ * path. It owns everything the proxy process should not carry: gRPC, Envoy's
+ * protos and the schema validator. It opens the ADS stream to the bootstrap's
+ * ADS cluster, and sends each complete config to the proxy over IPC; the proxy
+ * answers applied or failed. It exits when the proxy goes away.
+ */
+import { isIPv6 } from 'node:net';
+import { childLogger } from '../../lib/log.js';
+import type { EnvoyJson } from '../../xds/codec.js';
+import { loadBootstrapFile } from '../config/bootstrap.js';
+import type { NodeInfo } from '../config/types.js';
+import { XdsAgent } from './agent.js';
+import { openAdsStream } from './ads-stream.js';
+import type { AgentMessage, ProxyReply } from './protocol.js';
+
+const log = childLogger('xds-agent');
+
+function send(message: AgentMessage): void {
+  if (process.connected) process.send!(message);
+}
+
+function grpcTarget(address: string, port: number): string {
+  return isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function nodeJson(node: NodeInfo): EnvoyJson {
+  return {
+    id: node.id,
+    cluster: node.cluster,
+    metadata: node.metadata,
+    user_agent_name: 'weft',
+    user_agent_version: process.env['npm_package_version'] ?? 'dev',
+  };
+}
+
+async function main(): Promise<void> {
+  const base = await loadBootstrapFile(process.argv[2] ?? '');
+  const dynamic = base.dynamicResources;
+  if (dynamic === undefined) {
+    log.info('the bootstrap has no dynamic_resources; nothing to do');
+    process.disconnect();
+    return;
+  }
+  // normalizeBootstrap guarantees the ADS cluster exists and has endpoints.
+  const targets = base.clusters.find((c) => c.name === dynamic.adsCluster)!.endpoints.map((e) => grpcTarget(e.address, e.port));
+  const node = nodeJson(base.node);
+  const waiting = new Map<number, (error: string | undefined) => void>();
+  let nextId = 1;
+  const agent = new XdsAgent({
+    base,
+    log,
+    openStream: (callbacks) => openAdsStream({ ...callbacks, targets, node, setNodeOnFirstMessageOnly: dynamic.setNodeOnFirstMessageOnly, log }),
+    apply: (bootstrap, dump) =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        waiting.set(id, resolve);
+        send({ type: 'weft:xds:config', id, bootstrap, dump });
+      }),
+    status: (status) => send({ type: 'weft:xds:status', status }),
+  });
+  process.on('message', (reply: ProxyReply) => {
+    const resolve = waiting.get(reply.id);
+    waiting.delete(reply.id);
+    resolve?.(reply.type === 'weft:xds:applied' ? undefined : reply.error);
+  });
+  process.on('disconnect', () => {
+    agent.close();
+    process.exit(0);
+  });
+}
+
+main().catch((err: unknown) => {
+  log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'xDS agent cannot start');
+  process.exit(1);
+});

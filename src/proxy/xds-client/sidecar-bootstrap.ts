@@ -1,0 +1,61 @@
+/**
+ * The bootstrap `weft proxy --workload NAME --control-plane HOST:PORT` runs
+ * with: an admin listener, the ADS cluster, and everything else over ADS. The
+ * node names the workload the way the control plane looks it up.
+ */
+import { isIP } from 'node:net';
+
+export interface SidecarOptions {
+  workload: string;
+  namespace: string;
+  controlPlane: { host: string; port: number };
+  adminPort: number;
+}
+
+export const ADS_CLUSTER_NAME = 'xds_cluster';
+const ADS_SOURCE = { ads: {}, resource_api_version: 'V3' } as const;
+
+export function sidecarNodeId(workload: string, namespace: string): string {
+  return `sidecar~${workload}.${namespace}`;
+}
+
+export function buildSidecarBootstrap(options: SidecarOptions): Record<string, unknown> {
+  const { host, port } = options.controlPlane;
+  return {
+    node: {
+      id: sidecarNodeId(options.workload, options.namespace),
+      cluster: options.workload,
+      metadata: { WORKLOAD: options.workload, NAMESPACE: options.namespace },
+    },
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: options.adminPort } } },
+    dynamic_resources: {
+      ads_config: {
+        api_type: 'GRPC',
+        transport_api_version: 'V3',
+        grpc_services: [{ envoy_grpc: { cluster_name: ADS_CLUSTER_NAME } }],
+        set_node_on_first_message_only: true,
+      },
+      lds_config: ADS_SOURCE,
+      cds_config: ADS_SOURCE,
+    },
+    static_resources: {
+      clusters: [
+        {
+          name: ADS_CLUSTER_NAME,
+          type: isIP(host) === 0 ? 'STRICT_DNS' : 'STATIC',
+          connect_timeout: '1s',
+          typed_extension_protocol_options: {
+            'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+              '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+              explicit_http_config: { http2_protocol_options: {} },
+            },
+          },
+          load_assignment: {
+            cluster_name: ADS_CLUSTER_NAME,
+            endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] }],
+          },
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The proxy's side of the xDS agent: forks agent-process.ts (V8 serialization,
+ * like config/load-isolated.ts), applies each config it sends and answers, and
+ * restarts it with back-off if it dies. While no agent runs, the proxy keeps
+ * serving the config it has. Imports no gRPC and no validator, on purpose.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import type pino from 'pino';
+import type { Bootstrap } from '../config/types.js';
+import { Backoff } from './backoff.js';
+import type { AgentMessage, DynamicResourcesDump, ProxyReply, XdsStatus } from './protocol.js';
+
+const AGENT = new URL('./agent-process.js', import.meta.url);
+
+export interface XdsAgentSupervisorOptions {
+  configPath: string;
+  log: pino.Logger;
+  /** Applies a complete config; throws (with the reason) when it cannot. */
+  apply(bootstrap: Bootstrap, dump: DynamicResourcesDump): Promise<void>;
+  status(status: XdsStatus): void;
+  backoff?: Backoff;
+}
+
+export interface XdsAgentSupervisor {
+  /** The agent's pid, while one runs. */
+  readonly pid: number | undefined;
+  /** Stops the agent and starts a new one (it re-reads the bootstrap). */
+  restart(): void;
+  stop(): Promise<void>;
+}
+
+export function superviseXdsAgent(options: XdsAgentSupervisorOptions): XdsAgentSupervisor {
+  return new AgentSupervisor(options);
+}
+
+class AgentSupervisor implements XdsAgentSupervisor {
+  private child: ChildProcess | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly backoff: Backoff;
+
+  constructor(private readonly options: XdsAgentSupervisorOptions) {
+    this.backoff = options.backoff ?? new Backoff({ baseMs: 250, maxMs: 30_000 });
+    this.spawn();
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  restart(): void {
+    // The exit handler starts the next one.
+    this.child?.kill('SIGTERM');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  private spawn(): void {
+    const child = fork(AGENT, [this.options.configPath], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    this.child = child;
+    child.on('message', (message: AgentMessage) => void this.onMessage(child, message));
+    child.on('error', (err) => this.options.log.error({ err: err.message }, 'xDS agent process error'));
+    child.once('exit', (code, signal) => {
+      if (this.child === child) this.child = undefined;
+      if (this.stopped) return;
+      const delay = this.backoff.next();
+      this.options.log.error({ code, signal, restartInMs: delay }, 'xDS agent exited; the proxy keeps its config and restarts the agent');
+      this.restartTimer = setTimeout(() => this.spawn(), delay);
+      this.restartTimer.unref();
+    });
+    this.options.log.info({ pid: child.pid }, 'xDS agent started');
+  }
+
+  private async onMessage(child: ChildProcess, message: AgentMessage): Promise<void> {
+    if (message.type === 'weft:xds:status') {
+      this.options.status(message.status);
+      return;
+    }
+    let reply: ProxyReply;
+    try {
+      await this.options.apply(message.bootstrap, message.dump);
+      this.backoff.reset();
+      reply = { type: 'weft:xds:applied', id: message.id };
+    } catch (err) {
+      reply = { type: 'weft:xds:failed', id: message.id, error: err instanceof Error ? err.message : String(err) };
+    }
+    if (child.connected) child.send(reply);
+  }
+}

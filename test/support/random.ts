@@ -1,0 +1,16 @@
+/**
+ * Deterministic randomness shared by the unit tests (router, filters, upstream,
+ * HTTP/1 parser), so statistical tests and random splits are reproducible.
+ */
+
+/** mulberry32: a small seeded PRNG with values in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
