@@ -6,7 +6,6 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { stringify } from 'yaml';
 import { ApiClient, withServerOptions, type ServerOptions } from './api-client.js';
 import { formatTable } from './table.js';
 
@@ -19,7 +18,7 @@ export function registerProxiesCommand(program: Command): void {
   ).action(async (opts: ServerOptions & { output: 'table' | 'json' | 'yaml' }) => {
     const proxies = await new ApiClient(opts.server).proxies();
     if (opts.output === 'json') process.stdout.write(`${JSON.stringify(proxies, null, 2)}\n`);
-    else if (opts.output === 'yaml') process.stdout.write(stringify(proxies));
+    else if (opts.output === 'yaml') process.stdout.write((await import('yaml')).stringify(proxies));
     else if (proxies.length === 0) process.stderr.write('no proxies connected\n');
     else process.stdout.write(proxyTable(proxies));
   });

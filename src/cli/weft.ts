@@ -8,6 +8,7 @@
  */
 import { Command } from 'commander';
 import { registerApplyCommand } from './apply.js';
+import { registerControlPlaneCommand } from './controlplane.js';
 import { registerDeleteCommand } from './delete.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGetCommand } from './get.js';
@@ -18,6 +19,7 @@ import { WEFT_VERSION } from './version.js';
 const program = new Command();
 program.name('weft').description('Weft service mesh: data plane, control plane and management plane in one CLI.').version(WEFT_VERSION, '-v, --version');
 registerProxyCommand(program);
+registerControlPlaneCommand(program);
 registerDemoCommand(program);
 registerApplyCommand(program);
 registerGetCommand(program);

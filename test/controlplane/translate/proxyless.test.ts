@@ -14,6 +14,8 @@ interface GrpcXdsResourceType {
   decode(context: unknown, resource: { type_url: string; value: Buffer }): { name: string; error?: string };
 }
 const require = createRequire(import.meta.url);
+// What every grpc-js-xds client does first: registers the xds resolver, load balancers and HTTP filters.
+(require('@grpc/grpc-js-xds') as { register(): void }).register();
 const grpcXdsTypes = (module: string, exported: string): GrpcXdsResourceType =>
   (require(`@grpc/grpc-js-xds/build/src/xds-resource-type/${module}.js`) as Record<string, { get(): GrpcXdsResourceType }>)[exported]!.get();
 const CLIENT_VALIDATORS = [

@@ -1,0 +1,129 @@
+/**
+ * The control loop: store -> translate -> snapshot cache.
+ *
+ * Keeps an in-memory copy of every resource (list, then watch from that
+ * revision, so no change falls between the two) and, after any change,
+ * recomputes the snapshot of every connected node. Changes are coalesced for
+ * `debounceMs` so a `weft apply` of many documents costs one recomputation.
+ * Resource versions in a snapshot are content hashes (xds/snapshot.ts), so a
+ * node is only sent the resources whose content changed for it: a change to one
+ * service reaches only the proxies whose config depends on that service.
+ */
+import type { Logger } from 'pino';
+import type { EnvoyJson } from '../xds/codec.js';
+import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL } from '../xds/type-urls.js';
+import type { Resource } from './model/resource.js';
+import type { Store } from './store/store.js';
+import { translateForProxy, type ProxyIdentity } from './translate/translate.js';
+import type { SnapshotCache } from './xds/snapshot-cache.js';
+import { newSnapshot } from './xds/snapshot.js';
+
+export interface ControllerOptions {
+  store: Store;
+  cache: SnapshotCache;
+  log: Logger;
+  debounceMs?: number;
+}
+
+/** What a connected node told us about itself. */
+interface NodeInfo {
+  identity: ProxyIdentity;
+  /** Streams open for this node (a node may reconnect before its old stream ends). */
+  streams: number;
+}
+
+export class MeshController {
+  private readonly resources = new Map<string, Resource>();
+  private readonly nodes = new Map<string, NodeInfo>();
+  private watch: { close(): void } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private generation = 0;
+
+  constructor(private readonly options: ControllerOptions) {}
+
+  async start(): Promise<void> {
+    const { store } = this.options;
+    const revision = await store.revision();
+    for (const resource of await store.list()) this.resources.set(resourceId(resource), resource);
+    this.watch = store.watch((event) => {
+      const id = resourceId(event.resource);
+      if (event.type === 'DELETED') this.resources.delete(id);
+      else this.resources.set(id, event.resource);
+      this.scheduleRecompute();
+    }, revision);
+    this.options.log.info({ resources: this.resources.size, revision }, 'controller started');
+  }
+
+  onProxyConnected(nodeId: string, metadata: EnvoyJson): void {
+    const existing = this.nodes.get(nodeId);
+    if (existing !== undefined) {
+      existing.streams++;
+      return;
+    }
+    this.nodes.set(nodeId, { identity: identifyProxy(nodeId, metadata), streams: 1 });
+    this.recomputeNode(nodeId);
+  }
+
+  onProxyDisconnected(nodeId: string): void {
+    const node = this.nodes.get(nodeId);
+    if (node === undefined || --node.streams > 0) return;
+    this.nodes.delete(nodeId);
+    this.options.cache.clearSnapshot(nodeId);
+  }
+
+  close(): void {
+    this.watch?.close();
+    clearTimeout(this.timer);
+  }
+
+  private scheduleRecompute(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.generation++;
+      for (const nodeId of this.nodes.keys()) this.recomputeNode(nodeId);
+    }, this.options.debounceMs ?? 50);
+  }
+
+  private recomputeNode(nodeId: string): void {
+    const node = this.nodes.get(nodeId);
+    if (node === undefined) return;
+    const { log, cache } = this.options;
+    try {
+      const xds = translateForProxy(node.identity, [...this.resources.values()]);
+      const snapshot = newSnapshot(`${this.generation}`, {
+        [LISTENER_TYPE_URL]: xds.listeners as EnvoyJson[],
+        [ROUTE_CONFIGURATION_TYPE_URL]: xds.routes as EnvoyJson[],
+        [CLUSTER_TYPE_URL]: xds.clusters as EnvoyJson[],
+        [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: xds.endpoints as EnvoyJson[],
+      });
+      cache.setSnapshot(nodeId, snapshot);
+    } catch (err) {
+      // The previous snapshot keeps serving; the error names the resource at fault.
+      log.error({ err, nodeId }, 'cannot build a snapshot for this proxy; it keeps its last config');
+    }
+  }
+}
+
+/**
+ * Who a node is, from what it sends: Weft sidecars and gateways set metadata
+ * WORKLOAD / GATEWAY and NAMESPACE (and node ids `sidecar~<name>.<ns>`,
+ * `gateway~<name>.<ns>`, Istio's convention); any other client (grpc-js-xds,
+ * a gRPC service dialing `xds:///`) is proxyless.
+ */
+export function identifyProxy(nodeId: string, metadata: EnvoyJson): ProxyIdentity {
+  const text = (key: string): string | undefined => (typeof metadata[key] === 'string' && metadata[key] !== '' ? (metadata[key] as string) : undefined);
+  const [kindPart, rest] = nodeId.includes('~') ? (nodeId.split('~', 2) as [string, string]) : ['', ''];
+  const dot = rest.lastIndexOf('.');
+  const fromId = dot > 0 ? { name: rest.slice(0, dot), namespace: rest.slice(dot + 1) } : undefined;
+  const namespace = text('NAMESPACE') ?? fromId?.namespace ?? 'default';
+  const gateway = text('GATEWAY') ?? (kindPart === 'gateway' ? fromId?.name : undefined);
+  if (gateway !== undefined) return { nodeId, kind: 'gateway', workload: gateway, namespace };
+  const workload = text('WORKLOAD') ?? (kindPart === 'sidecar' ? fromId?.name : undefined);
+  if (workload !== undefined) return { nodeId, kind: 'sidecar', workload, namespace };
+  return { nodeId, kind: 'proxyless', namespace };
+}
+
+function resourceId(resource: Resource): string {
+  return `${resource.kind}/${resource.metadata.namespace}/${resource.metadata.name}`;
+}
