@@ -9,10 +9,12 @@ import type { Resource, ResourceKey } from '../model/resource.js';
 import { ConflictError } from './store.js';
 import { InvalidResourceKeyError } from './errors.js';
 
+/** kind and name are non-empty; namespace is '' only for cluster-scoped kinds (Mesh). None may contain '/'. */
 export function assertStorableKey(key: ResourceKey): void {
   for (const field of ['kind', 'namespace', 'name'] as const) {
     const value: unknown = key[field];
-    if (typeof value !== 'string' || value === '' || value.includes('/')) throw new InvalidResourceKeyError(field, value);
+    const empty = value === '' && field !== 'namespace';
+    if (typeof value !== 'string' || empty || value.includes('/')) throw new InvalidResourceKeyError(field, value);
   }
 }
 

@@ -17,7 +17,7 @@ export class RevisionCompactedError extends Error {
 /** A resource whose kind, namespace or name cannot form a storage key. */
 export class InvalidResourceKeyError extends Error {
   constructor(readonly field: 'kind' | 'namespace' | 'name', readonly value: unknown) {
-    super(`resource ${field} ${JSON.stringify(value)} is not storable: it must be a non-empty string without '/'`);
+    super(`resource ${field} ${JSON.stringify(value)} is not storable: ${field === 'namespace' ? "it must be a string without '/' ('' for cluster-scoped kinds)" : "it must be a non-empty string without '/'"}`);
     this.name = 'InvalidResourceKeyError';
   }
 }

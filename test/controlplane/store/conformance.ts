@@ -83,7 +83,15 @@ export function describeStoreConformance(backend: string, openStore: () => Promi
       const stored = await store.put(input);
       assert.notEqual(stored.metadata.resourceVersion, '999999999');
       await assert.rejects(store.put(service('a/b')), InvalidResourceKeyError);
-      await assert.rejects(store.put(service('x', {}, '')), InvalidResourceKeyError);
+      await assert.rejects(store.put(service('x', {}, 'a/b')), InvalidResourceKeyError);
+    });
+
+    it("stores cluster-scoped resources under the empty namespace", async () => {
+      const store = await fresh();
+      const stored = await store.put(service('mesh-wide', {}, ''));
+      assert.equal(stored.metadata.namespace, '');
+      assert.equal((await store.get({ kind: 'Service', namespace: '', name: 'mesh-wide' }))?.metadata.name, 'mesh-wide');
+      assert.deepEqual((await store.list({ kind: 'Service', namespace: '' })).map((r) => r.metadata.name), ['mesh-wide']);
     });
 
     it('lists by kind, by namespace, by both, sorted by kind, namespace, name', async () => {
