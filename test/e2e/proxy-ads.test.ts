@@ -8,12 +8,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { EnvoyJson } from '../../src/xds/codec.js';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL } from '../../src/xds/type-urls.js';
 import { startAdsServer, type AdsTestServer } from '../proxy/xds-client/ads-test-server.js';
 import {
-  buildBootstrap, childPids, curl, freePorts, mapLimit, processAlive, processMemory, startProxy, startUpstream, waitFor,
+  WEFT_BIN, buildBootstrap, childPids, curl, freePorts, mapLimit, processAlive, processMemory, startProxy, startUpstream, waitFor,
   type ProxyProcess, type Upstream,
 } from './harness.js';
 
@@ -247,6 +249,37 @@ describe('weft proxy with dynamic_resources (ADS)', () => {
       assert.ok(dynamicRss < staticRss + 12 * 1024 * 1024, `the ADS proxy (${mib(dynamicRss)} MiB) stays within 12 MiB of the static one (${mib(staticRss)} MiB)`);
     } finally {
       await staticProxy.stop();
+    }
+  });
+});
+
+describe('weft proxy --workload --control-plane', () => {
+  it('builds the sidecar bootstrap itself: node id and metadata name the workload, and the config comes over ADS', async () => {
+    const upstream = await startUpstream(undefined, 'app');
+    const [port, adminPort] = (await freePorts(2)) as [number, number];
+    const ads = await startAdsServer(0, [
+      [CLUSTER_TYPE_URL, [edsCluster('svc')]],
+      [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, [loadAssignment('svc', [upstream.port])]],
+      [LISTENER_TYPE_URL, [listener(port)]],
+      [ROUTE_CONFIGURATION_TYPE_URL, [routeConfig([toCluster('/', 'svc')])]],
+    ]);
+    const child = spawn(WEFT_BIN, ['proxy', '--workload', 'reviews', '--namespace', 'shop', '--control-plane', `127.0.0.1:${ads.port}`, '--admin-port', String(adminPort)],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`).catch(() => undefined))?.ok, `the sidecar to be ready: ${stderr}`);
+      assert.deepEqual(await get(port, '/'), { status: 200, upstream: 'app' });
+      const withNode = ads.requests.filter((r) => r.node !== undefined);
+      assert.equal(withNode.length, 1, 'set_node_on_first_message_only: the node goes with the first request only');
+      assert.equal(withNode[0]!.node!.id, 'sidecar~reviews.shop');
+      const metadata = JSON.stringify(withNode[0]!.node!.metadata);
+      assert.ok(metadata.includes('reviews') && metadata.includes('shop'), `metadata names workload and namespace: ${metadata}`);
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+      ads.kill();
+      await upstream.close();
     }
   });
 });

@@ -56,6 +56,8 @@ export interface AdsStreamCallbacks {
 export interface AdsStream {
   /** The target of the current (or next) attempt. */
   readonly target: string;
+  /** Opens the first stream (callbacks may run from here on). */
+  start(): void;
   send(request: DiscoveryRequest): void;
   close(): void;
 }
@@ -75,6 +77,9 @@ class GrpcAdsStream implements AdsStream {
 
   constructor(private readonly options: AdsStreamOptions) {
     this.backoff = options.backoff ?? new Backoff({ baseMs: 500, maxMs: 30_000 });
+  }
+
+  start(): void {
     this.connect();
   }
 

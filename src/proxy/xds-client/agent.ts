@@ -96,6 +96,7 @@ export class XdsAgent {
       onResponse: (response) => this.enqueue(() => this.handleResponse(response)),
       onClose: () => this.setConnected(false),
     });
+    this.stream.start();
     this.armWarmingTimer();
   }
 
