@@ -7,6 +7,7 @@ import type { Benchmark } from './lib/benchmark.js';
 /** Loaded on demand so one benchmark's imports cannot break another. */
 const benchmarks: Record<string, () => Promise<Benchmark>> = {
   http1: async () => (await import('./http1.js')).benchmark,
+  xds: async () => (await import('./xds.js')).benchmark,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -6,7 +6,7 @@
  * On normal exit, an uncaught error, SIGINT or SIGTERM, every group still alive
  * gets SIGKILL and every temp dir is removed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,9 +78,19 @@ class OutputTail {
   }
 }
 
-export function spawnManaged(name: string, command: string, args: readonly string[]): ManagedProcess {
+export function spawnManaged(name: string, command: string, args: readonly string[], env?: NodeJS.ProcessEnv): ManagedProcess {
   installCleanup();
-  const child: ChildProcess = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  return manage(name, command, spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env }));
+}
+
+/** A Node.js module run in its own process group with an IPC channel (`child.send`, `child.on('message')`). */
+export function forkManaged(name: string, modulePath: string, args: readonly string[] = []): { process: ManagedProcess; child: ChildProcess } {
+  installCleanup();
+  const child = fork(modulePath, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  return { process: manage(name, modulePath, child), child };
+}
+
+function manage(name: string, command: string, child: ChildProcess): ManagedProcess {
   const out = new OutputTail();
   const err = new OutputTail();
   // Always drain the pipes: a child blocked on a full pipe would skew the numbers.

@@ -53,10 +53,8 @@ export async function parseManifests(text: string, source: string): Promise<unkn
   return parseAllDocuments(text, { uniqueKeys: true })
     .map((doc, i) => {
       const error = doc.errors[0];
-      if (error !== undefined) {
-        const where = error.linePos === undefined ? '' : ` (line ${error.linePos[0].line}, column ${error.linePos[0].col})`;
-        throw new Error(`${source}: document ${i + 1}: invalid YAML: ${error.message.split('\n')[0]!.replace(/:$/, '')}${where}`);
-      }
+      // The parser's first line already ends with `at line L, column C`.
+      if (error !== undefined) throw new Error(`${source}: document ${i + 1}: invalid YAML: ${error.message.split('\n')[0]!.replace(/:$/, '')}`);
       return doc.toJS({ maxAliasCount: 100 }) as unknown;
     })
     .filter((doc) => doc !== null && doc !== undefined);

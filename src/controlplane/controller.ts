@@ -14,6 +14,8 @@ import type { EnvoyJson } from '../xds/codec.js';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL } from '../xds/type-urls.js';
 import type { Resource } from './model/resource.js';
 import type { Store } from './store/store.js';
+import { DEFAULT_INBOUND_PORT, DEFAULT_OUTBOUND_PORT } from './translate/names.js';
+import type { CapturePorts } from './translate/sidecar.js';
 import { translateForProxy, type ProxyIdentity } from './translate/translate.js';
 import type { SnapshotCache } from './xds/snapshot-cache.js';
 import { newSnapshot } from './xds/snapshot.js';
@@ -108,8 +110,9 @@ export class MeshController {
 /**
  * Who a node is, from what it sends: Weft sidecars and gateways set metadata
  * WORKLOAD / GATEWAY and NAMESPACE (and node ids `sidecar~<name>.<ns>`,
- * `gateway~<name>.<ns>`, Istio's convention); any other client (grpc-js-xds,
- * a gRPC service dialing `xds:///`) is proxyless.
+ * `gateway~<name>.<ns>`, Istio's convention; a sidecar may add its capture
+ * ports as OUTBOUND_PORT / INBOUND_PORT); any other client (grpc-js-xds, a gRPC
+ * service dialing `xds:///`) is proxyless.
  */
 export function identifyProxy(nodeId: string, metadata: EnvoyJson): ProxyIdentity {
   const text = (key: string): string | undefined => (typeof metadata[key] === 'string' && metadata[key] !== '' ? (metadata[key] as string) : undefined);
@@ -120,8 +123,28 @@ export function identifyProxy(nodeId: string, metadata: EnvoyJson): ProxyIdentit
   const gateway = text('GATEWAY') ?? (kindPart === 'gateway' ? fromId?.name : undefined);
   if (gateway !== undefined) return { nodeId, kind: 'gateway', workload: gateway, namespace };
   const workload = text('WORKLOAD') ?? (kindPart === 'sidecar' ? fromId?.name : undefined);
-  if (workload !== undefined) return { nodeId, kind: 'sidecar', workload, namespace };
+  if (workload !== undefined) {
+    const capturePorts = sidecarCapturePorts(metadata);
+    return { nodeId, kind: 'sidecar', workload, namespace, ...(capturePorts === undefined ? {} : { capturePorts }) };
+  }
   return { nodeId, kind: 'proxyless', namespace };
+}
+
+/**
+ * A sidecar's capture ports from metadata OUTBOUND_PORT / INBOUND_PORT (a port
+ * number or its decimal string; either may be left out for its default), so
+ * sidecars sharing one host (the demo, no iptables) do not all bind 15001/15006.
+ */
+function sidecarCapturePorts(metadata: EnvoyJson): CapturePorts | undefined {
+  const portIn = (key: string): number | undefined => {
+    const value = metadata[key];
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+    return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
+  };
+  const outbound = portIn('OUTBOUND_PORT');
+  const inbound = portIn('INBOUND_PORT');
+  if (outbound === undefined && inbound === undefined) return undefined;
+  return { outbound: outbound ?? DEFAULT_OUTBOUND_PORT, inbound: inbound ?? DEFAULT_INBOUND_PORT };
 }
 
 function resourceId(resource: Resource): string {

@@ -58,7 +58,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       },
     });
     const proxies = xds.proxies;
-    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: log.child({ component: 'api' }), proxies });
+    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: log.child({ component: 'api' }), proxies, isLeader: () => leader });
   } catch (err) {
     await api?.close();
     await xds?.close();

@@ -21,6 +21,8 @@ import { WatchStreams } from './watch.js';
 /** Documents above this are refused with 413 (the issue's limit; also fastify's default). */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 export const YAML_CONTENT_TYPES = ['application/yaml', 'application/x-yaml'];
+/** fastify's error for a body above `bodyLimit`; its own message does not say what the limit is. */
+const BODY_TOO_LARGE_CODE = 'FST_ERR_CTP_BODY_TOO_LARGE';
 
 export interface ApiServerOptions {
   store: Store;
@@ -31,6 +33,8 @@ export interface ApiServerOptions {
   log: pino.Logger;
   /** The connected proxies and their xDS state, for `GET /api/proxies`. */
   proxies?: () => unknown[];
+  /** Whether this replica is the one doing leader-only work, for `GET /healthz`; default true (one replica). */
+  isLeader?: () => boolean;
   /** Comment lines on idle watch streams; default 15 s. */
   heartbeatMs?: number;
   /** How long background condition re-checks are coalesced; default 100 ms. */
@@ -66,7 +70,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   });
 
   app.setErrorHandler((err, request, reply) => {
-    const apiError = toApiError(err);
+    const apiError = (err as { code?: unknown }).code === BODY_TOO_LARGE_CODE ? bodyTooLarge() : toApiError(err);
     if (apiError.code >= 500) log.error({ err, method: request.method, url: request.url }, 'API request failed');
     void reply.code(apiError.code).type('application/json').send(apiError.toStatus());
   });
@@ -90,7 +94,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   const openApi = JSON.stringify(buildOpenApiDocument(KINDS, WEFT_VERSION));
   app.get(OPENAPI_PATH, (_request, reply) => reply.type('application/json').send(openApi));
-  app.get(HEALTH_PATH, (_request, reply) => reply.type('text/plain').send('ok\n'));
+  app.get(HEALTH_PATH, () => ({ status: 'ok', leader: options.isLeader?.() ?? true }));
   app.get(PROXIES_PATH, () => ({ items: options.proxies?.() ?? [] }));
 
   await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
@@ -106,4 +110,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await app.close();
     },
   };
+}
+
+function bodyTooLarge(): ApiError {
+  return new ApiError(413, 'RequestEntityTooLarge', `request body is larger than ${MAX_DOCUMENT_BYTES} bytes (1 MiB), the most one document may take`);
 }

@@ -293,7 +293,7 @@ describe('REST API server', () => {
   test('/healthz and /api/proxies', async () => {
     const health = await call('GET', '/healthz');
     assert.equal(health.status, 200);
-    assert.equal(health.body, 'ok\n');
+    assert.deepEqual(health.body, { status: 'ok', leader: true });
     const proxies = await call('GET', '/api/proxies');
     assert.deepEqual(proxies.body, { items: [{ id: 'sidecar-1', workload: 'productpage', ack: true }] });
   });

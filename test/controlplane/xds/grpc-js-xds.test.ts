@@ -5,83 +5,21 @@
  * effect on the same channel, without restarting the client.
  */
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import grpcXds from '@grpc/grpc-js-xds';
 import { pino } from 'pino';
 import { createSnapshotCache } from '../../../src/controlplane/xds/snapshot-cache.js';
 import { startXdsServer, type RunningXdsServer } from '../../../src/controlplane/xds/server.js';
+import { countBackends, newEchoClient, registerXdsClient, share, startGrpcEchoServer, type EchoClient, type GrpcEchoServer } from '../../support/grpc-echo.js';
 import { serviceSnapshot, type WeightedBackend } from './fixtures.js';
 
-const ECHO_PROTO = fileURLToPath(new URL('../../../../test/controlplane/xds/echo.proto', import.meta.url));
 const NODE_ID = 'echo-client';
 const CALLS = 2000;
-const CONCURRENCY = 50;
-
-interface EchoReply {
-  server: string;
-}
-type EchoClient = grpc.Client & {
-  Echo(request: { message: string }, callback: (error: grpc.ServiceError | null, reply?: EchoReply) => void): void;
-};
-type EchoClientConstructor = new (target: string, credentials: grpc.ChannelCredentials) => EchoClient;
-
-function echoPackage(): { service: grpc.ServiceDefinition; Client: EchoClientConstructor } {
-  const definition = protoLoader.loadSync(ECHO_PROTO, { keepCase: true });
-  // loadPackageDefinition's result is untyped by design: the shape comes from the .proto.
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as { weft: { test: { Echo: grpc.ServiceClientConstructor } } };
-  const Echo = loaded.weft.test.Echo;
-  return { service: Echo.service, Client: Echo as unknown as EchoClientConstructor };
-}
-
-async function startEchoServer(name: string, service: grpc.ServiceDefinition): Promise<{ port: number; server: grpc.Server }> {
-  const server = new grpc.Server();
-  server.addService(service, {
-    Echo(call: grpc.ServerUnaryCall<{ message: string }, EchoReply>, callback: grpc.sendUnaryData<EchoReply & { message: string }>) {
-      callback(null, { message: call.request.message, server: name });
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
-  });
-  return { port, server };
-}
-
-function call(client: EchoClient): Promise<string> {
-  return new Promise((resolve, reject) => {
-    client.Echo({ message: 'hi' }, (error, reply) => (error !== null ? reject(error) : resolve(reply!.server)));
-  });
-}
-
-/** Makes `count` calls, `CONCURRENCY` at a time; returns how many each server answered. */
-async function countBackends(client: EchoClient, count: number): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  let started = 0;
-  const worker = async () => {
-    while (started < count) {
-      started++;
-      const server = await call(client);
-      counts.set(server, (counts.get(server) ?? 0) + 1);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return counts;
-}
-
-function share(counts: Map<string, number>, server: string): number {
-  let total = 0;
-  for (const value of counts.values()) total += value;
-  return (counts.get(server) ?? 0) / total;
-}
 
 describe('xds server with @grpc/grpc-js-xds as a proxyless client', () => {
   const cache = createSnapshotCache();
   const log = pino({ level: 'silent' });
-  const echo = echoPackage();
   let xdsServer: RunningXdsServer;
-  const echoServers: grpc.Server[] = [];
+  const echoServers: GrpcEchoServer[] = [];
   let client: EchoClient | undefined;
   let backendPorts: [number, number];
 
@@ -91,27 +29,23 @@ describe('xds server with @grpc/grpc-js-xds as a proxyless client', () => {
   ];
 
   before(async () => {
-    const a = await startEchoServer('a', echo.service);
-    const b = await startEchoServer('b', echo.service);
-    echoServers.push(a.server, b.server);
+    const a = await startGrpcEchoServer('a');
+    const b = await startGrpcEchoServer('b');
+    echoServers.push(a, b);
     backendPorts = [a.port, b.port];
     xdsServer = await startXdsServer({ cache, log, port: 0 });
-    process.env['GRPC_XDS_BOOTSTRAP_CONFIG'] = JSON.stringify({
-      xds_servers: [{ server_uri: `127.0.0.1:${xdsServer.port}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-      node: { id: NODE_ID, cluster: 'test', locality: {}, metadata: { workload: 'echo-client' } },
-    });
-    grpcXds.register();
+    registerXdsClient(xdsServer.port, { id: NODE_ID, metadata: { workload: 'echo-client' } });
   });
 
   after(async () => {
     client?.close();
     await xdsServer.close();
-    await Promise.all(echoServers.map((server) => new Promise<void>((resolve) => server.tryShutdown(() => resolve()))));
+    await Promise.all(echoServers.map((server) => server.close()));
   });
 
   it('honours a 90/10 split within ±5% over 2000 calls, then a 50/50 split on the same channel', async () => {
     cache.setSnapshot(NODE_ID, serviceSnapshot('v1', 'echo', backends(90)));
-    client = new echo.Client('xds:///echo', grpc.credentials.createInsecure());
+    client = newEchoClient('xds:///echo');
 
     const first = await countBackends(client, CALLS);
     const firstShare = share(first, 'a');

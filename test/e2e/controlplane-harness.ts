@@ -1,0 +1,144 @@
+/**
+ * End-to-end helpers for the control plane: a real `weft controlplane` child
+ * process on fresh ports (SQLite in a temp dir, or etcd), the real `weft` CLI
+ * against it, and the echo mesh the xDS scenarios apply (a gRPC Service split
+ * over a v1 and a v2 subset, SMI style).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runWeft, WEFT_BIN, type WeftResult } from '../cli/cli-harness.js';
+import { freePorts, waitFor } from './harness.js';
+
+const READY_WITHIN_MS = 20_000;
+const READY_LINE = 'control plane ready';
+
+export interface ControlPlaneConfig {
+  xdsPort: number;
+  apiPort: number;
+  /** SQLite data dir, or the etcd client URLs (`--store etcd`). */
+  store: { dataDir: string } | { etcdEndpoints: string[] };
+}
+
+export interface ControlPlaneProcess extends ControlPlaneConfig {
+  child: ChildProcess;
+  url: string;
+  /** Everything the process logged so far (JSON lines on stderr). */
+  output(): string;
+  /** Its log lines with message `msg`, parsed. */
+  logLines(msg: string): Array<Record<string, unknown>>;
+  /** `weft ARGS --server <this API>`; `input` goes to stdin. */
+  weft(args: readonly string[], input?: string): Promise<WeftResult>;
+  api(path: string, init?: RequestInit): Promise<Response>;
+  /** Sends `signal` and waits for the exit; how long that took. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+}
+
+/** Fresh ports and a fresh SQLite data dir (keep the config to restart on the same ones). */
+export async function newSqliteConfig(): Promise<ControlPlaneConfig> {
+  const [xdsPort, apiPort] = (await freePorts(2)) as [number, number];
+  return { xdsPort, apiPort, store: { dataDir: mkdtempSync(join(tmpdir(), 'weft-cp-e2e-')) } };
+}
+
+export async function newEtcdConfig(etcdEndpoints: string[]): Promise<ControlPlaneConfig> {
+  const [xdsPort, apiPort] = (await freePorts(2)) as [number, number];
+  return { xdsPort, apiPort, store: { etcdEndpoints } };
+}
+
+/** Starts `weft controlplane` and waits for its ready line. */
+export async function startControlPlane(config: ControlPlaneConfig): Promise<ControlPlaneProcess> {
+  const storeArgs = 'dataDir' in config.store ? ['--data-dir', config.store.dataDir] : ['--store', 'etcd', '--etcd-endpoints', config.store.etcdEndpoints.join(',')];
+  const child = spawn(process.execPath, [WEFT_BIN, 'controlplane', '--xds-port', `${config.xdsPort}`, '--api-port', `${config.apiPort}`, ...storeArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WEFT_LOG_LEVEL: 'info' },
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${config.apiPort}`;
+  const running: ControlPlaneProcess = {
+    ...config,
+    child,
+    url,
+    output: () => output,
+    logLines: (msg) =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line['msg'] === msg),
+    weft: (args, input) => runWeft([...args, '--server', url], input),
+    api: (path, init) => fetch(`${url}${path}`, init),
+    async stop(signal = 'SIGTERM') {
+      const started = Date.now();
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.kill(signal);
+        await exited;
+      }
+      return { code: child.exitCode, signal: child.signalCode, ms: Date.now() - started };
+    },
+  };
+  try {
+    await waitFor(() => {
+      if (child.exitCode !== null) throw new Error(`weft controlplane exited with ${child.exitCode}:\n${output}`);
+      return output.includes(READY_LINE);
+    }, `weft controlplane to be ready:\n${output}`, READY_WITHIN_MS);
+  } catch (err) {
+    await running.stop('SIGKILL');
+    throw err;
+  }
+  return running;
+}
+
+/**
+ * The echo mesh: Service `echo` (one gRPC port), its subsets `echo-v1` and
+ * `echo-v2` (selected by the version label, as TrafficSplit backends must be
+ * Services), one Workload per version on 127.0.0.1 at the given ports.
+ */
+export function echoMeshYaml(ports: { v1: number; v2: number }): string {
+  const service = (name: string, selector?: string): string => `apiVersion: mesh.weft.dev/v1alpha1
+kind: Service
+metadata:
+  name: ${name}
+spec:
+  ports:
+    - name: grpc
+      port: 50051
+      protocol: grpc
+${selector === undefined ? '' : `  selector:\n    app: echo\n    version: ${selector}\n`}`;
+  const workload = (version: 'v1' | 'v2'): string => `apiVersion: mesh.weft.dev/v1alpha1
+kind: Workload
+metadata:
+  name: echo-${version}-0
+spec:
+  address: 127.0.0.1
+  ports:
+    - name: grpc
+      port: ${ports[version]}
+  service: echo
+  labels:
+    app: echo
+    version: ${version}
+  version: ${version}
+`;
+  return [service('echo'), service('echo-v1', 'v1'), service('echo-v2', 'v2'), workload('v1'), workload('v2')].join('---\n');
+}
+
+/** The TrafficSplit of `echo` over its v1 and v2 subsets. */
+export function echoSplitYaml(weights: { v1: number; v2: number }): string {
+  return `apiVersion: split.smi-spec.io/v1alpha4
+kind: TrafficSplit
+metadata:
+  name: echo-rollout
+spec:
+  service: echo
+  backends:
+    - service: echo-v1
+      weight: ${weights.v1}
+    - service: echo-v2
+      weight: ${weights.v2}
+`;
+}
