@@ -16,7 +16,7 @@ import type { Resource } from './model/resource.js';
 import type { Store } from './store/store.js';
 import { DEFAULT_INBOUND_PORT, DEFAULT_OUTBOUND_PORT } from './translate/names.js';
 import type { CapturePorts } from './translate/sidecar.js';
-import { translateForProxy, type ProxyIdentity } from './translate/translate.js';
+import { createTranslator, type ProxyIdentity, type Translator } from './translate/translate.js';
 import type { SnapshotCache } from './xds/snapshot-cache.js';
 import { newSnapshot } from './xds/snapshot.js';
 
@@ -40,6 +40,8 @@ export class MeshController {
   private watch: { close(): void } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private generation = 0;
+  /** The current model version's translator; rebuilt lazily after each change. */
+  private translator: Translator | undefined;
 
   constructor(private readonly options: ControllerOptions) {}
 
@@ -51,6 +53,7 @@ export class MeshController {
       const id = resourceId(event.resource);
       if (event.type === 'DELETED') this.resources.delete(id);
       else this.resources.set(id, event.resource);
+      this.translator = undefined;
       this.scheduleRecompute();
     }, revision);
     this.options.log.info({ resources: this.resources.size, revision }, 'controller started');
@@ -92,7 +95,8 @@ export class MeshController {
     if (node === undefined) return;
     const { log, cache } = this.options;
     try {
-      const xds = translateForProxy(node.identity, [...this.resources.values()]);
+      this.translator ??= createTranslator([...this.resources.values()]);
+      const xds = this.translator.forProxy(node.identity);
       const snapshot = newSnapshot(`${this.generation}`, {
         [LISTENER_TYPE_URL]: xds.listeners as EnvoyJson[],
         [ROUTE_CONFIGURATION_TYPE_URL]: xds.routes as EnvoyJson[],

@@ -38,43 +38,82 @@ export interface XdsResources {
   endpoints: object[];
 }
 
-export function translateForProxy(proxy: ProxyIdentity, resources: readonly Resource[]): XdsResources {
+/**
+ * Translates one model version for many proxies. Everything that does not depend
+ * on the individual proxy (the mesh view, the outbound clusters and endpoints,
+ * the outbound routes of a namespace, a namespace's proxyless listeners) is built
+ * once and shared: proxies that see the same thing get the same objects, so the
+ * snapshot cache hashes and encodes them once (go-control-plane's "build once,
+ * serve many"). Outputs must be treated as immutable.
+ */
+export interface Translator {
+  forProxy(proxy: ProxyIdentity): XdsResources;
+}
+
+interface Parts {
+  listeners: JsonObject[];
+  routes: JsonObject[];
+  clusters: JsonObject[];
+  endpoints: JsonObject[];
+}
+
+export function createTranslator(resources: readonly Resource[]): Translator {
   const view = buildMeshView(resources);
-  const ctx: RouteContext = { view, proxyless: proxy.kind === 'proxyless' };
-  const { clusters, endpoints } = outboundClusters(view, ctx.proxyless);
-  const out = { listeners: [] as JsonObject[], routes: [] as JsonObject[], clusters, endpoints };
-  switch (proxy.kind) {
-    case 'sidecar': {
-      const ports = proxy.capturePorts ?? { outbound: DEFAULT_OUTBOUND_PORT, inbound: DEFAULT_INBOUND_PORT };
-      const outbound = sidecarOutbound(ctx, proxy.namespace, ports);
-      out.listeners.push(...outbound.listeners);
-      out.routes.push(...outbound.routes);
-      if (proxy.workload !== undefined) {
-        const inbound = sidecarInbound(view, proxy.namespace, proxy.workload, ports.inbound);
-        out.listeners.push(...inbound.listeners);
-        out.clusters.push(...inbound.clusters);
-      }
-      break;
+  const memo = new Map<string, unknown>();
+  /** Builds a shared part on first use, pruned once so every proxy gets the identical objects. */
+  const shared = <T extends object>(key: string, build: () => T): T => {
+    let part = memo.get(key) as T | undefined;
+    if (part === undefined) {
+      part = pruneUndefined(build());
+      memo.set(key, part);
     }
-    case 'proxyless': {
-      const { listeners, routes } = proxylessListeners(ctx, proxy.namespace);
-      out.listeners.push(...listeners);
-      out.routes.push(...routes);
-      break;
-    }
-    case 'gateway': {
-      const { listeners, routes } = gatewayListeners(ctx, proxy.namespace, proxy.workload);
-      out.listeners.push(...listeners);
-      out.routes.push(...routes);
-      break;
-    }
-  }
-  return {
-    listeners: sortedBy(out.listeners, 'name'),
-    routes: sortedBy(out.routes, 'name'),
-    clusters: sortedBy(out.clusters, 'name'),
-    endpoints: sortedBy(out.endpoints, 'cluster_name'),
+    return part;
   };
+  return {
+    forProxy(proxy) {
+      const proxyless = proxy.kind === 'proxyless';
+      const ctx: RouteContext = { view, proxyless };
+      const base = shared(`clusters|${proxyless}`, () => outboundClusters(view, proxyless));
+      const out: Parts = { listeners: [], routes: [], clusters: [...base.clusters], endpoints: base.endpoints };
+      switch (proxy.kind) {
+        case 'sidecar': {
+          const ports = proxy.capturePorts ?? { outbound: DEFAULT_OUTBOUND_PORT, inbound: DEFAULT_INBOUND_PORT };
+          const outbound = shared(`sidecar|${proxy.namespace}|${ports.outbound}|${ports.inbound}`, () => sidecarOutbound(ctx, proxy.namespace, ports));
+          out.listeners.push(...outbound.listeners);
+          out.routes.push(...outbound.routes);
+          if (proxy.workload !== undefined) {
+            const inbound = pruneUndefined(sidecarInbound(view, proxy.namespace, proxy.workload, ports.inbound));
+            out.listeners.push(...inbound.listeners);
+            out.clusters.push(...inbound.clusters);
+          }
+          break;
+        }
+        case 'proxyless': {
+          const { listeners, routes } = shared(`proxyless|${proxy.namespace}`, () => proxylessListeners(ctx, proxy.namespace));
+          out.listeners.push(...listeners);
+          out.routes.push(...routes);
+          break;
+        }
+        case 'gateway': {
+          const { listeners, routes } = pruneUndefined(gatewayListeners(ctx, proxy.namespace, proxy.workload));
+          out.listeners.push(...listeners);
+          out.routes.push(...routes);
+          break;
+        }
+      }
+      return {
+        listeners: sortedBy(out.listeners, 'name'),
+        routes: sortedBy(out.routes, 'name'),
+        clusters: sortedBy(out.clusters, 'name'),
+        endpoints: sortedBy(out.endpoints, 'cluster_name'),
+      };
+    },
+  };
+}
+
+/** One proxy's resources from one model version (see createTranslator to serve many). */
+export function translateForProxy(proxy: ProxyIdentity, resources: readonly Resource[]): XdsResources {
+  return createTranslator(resources).forProxy(proxy);
 }
 
 function outboundClusters(view: MeshView, proxyless: boolean): { clusters: JsonObject[]; endpoints: JsonObject[] } {
@@ -91,6 +130,7 @@ function outboundClusters(view: MeshView, proxyless: boolean): { clusters: JsonO
   return { clusters, endpoints };
 }
 
-function sortedBy(items: JsonObject[], field: 'name' | 'cluster_name'): object[] {
-  return pruneUndefined(items).sort((a, b) => compare(String(a[field]), String(b[field])));
+/** Sorted copy of already-pruned items (the objects themselves are shared, never copied). */
+function sortedBy(items: readonly JsonObject[], field: 'name' | 'cluster_name'): object[] {
+  return [...items].sort((a, b) => compare(String(a[field]), String(b[field])));
 }

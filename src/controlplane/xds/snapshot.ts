@@ -38,11 +38,27 @@ export function newSnapshot(version: string, resources: Partial<Record<TypeUrl, 
     for (const resource of list) {
       const name = resourceName(typeUrl, resource);
       if (byName.has(name)) throw new Error(`snapshot ${version}: two ${typeUrl} resources are named ${JSON.stringify(name)}`);
-      byName.set(name, { version: contentVersion(resource), resource });
+      byName.set(name, { version: versionOf(resource), resource });
     }
     byType.set(typeUrl, byName);
   }
   return { version, resources: byType };
+}
+
+/**
+ * Content versions by object identity: a translator shares one object among every
+ * proxy that sees it (translate.ts createTranslator), so it is hashed once, not
+ * once per proxy. Resources are immutable once in a snapshot, which makes this safe.
+ */
+const versions = new WeakMap<object, string>();
+
+function versionOf(resource: EnvoyJson): string {
+  let version = versions.get(resource);
+  if (version === undefined) {
+    version = contentVersion(resource);
+    versions.set(resource, version);
+  }
+  return version;
 }
 
 /** A short, stable hash of a JSON value (object keys sorted, so key order does not matter). */
