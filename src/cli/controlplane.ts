@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import { rootLogger } from '../lib/log.js';
+import { childLogger, rootLogger } from '../lib/log.js';
 
 export function registerControlPlaneCommand(program: Command): void {
   program
@@ -18,7 +18,7 @@ export function registerControlPlaneCommand(program: Command): void {
     .addOption(new Option('--store <kind>', 'resource store').choices(['sqlite', 'etcd']).default('sqlite'))
     .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs (with --store etcd)', 'http://127.0.0.1:2379')
     .action(async (opts: { dataDir: string; xdsPort: number; apiPort: number; host: string; store: 'sqlite' | 'etcd'; etcdEndpoints: string }) => {
-      const log = rootLogger.child({ component: 'controlplane' });
+      const log = childLogger('controlplane');
       // Loaded here, not at the top: `weft proxy` shares this entry point and must not load gRPC, fastify or SQLite.
       const { startControlPlane } = await import('../controlplane/server.js');
       const running = await startControlPlane({
@@ -26,7 +26,7 @@ export function registerControlPlaneCommand(program: Command): void {
         xdsPort: opts.xdsPort,
         apiPort: opts.apiPort,
         host: opts.host,
-        log,
+        log: rootLogger,
       });
       let stopping = false;
       const stop = (signal: string): void => {

@@ -18,6 +18,7 @@ export interface ControlPlaneOptions {
   apiPort: number;
   /** Address both servers bind; loopback by default (plaintext xDS must not leave the host). */
   host: string;
+  /** The base logger; each part adds its own `component` (a child of a child would repeat the key in every line). */
   log: Logger;
 }
 
@@ -29,10 +30,11 @@ export interface RunningControlPlane {
 }
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<RunningControlPlane> {
-  const { log } = options;
+  const part = (component: string): Logger => options.log.child({ component });
+  const log = part('controlplane');
   const store = openStore(options.store);
   const cache = createSnapshotCache();
-  const controller = new MeshController({ store, cache, log: log.child({ component: 'controller' }) });
+  const controller = new MeshController({ store, cache, log: part('controller') });
   let xds: RunningXdsServer | undefined;
   let api: ApiServer | undefined;
   // With etcd, replicas share the store; one leader does the store-writing background work. SQLite is single-replica.
@@ -50,7 +52,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       cache,
       port: options.xdsPort,
       host: options.host,
-      log: log.child({ component: 'xds' }),
+      log: part('xds'),
       onStreamEvent: (event) => {
         if (event.kind === 'connected') controller.onProxyConnected(event.nodeId, event.nodeMetadata);
         else if (event.kind === 'disconnected') controller.onProxyDisconnected(event.nodeId);
@@ -58,7 +60,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       },
     });
     const proxies = xds.proxies;
-    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: log.child({ component: 'api' }), proxies, isLeader: () => leader });
+    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: part('api'), proxies, isLeader: () => leader });
   } catch (err) {
     await api?.close();
     await xds?.close();

@@ -14,7 +14,7 @@ const PROXIES: ProxyStatus[] = [
     nodeMetadata: { WORKLOAD: 'productpage' },
     protocol: 'delta',
     peer: '127.0.0.1:40001',
-    connectedAt: new Date(Date.now() - 90_000).toISOString(),
+    connectedAt: new Date(Date.now() - 3 * 3600_000).toISOString(),
     types: { [LISTENER_TYPE_URL]: synced('7'), [ROUTE_CONFIGURATION_TYPE_URL]: synced('7'), [CLUSTER_TYPE_URL]: synced('7'), [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: synced('7') },
   },
   {
@@ -24,7 +24,7 @@ const PROXIES: ProxyStatus[] = [
     nodeMetadata: {},
     protocol: 'sotw',
     peer: '127.0.0.1:40002',
-    connectedAt: new Date().toISOString(),
+    connectedAt: new Date(Date.now() - 5 * 60_000).toISOString(),
     types: {
       [LISTENER_TYPE_URL]: synced('6'),
       [CLUSTER_TYPE_URL]: { ...synced('5'), nackError: { rejectedVersion: '6', code: 3, message: 'bad cluster', at: new Date().toISOString() } },
@@ -47,8 +47,8 @@ describe('weft proxies', () => {
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.trimEnd().split('\n');
     assert.deepEqual(lines[0]!.split(/\s+/), ['NODE', 'PROTOCOL', 'PEER', 'AGE', 'LDS', 'RDS', 'CDS', 'EDS']);
-    assert.match(lines[1]!, /^sidecar~productpage\.default\s+delta\s+127\.0\.0\.1:40001\s+9\ds\s+7\s+7\s+7\s+7$/);
-    assert.match(lines[2]!, /^grpc-client\s+sotw\s+127\.0\.0\.1:40002\s+0s\s+6\s+-\s+5 \(NACK 6\)\s+5 \(sent 6\)$/);
+    assert.match(lines[1]!, /^sidecar~productpage\.default\s+delta\s+127\.0\.0\.1:40001\s+3h\s+7\s+7\s+7\s+7$/);
+    assert.match(lines[2]!, /^grpc-client\s+sotw\s+127\.0\.0\.1:40002\s+5m\s+6\s+-\s+5 \(NACK 6\)\s+5 \(sent 6\)$/);
   });
 
   test('-o json prints what the server reports', async () => {

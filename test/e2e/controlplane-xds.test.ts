@@ -62,11 +62,19 @@ describe('weft controlplane with weft apply and a grpc-js-xds client', () => {
     assert.ok(Math.abs(v1Share - 0.9) <= 0.05, `v1 answered ${(v1Share * 100).toFixed(1)}% of calls, wanted 90% ± 5`);
   });
 
-  it('a re-applied 50/50 split reaches the same client within a few seconds, without a restart', async () => {
+  it('re-applying the file with a 50/50 split changes only the split, and it reaches the same client within a few seconds', async () => {
     assert.ok(client, 'the previous test created the client');
-    const result = await cp.weft(['apply', '-f', '-'], echoSplitYaml({ v1: 50, v2: 50 }));
+    const [v1, v2] = echoServers as [GrpcEchoServer, GrpcEchoServer];
+    const result = await cp.weft(['apply', '-f', '-'], `${echoMeshYaml({ v1: v1.port, v2: v2.port })}---\n${echoSplitYaml({ v1: 50, v2: 50 })}`);
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout.trim(), 'trafficsplit/echo-rollout configured');
+    assert.deepEqual(result.stdout.trim().split('\n'), [
+      'service/echo unchanged',
+      'service/echo-v1 unchanged',
+      'service/echo-v2 unchanged',
+      'workload/echo-v1-0 unchanged',
+      'workload/echo-v2-0 unchanged',
+      'trafficsplit/echo-rollout configured',
+    ]);
     const tookMs = await waitForShare(client, 'v1', 0.5, { timeoutMs: 5000 });
     assert.ok(tookMs < 5000, `the new split took ${tookMs} ms`);
     const counts = await countBackends(client, CALLS);
