@@ -180,6 +180,17 @@ describe('weft proxy with dynamic_resources (ADS)', () => {
     assert.deepEqual(new Set(answers), new Set(['a']));
   });
 
+  it('keeps the EDS and RDS resources a state-of-the-world response leaves out', async () => {
+    ads.set(CLUSTER_TYPE_URL, [edsCluster('svc'), edsCluster('svc2')]);
+    ads.set(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, [loadAssignment('svc', [a.port]), loadAssignment('svc2', [a.port])]);
+    ads.set(ROUTE_CONFIGURATION_TYPE_URL, [routeConfig([toCluster('/two', 'svc2'), toCluster('/', 'svc')])]);
+    await waitFor(async () => (await get(port, '/two/x')).upstream === 'a' && (await get(port, '/')).upstream === 'a', 'both clusters on a');
+    // Only svc2's assignment changes; the response carries it alone, and svc must keep its endpoints.
+    ads.update(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, [loadAssignment('svc2', [b.port])]);
+    await waitFor(async () => (await get(port, '/two/x')).upstream === 'b', 'the partial EDS update');
+    assert.deepEqual(await get(port, '/'), { status: 200, upstream: 'a' });
+  });
+
   it('NACKs a bad resource with its field path, keeps serving the old config and does not loop', async () => {
     const version = ads.set(LISTENER_TYPE_URL, [listener(port, 2)]);
     const nack = await waitFor(() => ads.requests.find((r) => r.typeUrl === LISTENER_TYPE_URL && r.errorDetail !== undefined), 'the NACK');

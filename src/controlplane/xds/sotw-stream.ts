@@ -73,10 +73,25 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
     if (state.sentOnce && sameVersions(state.sent, toSend)) return false;
     const nonce = this.nextNonce();
     const version = published.typeVersion(typeUrl);
-    const resources = [...toSend.values()].map((cached) => cached.any);
+    const resources = this.changedOnly(typeUrl, state, toSend).map((cached) => cached.any);
     this.write(typeUrl, state, { version_info: version, resources, type_url: typeUrl, nonce }, version, nonce, { resources: resources.length, removed: 0 });
     state.sent = new Map([...toSend].map(([name, cached]) => [name, cached.version]));
     return true;
+  }
+
+  /**
+   * What a response carries. LDS and CDS responses must hold every resource (a
+   * client treats a missing Listener or Cluster as deleted). For RDS and EDS the
+   * xDS protocol lets a state-of-the-world response carry only the resources
+   * that changed, and clients keep the others: a one-service change then sends
+   * one ClusterLoadAssignment, not the mesh's every one, to each proxy.
+   */
+  private changedOnly(typeUrl: TypeUrl, state: SotwTypeState, toSend: Map<string, CachedResource>): CachedResource[] {
+    // A first response, or a changed subscription, is answered with the whole subscribed set.
+    if (allowsWildcard(typeUrl) || !state.sentOnce || !sameNames(state.sent, toSend)) return [...toSend.values()];
+    const changed: CachedResource[] = [];
+    for (const [name, cached] of toSend) if (state.sent.get(name) !== cached.version) changed.push(cached);
+    return changed;
   }
 
   private subscribe(typeUrl: TypeUrl, state: SotwTypeState, names: string[]): void {
@@ -96,6 +111,12 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
     }
     return chosen;
   }
+}
+
+function sameNames(sent: Map<string, string>, next: Map<string, CachedResource>): boolean {
+  if (sent.size !== next.size) return false;
+  for (const name of next.keys()) if (!sent.has(name)) return false;
+  return true;
 }
 
 function sameVersions(sent: Map<string, string>, next: Map<string, CachedResource>): boolean {

@@ -20,7 +20,7 @@ import type pino from 'pino';
 import { ConfigError } from '../../lib/errors.js';
 import { decodeAny, type EncodedAny, type EnvoyJson } from '../../xds/codec.js';
 import {
-  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL, TYPE_SHORT_NAMES,
+  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL, TYPE_SHORT_NAMES, allowsWildcard,
   TYPE_URLS_IN_PUSH_ORDER, isTypeUrl, type TypeUrl,
 } from '../../xds/type-urls.js';
 import type { Bootstrap, DynamicResourcesConfig } from '../config/types.js';
@@ -160,11 +160,16 @@ export class XdsAgent {
     await this.pushIfWarm(false);
   }
 
-  /** Decodes each Any; an unchanged resource keeps the version and time it arrived with. */
+  /**
+   * Decodes each Any; an unchanged resource keeps the version and time it arrived with.
+   * A state-of-the-world LDS/CDS response is the whole set (absent = deleted); an RDS/EDS
+   * response may carry only what changed, so the others are kept.
+   */
   private decodeResources(response: DiscoveryResponse, previous: Resources): Map<string, DynamicResourceState> {
     const kind = KIND_OF[response.typeUrl as TypeUrl];
     const type = TYPE_SHORT_NAMES[response.typeUrl as TypeUrl];
-    const out = new Map<string, DynamicResourceState>();
+    const out = allowsWildcard(response.typeUrl as TypeUrl) ? new Map<string, DynamicResourceState>() : new Map(previous);
+    const seen = new Set<string>();
     response.resources.forEach((any: EncodedAny, i) => {
       const where = `${type} resources[${i}]`;
       if (any.type_url !== response.typeUrl) throw new ConfigError(where, `has type ${any.type_url} in a ${response.typeUrl} response`);
@@ -176,7 +181,8 @@ export class XdsAgent {
       }
       const name = resource[kind === 'loadAssignments' ? 'cluster_name' : 'name'];
       if (typeof name !== 'string' || name === '') throw new ConfigError(where, 'has no name');
-      if (out.has(name)) throw new ConfigError(where, `duplicate resource name ${JSON.stringify(name)}`);
+      if (seen.has(name)) throw new ConfigError(where, `duplicate resource name ${JSON.stringify(name)}`);
+      seen.add(name);
       const before = previous.get(name);
       out.set(name, before !== undefined && isDeepStrictEqual(before.resource, resource)
         ? before

@@ -39,6 +39,8 @@ export interface AdsTestServer {
   readonly requests: RecordedRequest[];
   /** Replaces every resource of a type (named by `name`, or `cluster_name` for EDS) and pushes a new version. */
   set(typeUrl: string, resources: EnvoyJson[]): string;
+  /** RDS/EDS only: updates the given resources and pushes a response carrying just them, as SotW allows for those types. */
+  update(typeUrl: string, changed: EnvoyJson[]): string;
   /** Kills every stream and the server at once (a crashed control plane). */
   kill(): void;
   close(): Promise<void>;
@@ -50,11 +52,11 @@ export async function startAdsServer(port = 0, initial: Array<[string, EnvoyJson
   const streams = new Map<Stream, StreamState>();
   const requests: RecordedRequest[] = [];
 
-  const respond = (stream: Stream, state: StreamState, typeUrl: string): void => {
+  const respond = (stream: Stream, state: StreamState, typeUrl: string, only?: EnvoyJson[]): void => {
     const wanted = state.names.get(typeUrl);
     if (wanted === undefined) return;
     const wildcard = typeUrl === LISTENER_TYPE_URL || typeUrl === CLUSTER_TYPE_URL;
-    const all = resources.get(typeUrl) ?? [];
+    const all = only ?? resources.get(typeUrl) ?? [];
     const chosen = wildcard ? all : all.filter((r) => wanted.includes(String(r['name'] ?? r['cluster_name'])));
     state.nonce++;
     stream.write({
@@ -104,10 +106,21 @@ export async function startAdsServer(port = 0, initial: Array<[string, EnvoyJson
   };
   for (const [typeUrl, list] of initial) set(typeUrl, list);
 
+  const nameOf = (r: EnvoyJson): string => String(r['name'] ?? r['cluster_name']);
+  const update = (typeUrl: string, changed: EnvoyJson[]): string => {
+    const names = new Set(changed.map(nameOf));
+    resources.set(typeUrl, [...(resources.get(typeUrl) ?? []).filter((r) => !names.has(nameOf(r))), ...changed]);
+    const version = (versions.get(typeUrl) ?? 0) + 1;
+    versions.set(typeUrl, version);
+    for (const [stream, state] of streams) respond(stream, state, typeUrl, changed);
+    return String(version);
+  };
+
   return {
     port: bound,
     requests,
     set,
+    update,
     kill() {
       for (const stream of streams.keys()) stream.destroy();
       streams.clear();
