@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { childLogger, rootLogger } from '../lib/log.js';
+import { handleShutdownSignals } from '../lib/signals.js';
 
 export function registerControlPlaneCommand(program: Command): void {
   program
@@ -28,21 +29,7 @@ export function registerControlPlaneCommand(program: Command): void {
         host: opts.host,
         log: rootLogger,
       });
-      let stopping = false;
-      const stop = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal }, 'shutting down');
-        running.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            log.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      handleShutdownSignals(log, () => running.close());
     });
 }
 

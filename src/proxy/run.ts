@@ -10,6 +10,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type pino from 'pino';
+import { handleShutdownSignals } from '../lib/signals.js';
 import { startAdminServer, type AdminHooks, type ServerState } from './admin/server.js';
 import { loadBootstrapIsolated } from './config/load-isolated.js';
 import { createStatsStore, type StatsSnapshot } from './observe/stats-store.js';
@@ -44,10 +45,7 @@ export async function runProxy(options: RunProxyOptions): Promise<void> {
 
 async function runSingle(options: RunProxyOptions): Promise<void> {
   const server = await ProxyServer.start({ ...options, serveAdmin: true, sharedListeners: false });
-  handleSignals(options.log, {
-    reload: () => void server.reload(),
-    stop: () => server.stop(),
-  });
+  handleShutdownSignals(options.log, () => server.stop(), () => void server.reload());
 }
 
 async function runWorker(options: RunProxyOptions): Promise<void> {
@@ -118,9 +116,9 @@ async function runPrimary(options: RunProxyOptions): Promise<void> {
     for (const worker of Object.values(cluster.workers ?? {})) worker?.send(command);
   }
 
-  handleSignals(log, {
-    reload: () => broadcast({ type: 'weft:reload' }),
-    stop: async () => {
+  handleShutdownSignals(
+    log,
+    async () => {
       stopping = true;
       state = 'DRAINING';
       const exits = Object.values(cluster.workers ?? {}).map((worker) => new Promise<void>((resolve) => worker?.once('exit', () => resolve())));
@@ -128,24 +126,7 @@ async function runPrimary(options: RunProxyOptions): Promise<void> {
       await Promise.all(exits);
       await admin?.close();
     },
-  });
+    () => broadcast({ type: 'weft:reload' }),
+  );
 }
 
-function handleSignals(log: pino.Logger, actions: { reload(): void; stop(): Promise<void> }): void {
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    actions.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => actions.reload());
-}

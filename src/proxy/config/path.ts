@@ -1,48 +1,10 @@
 /**
- * Envoy-style field paths for error messages: `static_resources.clusters[1].lb_policy`.
- * Keys that are not plain identifiers (`envoy.extensions...HttpProtocolOptions`)
- * are quoted in brackets so the path stays unambiguous.
+ * Field paths for the config loader: the shared helpers (src/lib/field-path.ts)
+ * and naming the source file in a ConfigError.
  */
 import type { ConfigError } from '../../lib/errors.js';
 
-/** The path of the document itself (used when the whole document is wrong). */
-export const ROOT_PATH = '(root)';
-
-const PLAIN_KEY = /^[A-Za-z_@][A-Za-z0-9_]*$/;
-
-export function fieldPath(base: string, key: string): string {
-  if (!PLAIN_KEY.test(key)) return `${base}[${JSON.stringify(key)}]`;
-  return base === '' ? key : `${base}.${key}`;
-}
-
-export function indexPath(base: string, index: number): string {
-  return `${base}[${index}]`;
-}
-
-/**
- * Converts a JSON pointer (ajv's `instancePath`) into an Envoy-style path under
- * `base`, walking `root` to tell array indexes from numeric keys. '' is the root.
- */
-export function pointerToPath(pointer: string, root: unknown, base = ''): string {
-  let path = base;
-  let node: unknown = root;
-  for (const raw of pointer.split('/').slice(1)) {
-    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(node)) {
-      path = indexPath(path, Number(segment));
-      node = node[Number(segment)];
-    } else {
-      path = fieldPath(path, segment);
-      node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
-    }
-  }
-  return path;
-}
-
-/** A path fit for an error message: the root gets a visible name. */
-export function displayPath(path: string): string {
-  return path === '' ? ROOT_PATH : path;
-}
+export { displayPath, fieldPath, indexPath, pointerToPath, ROOT_PATH } from '../../lib/field-path.js';
 
 /** Names the file (or other source) in a ConfigError's message; `path` and `reason` stay as they were. */
 export function inSource(error: ConfigError, sourceName: string): ConfigError {
