@@ -7,12 +7,11 @@
  * its sidecar. SIGINT/SIGTERM/SIGHUP stop the traffic, then the services and
  * sidecars, then the control plane, wait for every process, and exit 0.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HEALTH_PATH } from '../../src/controlplane/api/paths.js';
-import { buildSidecarBootstrap } from '../../src/proxy/xds-client/sidecar-bootstrap.js';
 import { DEFAULT_PORT_BASE, planBookinfo, plannedPorts, type BookinfoPlan, type Instance } from './bookinfo-plan.js';
 import { logTail, ProcessGroup, type ManagedChild } from './processes.js';
 import { reviewsServedBy, startTraffic, type Traffic } from './traffic.js';
@@ -67,7 +66,7 @@ export async function runBookinfoDemo(options: BookinfoDemoOptions): Promise<voi
     await waitUntil(`the control plane API at ${apiUrl}`, async () => (await fetch(`${apiUrl}${HEALTH_PATH}`, probeInit())).ok);
     await group.run({ name: 'apply', command: WEFT, args: ['apply', '-f', '-', '--server', apiUrl], stdin: plan.manifest });
     for (const instance of plan.instances) {
-      meshMembers.push(group.start(sidecarSpec(instance, plan, dirs.sidecars)), group.start(appSpec(instance)));
+      meshMembers.push(group.start(sidecarSpec(instance, plan)), group.start(appSpec(instance)));
     }
     for (const instance of plan.instances) {
       await waitUntil(`the ${instance.workload} sidecar`, async () => (await fetch(`http://127.0.0.1:${instance.adminPort}/ready`, probeInit())).ok);
@@ -87,9 +86,9 @@ export async function runBookinfoDemo(options: BookinfoDemoOptions): Promise<voi
   }
 }
 
-/** A fresh store, logs and sidecar bootstraps each run: the demo's state is mesh.yaml, nothing older. */
-function prepareDataDir(dataDir: string): { store: string; logs: string; sidecars: string } {
-  const dirs = { store: join(dataDir, 'store'), logs: join(dataDir, 'logs'), sidecars: join(dataDir, 'sidecars') };
+/** A fresh store and logs each run: the demo's state is mesh.yaml, nothing older. */
+function prepareDataDir(dataDir: string): { store: string; logs: string } {
+  const dirs = { store: join(dataDir, 'store'), logs: join(dataDir, 'logs') };
   for (const dir of Object.values(dirs)) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
@@ -97,26 +96,16 @@ function prepareDataDir(dataDir: string): { store: string; logs: string; sidecar
   return dirs;
 }
 
-/**
- * The bootstrap `weft proxy --workload` would generate, plus the capture ports
- * in the node metadata (OUTBOUND_PORT / INBOUND_PORT, read by the control
- * plane's identifyProxy): every sidecar shares this host, so each needs its own.
- */
-function sidecarSpec(instance: Instance, plan: BookinfoPlan, dir: string): { name: string; command: string; args: string[] } {
-  const bootstrap = buildSidecarBootstrap({
-    workload: instance.workload,
-    namespace: NAMESPACE,
-    controlPlane: { host: '127.0.0.1', port: plan.xdsPort },
-    adminPort: instance.adminPort,
-  });
-  const node = bootstrap['node'] as { metadata: Record<string, unknown> };
-  node.metadata = { ...node.metadata, OUTBOUND_PORT: String(instance.outboundPort), INBOUND_PORT: String(instance.inboundPort) };
-  const file = join(dir, `${instance.workload}.json`);
-  writeFileSync(file, `${JSON.stringify(bootstrap, null, 2)}\n`);
+/** Every sidecar shares this host, so each gets its own admin and capture ports. */
+function sidecarSpec(instance: Instance, plan: BookinfoPlan): { name: string; command: string; args: string[] } {
   return {
     name: `${instance.workload}-sidecar`,
     command: WEFT,
-    args: ['proxy', '--config', file, '--concurrency', '1', '--drain-timeout', String(PROXY_DRAIN_SECONDS)],
+    args: [
+      'proxy', '--workload', instance.workload, '--namespace', NAMESPACE, '--control-plane', `127.0.0.1:${plan.xdsPort}`,
+      '--admin-port', String(instance.adminPort), '--outbound-port', String(instance.outboundPort), '--inbound-port', String(instance.inboundPort),
+      '--drain-timeout', String(PROXY_DRAIN_SECONDS),
+    ],
   };
 }
 

@@ -20,6 +20,8 @@ interface ProxyFlags {
   controlPlane?: { host: string; port: number };
   namespace: string;
   adminPort: number;
+  outboundPort?: number;
+  inboundPort?: number;
   concurrency?: number;
   drainTimeout: number;
 }
@@ -33,6 +35,8 @@ export function registerProxyCommand(program: Command): void {
     .option('--control-plane <host:port>', 'the ADS server (xDS port of weft controlplane)', parseHostPort)
     .option('--namespace <ns>', 'the workload\'s namespace', 'default')
     .option('--admin-port <n>', 'admin port of a --workload sidecar', port, 15000)
+    .option('--outbound-port <n>', 'outbound capture port the control plane gives a --workload sidecar (default 15001)', port)
+    .option('--inbound-port <n>', 'inbound capture port the control plane gives a --workload sidecar (default 15006)', port)
     .option('--concurrency <n>', 'worker processes sharing the listeners (default: all cores; 1 with --workload)', positiveInt)
     .option('--drain-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', positiveInt, 15)
     .action(async (opts: ProxyFlags) => {
@@ -52,7 +56,8 @@ function configPathFor(opts: ProxyFlags): string {
   if (opts.controlPlane === undefined) throw new InvalidArgumentError('--workload needs --control-plane HOST:PORT');
   const dir = mkdtempSync(join(tmpdir(), 'weft-sidecar-'));
   const file = join(dir, 'bootstrap.json');
-  const doc = buildSidecarBootstrap({ workload: opts.workload!, namespace: opts.namespace, controlPlane: opts.controlPlane, adminPort: opts.adminPort });
+  const capturePorts = opts.outboundPort === undefined && opts.inboundPort === undefined ? undefined : { outbound: opts.outboundPort ?? 15001, inbound: opts.inboundPort ?? 15006 };
+  const doc = buildSidecarBootstrap({ workload: opts.workload!, namespace: opts.namespace, controlPlane: opts.controlPlane, adminPort: opts.adminPort, capturePorts });
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return file;

@@ -10,6 +10,12 @@ export interface SidecarOptions {
   namespace: string;
   controlPlane: { host: string; port: number };
   adminPort: number;
+  /**
+   * The ports the control plane should give this sidecar's outbound and inbound
+   * capture listeners (node metadata OUTBOUND_PORT / INBOUND_PORT); its defaults
+   * are 15001 / 15006. Sidecars sharing one host need their own.
+   */
+  capturePorts?: { outbound: number; inbound: number };
 }
 
 export const ADS_CLUSTER_NAME = 'xds_cluster';
@@ -25,7 +31,11 @@ export function buildSidecarBootstrap(options: SidecarOptions): Record<string, u
     node: {
       id: sidecarNodeId(options.workload, options.namespace),
       cluster: options.workload,
-      metadata: { WORKLOAD: options.workload, NAMESPACE: options.namespace },
+      metadata: {
+        WORKLOAD: options.workload,
+        NAMESPACE: options.namespace,
+        ...(options.capturePorts === undefined ? {} : { OUTBOUND_PORT: String(options.capturePorts.outbound), INBOUND_PORT: String(options.capturePorts.inbound) }),
+      },
     },
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: options.adminPort } } },
     dynamic_resources: {
