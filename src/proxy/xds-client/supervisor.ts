@@ -65,7 +65,10 @@ class AgentSupervisor implements XdsAgentSupervisor {
   }
 
   private spawn(): void {
-    const child = fork(AGENT, [this.options.configPath], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    // The agent handles config, not requests: V8's lite mode (no optimizing compiler) keeps a
+    // sidecar's agent at ~70 MB instead of ~118 MB, for ~0.2 s more start-up (measured with Envoy's protos loaded).
+    // --no-expose-wasm: lite mode turns wasm off anyway, and says so on stderr unless asked explicitly.
+    const child = fork(AGENT, [this.options.configPath], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--lite-mode', '--no-expose-wasm'] });
     this.child = child;
     child.on('message', (message: AgentMessage) => void this.onMessage(child, message));
     child.on('error', (err) => this.options.log.error({ err: err.message }, 'xDS agent process error'));
