@@ -53,7 +53,8 @@ export class Forwarder implements AttemptOwner {
   private readonly action: ForwardAction;
   private readonly retry: RetryState;
   private readonly routeDeadline: Deadline;
-  private readonly backOffDeadline: Deadline;
+  /** Created on the first retry only. */
+  private backOffDeadline: Deadline | undefined;
   private attempt: UpstreamAttempt | undefined;
   private previousHost: Host | undefined;
   /** Body chunks kept for replay (retries) or until the first attempt has a connection. */
@@ -81,7 +82,6 @@ export class Forwarder implements AttemptOwner {
     request.headers.remove('x-envoy-retry-on');
     request.headers.remove('x-envoy-max-retries');
     this.routeDeadline = new Deadline(context.wheel, () => this.onRouteTimeout());
-    this.backOffDeadline = new Deadline(context.wheel, () => this.startAttempt());
   }
 
   start(): void {
@@ -231,6 +231,7 @@ export class Forwarder implements AttemptOwner {
     this.attempt?.abort();
     this.finishAttempt();
     this.retryInFlight = true;
+    this.backOffDeadline ??= new Deadline(this.context.wheel, () => this.startAttempt());
     this.backOffDeadline.arm(Math.max(1, backOffMs));
     return true;
   }
@@ -283,7 +284,7 @@ export class Forwarder implements AttemptOwner {
     if (this.finished) return;
     this.finished = true;
     this.routeDeadline.disarm();
-    this.backOffDeadline.disarm();
+    this.backOffDeadline?.disarm();
     this.body = undefined;
     if (this.requestStarted) this.cluster.resources.endRequest();
   }

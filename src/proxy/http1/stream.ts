@@ -68,7 +68,8 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
   private readonly idleDeadline: Deadline;
   /** The HCM's stream_idle_timeout, or the route's idle_timeout once a route forwards. */
   private idleTimeoutMs: number;
-  private readonly requestDeadline: Deadline;
+  /** Only when request_timeout is set (off by default): most streams never allocate it. */
+  private requestDeadline: Deadline | undefined;
 
   constructor(
     private readonly connection: DownstreamConnection,
@@ -86,7 +87,6 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     this.isUpgrade = head.upgrade && isAllowedUpgrade(this.headers.get('upgrade'), context.config.upgradeTypes);
     this.idleDeadline = new Deadline(context.wheel, () => this.onStreamIdleTimeout());
     this.idleTimeoutMs = context.config.streamIdleTimeoutMs;
-    this.requestDeadline = new Deadline(context.wheel, () => this.onRequestTimeout());
   }
 
   // --- request side ----------------------------------------------------------
@@ -97,7 +97,10 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     stats.downstream_rq_http1_total.inc();
     stats.downstream_rq_active.inc();
     this.idleDeadline.arm(this.idleTimeoutMs);
-    this.requestDeadline.arm(config.requestTimeoutMs);
+    if (config.requestTimeoutMs > 0) {
+      this.requestDeadline = new Deadline(this.context.wheel, () => this.onRequestTimeout());
+      this.requestDeadline.arm(config.requestTimeoutMs);
+    }
     if (!this.head.keepAlive) this.connection.markCloseAfterResponse();
     if (this.method === 'CONNECT') {
       this.connection.markCloseAfterResponse();
@@ -474,7 +477,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     if (this.done) return;
     this.done = true;
     this.idleDeadline.disarm();
-    this.requestDeadline.disarm();
+    this.requestDeadline?.disarm();
     for (const filter of this.filters) filter.onDestroy();
     const { stats } = this.context;
     stats.downstream_rq_active.dec();

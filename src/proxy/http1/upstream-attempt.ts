@@ -62,7 +62,8 @@ export class UpstreamAttempt {
   private requestEnded = false;
   private responseHead: MessageHead | undefined;
   private done = false;
-  private readonly perTryDeadline: Deadline;
+  /** Only when the route sets per_try_timeout. */
+  private perTryDeadline: Deadline | undefined;
 
   constructor(
     private readonly owner: AttemptOwner,
@@ -74,7 +75,6 @@ export class UpstreamAttempt {
     private readonly downstream: Socket | undefined,
   ) {
     this.framing = request.chunked ? Framing.Chunked : request.contentLength >= 0 ? Framing.ContentLength : Framing.None;
-    this.perTryDeadline = new Deadline(context.wheel, () => this.fail({ kind: 'timeout' }, new WeftError('WEFT_ERR_UPSTREAM_TIMEOUT', 'per-try timeout'), 'UT'));
   }
 
   start(): void {
@@ -92,7 +92,10 @@ export class UpstreamAttempt {
     if (this.requestEnded) return;
     this.requestEnded = true;
     if (this.framing === Framing.Chunked) this.conn!.socket.write(LAST_CHUNK);
-    this.perTryDeadline.arm(this.perTryTimeoutMs);
+    if (this.perTryTimeoutMs > 0) {
+      this.perTryDeadline = new Deadline(this.context.wheel, () => this.fail({ kind: 'timeout' }, new WeftError('WEFT_ERR_UPSTREAM_TIMEOUT', 'per-try timeout'), 'UT'));
+      this.perTryDeadline.arm(this.perTryTimeoutMs);
+    }
   }
 
   resumeResponse(): void {
@@ -103,7 +106,7 @@ export class UpstreamAttempt {
   abort(): void {
     if (this.done) return;
     this.done = true;
-    this.perTryDeadline.disarm();
+    this.perTryDeadline?.disarm();
     this.acquiring?.cancel();
     this.acquiring = undefined;
     this.releaseConnection(false);
@@ -114,7 +117,7 @@ export class UpstreamAttempt {
     const conn = this.conn!;
     const channel = this.channel!;
     this.done = true;
-    this.perTryDeadline.disarm();
+    this.perTryDeadline?.disarm();
     channel.detach();
     const upstreamLeftover = channel.parser.takeLeftover();
     if (upstreamLeftover.length > 0) downstream.write(upstreamLeftover);
@@ -190,7 +193,7 @@ export class UpstreamAttempt {
   onHead(head: MessageHead): void {
     if (this.done) return;
     this.responseHead = head;
-    this.perTryDeadline.disarm();
+    this.perTryDeadline?.disarm();
     const response: UpstreamResponse = {
       statusCode: head.statusCode,
       reason: head.reason,
@@ -213,7 +216,7 @@ export class UpstreamAttempt {
     // Upgrade completion is handled by tunnel(); an upgrade refused by the server ends normally.
     if (head === undefined) return;
     this.done = true;
-    this.perTryDeadline.disarm();
+    this.perTryDeadline?.disarm();
     const leftover = this.channel!.parser.takeLeftover();
     const reusable = head.keepAlive && this.requestEnded && leftover.length === 0 && !this.request.upgrade;
     this.releaseConnection(reusable);
