@@ -11,7 +11,7 @@ import { runFixedRate, type FixedRateResult } from './lib/fixed-rate.js';
 import { startHaproxy } from './lib/haproxy.js';
 import { startNginxProxy, startNginxUpstream } from './lib/nginx.js';
 import { LOOPBACK } from './lib/ports.js';
-import { appendToBenchmarksDoc, machineInfo, markdownTable, reproducingCommand, toolVersion } from './lib/report.js';
+import { publishSection, machineInfo, markdownTable, reproducingCommand, toolVersion } from './lib/report.js';
 import { processTreeRssBytes } from './lib/rss.js';
 import type { RunningServer } from './lib/server.js';
 import { assertWeftBuilt, startWeft } from './lib/weft.js';
@@ -237,11 +237,7 @@ async function run(args: readonly string[]): Promise<number> {
     ...(m.notes.length > 0 ? ['', ...m.notes.map((note) => `- ${note}`)] : []),
   ].join('\n');
 
-  console.log(`\n${section}\n`);
-  if (options.append) {
-    appendToBenchmarksDoc(section);
-    console.error('bench: appended to docs/benchmarks.md');
-  }
+  publishSection(section, options.append);
   return 0;
 }
 

@@ -26,7 +26,7 @@ import { startControlPlane, type RunningControlPlane } from './lib/controlplane.
 import { meshChange, meshResources, sidecarNodes, WORKLOADS_PER_SERVICE } from './lib/mesh-fixture.js';
 import { LOOPBACK } from './lib/ports.js';
 import { cpuSeconds } from './lib/proc-cpu.js';
-import { appendToBenchmarksDoc, machineInfo, markdownTable, reproducingCommand } from './lib/report.js';
+import { publishSection, machineInfo, markdownTable, reproducingCommand } from './lib/report.js';
 import { processTreeRssBytes } from './lib/rss.js';
 
 const DEFAULTS = { clients: 2000, services: 1000, changes: 20, workers: 4, applyConcurrency: 32, quietMs: 2000 } as const;
@@ -335,11 +335,7 @@ async function run(args: readonly string[]): Promise<number> {
     ...(m.notes.length > 0 ? ['', ...m.notes.map((note) => `- ${note}`)] : []),
   ].join('\n');
 
-  console.log(`\n${section}\n`);
-  if (options.append) {
-    appendToBenchmarksDoc(section);
-    console.error('bench: appended to docs/benchmarks.md');
-  }
+  publishSection(section, options.append);
   return 0;
 }
 

@@ -51,3 +51,12 @@ export function markdownTable(header: readonly string[], rows: ReadonlyArray<rea
 export function appendToBenchmarksDoc(section: string): void {
   appendFileSync(BENCHMARKS_DOC, `\n${section.trimEnd()}\n`);
 }
+
+/** Prints a finished run's section and, unless `--no-append`, records it in docs/benchmarks.md. */
+export function publishSection(section: string, append: boolean): void {
+  console.log(`\n${section}\n`);
+  if (append) {
+    appendToBenchmarksDoc(section);
+    console.error('bench: appended to docs/benchmarks.md');
+  }
+}

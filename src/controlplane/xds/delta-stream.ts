@@ -17,7 +17,7 @@
 import type { EncodedAny } from '../../xds/codec.js';
 import { allowsWildcard, type TypeUrl } from '../../xds/type-urls.js';
 import type { PublishedSnapshot } from './snapshot-cache.js';
-import { StreamBase, type RequestCommon, type TypeStateBase } from './stream.js';
+import { StreamBase, type RequestCommon, type TypeStateBase, freshTypeState } from './stream.js';
 
 export interface DeltaDiscoveryRequest extends RequestCommon {
   resource_names_subscribe: string[];
@@ -47,13 +47,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryRequest, DeltaDiscover
   protected newTypeState(typeUrl: TypeUrl, request: DeltaDiscoveryRequest): DeltaTypeState {
     return {
       // Legacy wildcard: the first request for listeners or clusters subscribes to nothing.
-      wildcard: allowsWildcard(typeUrl) && request.resource_names_subscribe.length === 0,
-      subscribed: new Set(),
-      sentOnce: false,
-      sentVersion: '',
-      ackedVersion: '',
-      nackError: undefined,
-      lastNonce: '',
+      ...freshTypeState(allowsWildcard(typeUrl) && request.resource_names_subscribe.length === 0),
       clientVersions: new Map(Object.entries(request.initial_resource_versions)),
       awaiting: new Map(),
     };

@@ -16,7 +16,7 @@
 import type { EncodedAny } from '../../xds/codec.js';
 import { allowsWildcard, type TypeUrl } from '../../xds/type-urls.js';
 import type { CachedResource, PublishedSnapshot } from './snapshot-cache.js';
-import { StreamBase, type RequestCommon, type TypeStateBase } from './stream.js';
+import { StreamBase, type RequestCommon, type TypeStateBase, freshTypeState } from './stream.js';
 
 export interface DiscoveryRequest extends RequestCommon {
   version_info: string;
@@ -39,13 +39,7 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
   protected newTypeState(typeUrl: TypeUrl, request: DiscoveryRequest): SotwTypeState {
     return {
       // Legacy wildcard: the first request for listeners or clusters names nothing.
-      wildcard: allowsWildcard(typeUrl) && request.resource_names.length === 0,
-      subscribed: new Set(),
-      sentOnce: false,
-      sentVersion: '',
-      ackedVersion: '',
-      nackError: undefined,
-      lastNonce: '',
+      ...freshTypeState(allowsWildcard(typeUrl) && request.resource_names.length === 0),
       sent: new Map(),
     };
   }

@@ -64,6 +64,11 @@ export interface TypeStateBase {
   lastNonce: string;
 }
 
+/** A type's state before anything was sent: what both stream variants start from. */
+export function freshTypeState(wildcard: boolean): TypeStateBase {
+  return { wildcard, subscribed: new Set(), sentOnce: false, sentVersion: '', ackedVersion: '', nackError: undefined, lastNonce: '' };
+}
+
 /** The type each type waits for on a stream. */
 const DEPENDS_ON: Partial<Record<TypeUrl, TypeUrl>> = {
   [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: CLUSTER_TYPE_URL,
