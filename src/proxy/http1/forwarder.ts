@@ -4,7 +4,8 @@
  * timeouts, and request mirroring; streams the response back to a ResponseSink.
  *
  * Body handling: while a retry is still possible the request body is kept for
- * replay, up to REPLAY_LIMIT_BYTES; past that, retries are off for this request
+ * replay, up to the listener's buffer limit (per_connection_buffer_limit_bytes,
+ * 1 MiB by default, as Envoy uses it); past that, retries are off for this request
  * and the body streams through with backpressure only.
  *
  * Each try is an UpstreamAttempt on a pooled connection (upstream-attempt.ts).
@@ -22,8 +23,6 @@ import { mirrorRequest } from './mirror.js';
 
 export type { UpstreamResponse } from './upstream-attempt.js';
 
-/** Envoy's default per-request buffer for retries and shadowing. */
-const REPLAY_LIMIT_BYTES = 1024 * 1024;
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
@@ -102,7 +101,7 @@ export class Forwarder implements AttemptOwner {
     if (this.body !== undefined) {
       this.body.push(chunk);
       this.bodyBytes += chunk.length;
-      if (this.bodyBytes > REPLAY_LIMIT_BYTES) {
+      if (this.bodyBytes > this.context.bufferLimitBytes) {
         // Too large to replay: no retries or mirrors for this request. Until a
         // connection takes the kept chunks, stop reading instead of buffering more.
         if (connected) this.body = undefined;
@@ -136,7 +135,7 @@ export class Forwarder implements AttemptOwner {
 
   onAttemptConnected(attempt: UpstreamAttempt): void {
     if (this.body !== undefined) for (const chunk of this.body) attempt.sendBody(chunk);
-    if (!this.keepBody || this.bodyBytes > REPLAY_LIMIT_BYTES) this.body = undefined;
+    if (!this.keepBody || this.bodyBytes > this.context.bufferLimitBytes) this.body = undefined;
     if (this.requestComplete) attempt.endBody();
     this.sink.resumeRequestBody();
   }

@@ -125,11 +125,18 @@ export interface HcmContext {
   readonly node: NodeInfo;
   readonly random: () => number;
   readonly now: () => number;
+  /**
+   * The listener's `per_connection_buffer_limit_bytes` (default 1 MiB): the most request body held
+   * before an upstream connection takes it, and the most kept for retries and mirrors, as in Envoy.
+   */
+  readonly bufferLimitBytes: number;
   /** Set when this config version is retired or the proxy drains: responses say `connection: close`. */
   draining: boolean;
 }
 
 export interface HcmDeps {
+  /** The listener's `per_connection_buffer_limit_bytes`. */
+  bufferLimitBytes: number;
   store: StatsStore;
   clusters: ClusterManager;
   wheel: DeadlineWheel;
@@ -165,6 +172,7 @@ export function createHcmContext(config: HttpConnectionManagerConfig, deps: HcmD
     node: deps.node,
     random,
     now,
+    bufferLimitBytes: deps.bufferLimitBytes,
     draining: false,
   };
 }

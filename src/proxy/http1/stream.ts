@@ -131,7 +131,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     }
     (this.pendingBody ??= []).push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes > this.connection.socket.readableHighWaterMark * 16) this.connection.socket.pause();
+    if (this.pendingBytes > this.context.bufferLimitBytes) this.connection.socket.pause();
   }
 
   onRequestComplete(): void {
