@@ -25,11 +25,14 @@ export class HeaderMap {
     return i === -1 ? undefined : this.values[i];
   }
 
-  /** All values of a header joined with ', ' (RFC 9110 5.3), or undefined. */
-  getJoined(name: string): string | undefined {
+  /**
+   * All values of a header joined with `separator` (', ' as RFC 9110 5.3 writes it;
+   * Envoy's header matchers use ','), or undefined. A single value is returned as is.
+   */
+  getJoined(name: string, separator = ', '): string | undefined {
     let out: string | undefined;
     for (let i = 0; i < this.lower.length; i++) {
-      if (this.lower[i] === name) out = out === undefined ? this.values[i] : `${out}, ${this.values[i]}`;
+      if (this.lower[i] === name) out = out === undefined ? this.values[i] : `${out}${separator}${this.values[i]}`;
     }
     return out;
   }

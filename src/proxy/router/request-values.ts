@@ -24,18 +24,7 @@ export function pathEnd(path: string): number {
  * matchers do, or undefined when absent. No allocation for a single value.
  */
 export function joinedHeaderValue(headers: HeaderMap, name: string): string | undefined {
-  const spaceJoined = headers.getJoined(name);
-  if (spaceJoined === undefined) return undefined;
-  // getJoined returns the stored value itself when there is only one.
-  if (spaceJoined.length === headers.get(name)!.length) return spaceJoined;
-  let out = '';
-  let first = true;
-  headers.forEach((_name, value, lowerName) => {
-    if (lowerName !== name) return;
-    out = first ? value : `${out},${value}`;
-    first = false;
-  });
-  return out;
+  return headers.getJoined(name, ',');
 }
 
 /** A reader for a header matcher / hash policy name; ':authority', ':method', ':path', ':scheme' read the request line. */
