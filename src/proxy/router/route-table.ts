@@ -20,6 +20,7 @@ import { compileHashPolicies, type HashComputer } from './hash-policy.js';
 import { applyMutations, compileMutationLevel, type MutationStep } from './header-mutations.js';
 import { compilePathRewrite, type PathRewriter } from './path-rewrite.js';
 import { headerReader, pathEnd } from './request-values.js';
+import { compileWeightedPick } from './weighted-pick.js';
 import { compileRouteMatch, type RouteMatcher } from './route-match.js';
 import { compileVirtualHostSelector } from './virtual-host-selector.js';
 
@@ -111,22 +112,10 @@ function compileClusterPicker(action: ForwardAction, configPath: string): Cluste
 }
 
 function compileWeightedPicker(clusters: readonly WeightedCluster[], configPath: string): ClusterPicker {
-  const picks: ClusterPick[] = [];
-  const cumulative: number[] = [];
-  let total = 0;
-  for (const weighted of clusters) {
-    if (weighted.weight <= 0) continue; // never picked
-    total += weighted.weight;
-    picks.push(Object.freeze({ cluster: weighted.name, weighted }));
-    cumulative.push(total);
-  }
-  if (total === 0) throw new ConfigError(`${configPath}.clusters`, 'the sum of cluster weights must be greater than 0');
-  const last = picks[picks.length - 1];
-  return (_req, random) => {
-    const point = random * total;
-    for (let i = 0; i < cumulative.length; i++) if (point < cumulative[i]!) return picks[i];
-    return last; // only reachable with random outside [0,1)
-  };
+  const picks = clusters.map((weighted): ClusterPick => Object.freeze({ cluster: weighted.name, weighted }));
+  const pick = compileWeightedPick(picks, (p) => p.weighted!.weight);
+  if (pick === undefined) throw new ConfigError(`${configPath}.clusters`, 'the sum of cluster weights must be greater than 0');
+  return (_req, random) => pick(random);
 }
 
 class CompiledRouteImpl implements CompiledRoute {

@@ -12,6 +12,7 @@ import { createAccessLogger, type AccessLogger } from '../observe/access-log.js'
 import { defineStats, type DeclaredStats, type StatsScope } from '../observe/stats.js';
 import type { Cluster, ClusterManager, Host, PoolError, UpstreamConnection } from '../upstream/types.js';
 import { formatAddress } from '../http1/connection.js';
+import { compileWeightedPick } from '../router/weighted-pick.js';
 import { tunnel } from './pipe.js';
 
 /** Envoy's `tcp.<stat_prefix>.` stats. */
@@ -35,18 +36,22 @@ export interface TcpProxyContext {
   readonly accessLoggers: readonly AccessLogger[];
   readonly clusters: ClusterManager;
   readonly wheel: DeadlineWheel;
-  readonly random: () => number;
+  /** The cluster for a new connection: `cluster`, or a weighted pick compiled once. */
+  readonly pickCluster: () => string | undefined;
   draining: boolean;
 }
 
 export function createTcpProxyContext(config: TcpProxyConfig, deps: { stats: StatsScope; clusters: ClusterManager; wheel: DeadlineWheel; random?: () => number }): TcpProxyContext {
+  const random = deps.random ?? Math.random;
+  const weighted = compileWeightedPick(config.weightedClusters ?? [], (c) => c.weight);
+  const fixed = config.cluster;
   return {
     config,
     stats: defineStats(deps.stats.scope(`tcp.${config.statPrefix}.`), TCP_PROXY_STATS),
     accessLoggers: config.accessLog.map(createAccessLogger),
     clusters: deps.clusters,
     wheel: deps.wheel,
-    random: deps.random ?? Math.random,
+    pickCluster: fixed !== undefined ? () => fixed : () => weighted?.(random()).name,
     draining: false,
   };
 }
@@ -81,7 +86,7 @@ class TcpSession {
     this.downstream.on('close', () => {
       if (!this.tunneled) this.close('DC');
     });
-    const name = this.pickCluster();
+    const name = this.context.pickCluster();
     this.cluster = name === undefined ? undefined : this.context.clusters.get(name);
     if (this.cluster === undefined) {
       stats.downstream_cx_no_route.inc();
@@ -89,20 +94,6 @@ class TcpSession {
       return;
     }
     this.connect();
-  }
-
-  private pickCluster(): string | undefined {
-    const { config, random } = this.context;
-    if (config.cluster !== undefined) return config.cluster;
-    const clusters = config.weightedClusters ?? [];
-    let total = 0;
-    for (const c of clusters) total += c.weight;
-    let point = random() * total;
-    for (const c of clusters) {
-      point -= c.weight;
-      if (point < 0) return c.name;
-    }
-    return clusters[clusters.length - 1]?.name;
   }
 
   private connect(): void {
