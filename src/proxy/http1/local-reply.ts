@@ -24,39 +24,45 @@ export interface UpstreamFailure {
   flag: string;
 }
 
-const FAILURES: Record<WeftErrorCode, Omit<UpstreamFailure, 'body'> & { body?: string }> = {
+/**
+ * How each failure answers. Upstream resets carry Envoy's reset reason, from which
+ * both the details (`upstream_reset_before_response_started{connection_failure}`)
+ * and the body derive; the others have fixed details, and a fixed body or the
+ * error's own message.
+ */
+type FailureKind =
+  | { status: number; flag: string; resetReason: string }
+  | { status: number; flag: string; details: string; body?: string };
+
+const FAILURES: Record<WeftErrorCode, FailureKind> = {
   WEFT_ERR_CONFIG: { status: 500, details: 'config_error', flag: '' },
   WEFT_ERR_NO_ROUTE: { status: 404, details: 'route_not_found', flag: 'NR', body: '' },
   WEFT_ERR_NO_CLUSTER: { status: 503, details: 'cluster_not_found', flag: 'NC' },
   WEFT_ERR_NO_HEALTHY_UPSTREAM: { status: 503, details: 'no_healthy_upstream', flag: 'UH', body: 'no healthy upstream' },
-  WEFT_ERR_UPSTREAM_CONNECT: { status: 503, details: 'upstream_reset_before_response_started{connection_failure}', flag: 'UF' },
-  WEFT_ERR_UPSTREAM_RESET: { status: 503, details: 'upstream_reset_before_response_started{connection_termination}', flag: 'UC' },
+  WEFT_ERR_UPSTREAM_CONNECT: { status: 503, flag: 'UF', resetReason: 'connection failure' },
+  WEFT_ERR_UPSTREAM_RESET: { status: 503, flag: 'UC', resetReason: 'connection termination' },
   WEFT_ERR_UPSTREAM_TIMEOUT: { status: 504, details: 'upstream_response_timeout', flag: 'UT', body: 'upstream request timeout' },
-  WEFT_ERR_UPSTREAM_PROTOCOL: { status: 502, details: 'upstream_reset_before_response_started{protocol_error}', flag: 'UPE' },
-  WEFT_ERR_UPSTREAM_OVERFLOW: { status: 503, details: 'upstream_reset_before_response_started{overflow}', flag: 'UO' },
+  WEFT_ERR_UPSTREAM_PROTOCOL: { status: 502, flag: 'UPE', resetReason: 'protocol error' },
+  WEFT_ERR_UPSTREAM_OVERFLOW: { status: 503, flag: 'UO', resetReason: 'overflow' },
   WEFT_ERR_HTTP_PARSE: { status: 400, details: 'http1.codec_error', flag: 'DPE' },
 };
 
-/** Maps an error to the response Envoy would give, with its access-log flag and details. */
-export function upstreamFailure(error: WeftError): UpstreamFailure {
+/**
+ * Maps an error to the response Envoy would give, with its access-log flag and
+ * details; `afterResponseStarted` gives a reset Envoy's `upstream_reset_after_response_started{...}` details.
+ */
+export function upstreamFailure(error: WeftError, afterResponseStarted = false): UpstreamFailure {
   const entry = FAILURES[error.code];
-  const body = entry.body ?? (error.code === 'WEFT_ERR_UPSTREAM_CONNECT' || error.code === 'WEFT_ERR_UPSTREAM_RESET' || error.code === 'WEFT_ERR_UPSTREAM_OVERFLOW' || error.code === 'WEFT_ERR_UPSTREAM_PROTOCOL'
-    ? `upstream connect error or disconnect/reset before headers. reset reason: ${resetReason(error.code)}`
-    : error.message);
-  return { status: entry.status, body, details: entry.details, flag: entry.flag };
-}
-
-function resetReason(code: WeftErrorCode): string {
-  switch (code) {
-    case 'WEFT_ERR_UPSTREAM_CONNECT':
-      return 'connection failure';
-    case 'WEFT_ERR_UPSTREAM_OVERFLOW':
-      return 'overflow';
-    case 'WEFT_ERR_UPSTREAM_PROTOCOL':
-      return 'protocol error';
-    default:
-      return 'connection termination';
+  if ('resetReason' in entry) {
+    const when = afterResponseStarted ? 'after' : 'before';
+    return {
+      status: entry.status,
+      flag: entry.flag,
+      details: `upstream_reset_${when}_response_started{${entry.resetReason.replaceAll(' ', '_')}}`,
+      body: `upstream connect error or disconnect/reset before headers. reset reason: ${entry.resetReason}`,
+    };
   }
+  return { status: entry.status, flag: entry.flag, details: entry.details, body: entry.body ?? error.message };
 }
 
 export { WeftError };

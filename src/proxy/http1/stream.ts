@@ -30,8 +30,10 @@ const NO_FILTERS: HttpFilter[] = [];
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 const OVERLOADED: ReadonlyArray<readonly [string, string]> = [['x-envoy-overloaded', 'true']];
 
-export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSink {
+/** The stream is itself the request the router matches (no per-request RouteRequest copy). */
+export class ActiveStream implements FilterCallbacks, FilterRequest, RouteRequest, ResponseSink {
   readonly method: string;
+  readonly scheme = 'http';
   path: string;
   authority: string;
   readonly headers: HeaderMap;
@@ -111,7 +113,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     this.prepareRequestHeaders();
     if (this.head.expectContinue) this.connection.socket.write(CONTINUE_100);
 
-    this.route = this.context.routes.match(this.routeRequest());
+    this.route = this.context.routes.match(this);
     if (this.route === undefined) {
       stats.no_route.inc();
       this.fail(new WeftError('WEFT_ERR_NO_ROUTE', 'no route'));
@@ -123,8 +125,8 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
 
   onRequestBody(chunk: Buffer): void {
     this.bytesReceived += chunk.length;
+    // The idle deadline was already extended for this read (onDownstreamActivity).
     if (this.done) return;
-    this.idleDeadline.extend(this.idleTimeoutMs);
     if (this.forwarder !== undefined) {
       this.forwarder.onRequestBody(chunk);
       return;
@@ -225,15 +227,14 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     }
     if (action.kind === 'redirect') {
       stats.rq_redirect.inc();
-      this.sendResponse(action.responseCode, EMPTY, [['location', redirectLocation(action, this.routeRequest(), route.rewritePath(this.path))]], 'redirect');
+      this.sendResponse(action.responseCode, EMPTY, [['location', redirectLocation(action, this, route.rewritePath(this.path))]], 'redirect');
       return;
     }
     this.forward(route, action);
   }
 
   private forward(route: CompiledRoute, action: ForwardAction): void {
-    const request = this.routeRequest();
-    const picked = route.pickCluster(request, this.context.random());
+    const picked = route.pickCluster(this, this.context.random());
     const cluster = picked === undefined ? undefined : this.context.clusters.get(picked.cluster);
     if (picked === undefined || cluster === undefined) {
       this.context.stats.no_cluster.inc();
@@ -250,7 +251,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     route.mutateRequestHeaders(this.headers, picked!.weighted);
     if (action.hostRewriteLiteral !== undefined) this.headers.set('host', action.hostRewriteLiteral);
     const upstreamPath = route.rewritePath(this.path);
-    const hash = route.computeHash(request);
+    const hash = route.computeHash(this);
     this.forwarder = new Forwarder(this, this.context, route, cluster, {
       method: this.method,
       path: upstreamPath,
@@ -339,7 +340,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     if (this.responseStarted) {
       this.context.stats.downstream_rq_tx_reset.inc();
       // Envoy's details for a reset mid-response: upstream_reset_after_response_started{reason}.
-      this.responseDetails = upstreamFailure(error).details.replace('_before_response_started', '_after_response_started');
+      this.responseDetails = upstreamFailure(error, true).details;
       this.reset(flag ?? 'UR');
       return;
     }
@@ -567,10 +568,6 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, ResponseSin
     }
     if (config.useRemoteAddress || !headers.has('x-forwarded-proto')) headers.set('x-forwarded-proto', 'http');
     if (config.generateRequestId && !headers.has('x-request-id')) headers.add('x-request-id', randomUUID());
-  }
-
-  private routeRequest(): RouteRequest {
-    return { authority: this.authority, path: this.path, method: this.method, headers: this.headers, remoteAddress: this.remoteAddress, scheme: 'http' };
   }
 }
 
