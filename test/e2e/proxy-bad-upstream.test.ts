@@ -54,6 +54,46 @@ async function rawUpstream(onRequest: (socket: net.Socket) => void): Promise<Raw
   };
 }
 
+/**
+ * A keep-alive upstream that answers the first request on each connection and
+ * closes the connection, unanswered, when a second request arrives on it: what a
+ * server whose idle timeout just fired looks like to a pooled connection.
+ */
+async function closesReusedConnections(): Promise<RawUpstream> {
+  const sockets = new Set<net.Socket>();
+  const requests: string[] = [];
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let received = '';
+    let answered = 0;
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      const heads = received.split('\r\n\r\n').length - 1;
+      if (heads > answered && answered === 0) {
+        answered = 1;
+        requests.push(received.slice(0, received.indexOf('\r\n')));
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      } else if (heads > answered) {
+        socket.destroy();
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 interface LogLine {
   path?: string;
   response_code?: number | string;
@@ -75,6 +115,7 @@ describe('weft proxy: bad upstreams', () => {
   let truncated: RawUpstream;
   let clte: RawUpstream;
   let dupcl: RawUpstream;
+  let stale: RawUpstream;
   let refusedPort: number;
 
   before(async () => {
@@ -86,10 +127,11 @@ describe('weft proxy: bad upstreams', () => {
     truncated = await rawUpstream((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\nonly twenty bytes...'));
     clte = await rawUpstream((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n'));
     dupcl = await rawUpstream((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello!'));
-    raws.push(reset, hang, stall, garbage, truncated, clte, dupcl);
+    stale = await closesReusedConnections();
+    raws.push(reset, hang, stall, garbage, truncated, clte, dupcl, stale);
     refusedPort = await freePort(); // nothing listens there
     logPath = join(mkdtempSync(join(tmpdir(), 'weft-e2e-log-')), 'access.log');
-    const routes = ['reset', 'hang', 'stall', 'garbage', 'truncated', 'refused', 'clte', 'dupcl', 'good'].map((name) => ({
+    const routes = ['reset', 'hang', 'stall', 'garbage', 'truncated', 'refused', 'clte', 'dupcl', 'stale', 'good'].map((name) => ({
       match: { prefix: `/${name}` },
       route: { cluster: name, ...(name === 'hang' || name === 'stall' ? { timeout: '0.5s' } : {}) },
     }));
@@ -114,6 +156,7 @@ describe('weft proxy: bad upstreams', () => {
         { name: 'refused', ports: [refusedPort] },
         { name: 'clte', ports: [clte.port] },
         { name: 'dupcl', ports: [dupcl.port] },
+        { name: 'stale', ports: [stale.port] },
         { name: 'good', ports: [good.port] },
       ],
     });
@@ -222,6 +265,13 @@ describe('weft proxy: bad upstreams', () => {
     assert.equal(Number(line.response_code), 200);
     assert.equal(line.response_flags, 'UC');
     assert.equal(line.response_code_details, 'upstream_reset_after_response_started{connection_termination}');
+  });
+
+  it('retries a GET once on a fresh connection when the pooled one was closed by the upstream (no retry policy needed)', async () => {
+    assert.equal((await get('/stale/1')).status, 200);
+    const second = await get('/stale/2');
+    assert.equal(second.status, 200, second.body);
+    assert.deepEqual(stale.requests, ['GET /stale/1 HTTP/1.1', 'GET /stale/2 HTTP/1.1']);
   });
 
   it('answers 503 (UF, connection failure) when the upstream refuses connections', async () => {

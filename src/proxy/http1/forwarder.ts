@@ -185,7 +185,7 @@ export class Forwarder implements AttemptOwner {
     if (outcome.kind !== 'connect-failure') attempt.host.reportLocalFailure(outcome.kind === 'timeout' ? 'timeout' : 'reset');
     if (!this.responseStarted) {
       const staleConnection = outcome.kind === 'reset' && attempt.reusedConnection && !attempt.receivedBytes && IDEMPOTENT.has(this.request.method);
-      if (staleConnection && this.body !== undefined && this.retryStaleConnection()) return;
+      if (staleConnection && this.keepingBodyForRetries() && this.retryStaleConnection()) return;
       if (this.shouldRetry(outcome)) return;
     }
     this.finishWithFailure(error, flag);
@@ -245,6 +245,7 @@ export class Forwarder implements AttemptOwner {
     return true;
   }
 
+  /** Whether the request can be sent again: it had no body, or its body is still kept. */
   private keepingBodyForRetries(): boolean {
     return this.body !== undefined || (this.request.contentLength <= 0 && !this.request.chunked);
   }
