@@ -147,11 +147,8 @@ export class Forwarder implements AttemptOwner {
   onAttemptResponseHead(attempt: UpstreamAttempt, response: UpstreamResponse): boolean {
     const status = response.statusCode;
     attempt.host.reportStatus(status);
-    if (!response.upgrade && this.shouldRetry({ kind: 'response', status })) {
-      this.countStatus(status);
-      return false;
-    }
     this.countStatus(status);
+    if (!response.upgrade && this.shouldRetry({ kind: 'response', status })) return false;
     if (this.retryInFlight && status < 500) this.cluster.stats.upstream_rq_retry_success.inc();
     this.responseStarted = true;
     this.sink.onUpstreamHead(response);
