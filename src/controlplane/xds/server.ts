@@ -4,6 +4,7 @@
  * connected streams by node, and the bridge from the snapshot cache's change
  * notifications to the streams of the node that changed. See README.md.
  */
+import { formatHostPort } from '../../lib/address.js';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { xdsProtos } from '../../xds/protos.js';
@@ -128,7 +129,7 @@ export async function startXdsServer(options: StartXdsServerOptions): Promise<Ru
   const xds = createXdsServer(options);
   const server = new grpc.Server();
   server.addService(xdsProtos().aggregatedDiscoveryService, xds.service);
-  const address = host.includes(':') ? `[${host}]:${options.port}` : `${host}:${options.port}`;
+  const address = formatHostPort(host, options.port);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
       if (error !== null) reject(new Error(`xds server: cannot listen on ${address}: ${error.message}`, { cause: error }));

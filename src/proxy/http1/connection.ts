@@ -10,6 +10,7 @@
  *  - A parse error answers with its status and `connection: close`, then closes:
  *    nothing after a malformed message is ever interpreted.
  */
+import { formatHostPort } from '../../lib/address.js';
 import type { Socket } from 'node:net';
 import { Deadline } from '../../lib/timers.js';
 import type { HcmContext } from './hcm-context.js';
@@ -47,8 +48,8 @@ export class DownstreamConnection implements ParserHandler {
   ) {
     this.startedAt = context.now();
     this.remoteIp = socket.remoteAddress ?? '';
-    this.remoteAddress = formatAddress(this.remoteIp, socket.remotePort ?? 0);
-    this.localAddress = formatAddress(socket.localAddress ?? '', socket.localPort ?? 0);
+    this.remoteAddress = formatHostPort(this.remoteIp, socket.remotePort ?? 0);
+    this.localAddress = formatHostPort(socket.localAddress ?? '', socket.localPort ?? 0);
     this.parser = new RequestParser(this, context.limits);
     this.idleDeadline = new Deadline(context.wheel, () => this.onIdleTimeout());
     this.headersDeadline = new Deadline(context.wheel, () => this.onHeadersTimeout());
@@ -260,6 +261,3 @@ export function statusClassCounter(status: number): 'downstream_rq_1xx' | 'downs
   return 'downstream_rq_5xx';
 }
 
-export function formatAddress(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}

@@ -11,7 +11,7 @@ import { AccessLogEntry } from '../observe/access-log-entry.js';
 import { createAccessLogger, type AccessLogger } from '../observe/access-log.js';
 import { defineStats, type DeclaredStats, type StatsScope } from '../observe/stats.js';
 import type { Cluster, ClusterManager, Host, PoolError, UpstreamConnection } from '../upstream/types.js';
-import { formatAddress } from '../http1/connection.js';
+import { formatHostPort } from '../../lib/address.js';
 import { compileWeightedPick } from '../router/weighted-pick.js';
 import { tunnel } from './pipe.js';
 
@@ -150,8 +150,8 @@ class TcpSession {
     const entry = new AccessLogEntry();
     entry.startTimeMs = this.startedAt;
     entry.protocol = 'TCP';
-    entry.remoteAddress = formatAddress(this.downstream.remoteAddress ?? '', this.downstream.remotePort ?? 0);
-    entry.localAddress = formatAddress(this.downstream.localAddress ?? '', this.downstream.localPort ?? 0);
+    entry.remoteAddress = formatHostPort(this.downstream.remoteAddress ?? '', this.downstream.remotePort ?? 0);
+    entry.localAddress = formatHostPort(this.downstream.localAddress ?? '', this.downstream.localPort ?? 0);
     entry.bytesReceived = received;
     entry.bytesSent = sent;
     entry.durationMs = Date.now() - this.startedAt;

@@ -8,13 +8,14 @@
  * rebuilds the load balancer's candidate set — the healthy hosts, or all hosts
  * when fewer than half are healthy (Envoy's panic threshold, 50 %).
  */
+import { formatHostPort } from '../../lib/address.js';
 import type * as net from 'node:net';
 import type { ClusterConfig, EndpointConfig } from '../config/types.js';
 import { defineStats, type Counter, type StatsScope } from '../observe/stats.js';
 import { CLUSTER_STATS, type ClusterStats } from './cluster-stats.js';
 import { startDnsDiscovery, type DnsDiscovery } from './dns-discovery.js';
 import { createHealthChecker, type HealthChecker } from './health/checker.js';
-import { createHost, hostLabel, NO_OUTLIER_DETECTION, type HostDeps, type HostSpec, type ManagedHost } from './host.js';
+import { createHost, NO_OUTLIER_DETECTION, type HostDeps, type HostSpec, type ManagedHost } from './host.js';
 import { createLoadBalancer } from './lb/factory.js';
 import type { LoadBalancer } from './lb/load-balancer.js';
 import { createOutlierDetector, type OutlierDetector } from './outlier.js';
@@ -160,7 +161,7 @@ class UpstreamCluster implements ManagedCluster {
     let membershipChanged = false;
     let weightChanged = false;
     for (const spec of specs) {
-      const label = hostLabel(spec.address, spec.port);
+      const label = formatHostPort(spec.address, spec.port);
       if (nextByLabel.has(label)) continue;
       let host = this.byLabel.get(label);
       if (host === undefined) {

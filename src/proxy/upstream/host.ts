@@ -4,7 +4,7 @@
  * flip the two health flags through this module, and every flip is reported to
  * the cluster so it can rebuild its load balancer.
  */
-import { isIPv6 } from 'node:net';
+import { formatHostPort } from '../../lib/address.js';
 import type { ManagedPool } from './pool.js';
 import type { Host, LocalFailureKind } from './types.js';
 
@@ -52,9 +52,6 @@ export const NO_OUTLIER_DETECTION: OutlierSink = {
   onLocalFailure() {},
 };
 
-export function hostLabel(address: string, port: number): string {
-  return isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
-}
 
 class UpstreamHost implements ManagedHost {
   readonly label: string;
@@ -72,7 +69,7 @@ class UpstreamHost implements ManagedHost {
     readonly healthCheckPort: number,
     private readonly deps: HostDeps,
   ) {
-    this.label = hostLabel(address, port);
+    this.label = formatHostPort(address, port);
     this.weight = weight;
     this.failedActiveHealthCheck = deps.startsUnhealthy;
     this.pool = deps.createPool(this);

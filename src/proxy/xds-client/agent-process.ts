@@ -5,7 +5,7 @@
  * ADS cluster, and sends each complete config to the proxy over IPC; the proxy
  * answers applied or failed. It exits when the proxy goes away.
  */
-import { isIPv6 } from 'node:net';
+import { formatHostPort } from '../../lib/address.js';
 import { childLogger } from '../../lib/log.js';
 import type { EnvoyJson } from '../../xds/codec.js';
 import { loadBootstrapFile } from '../config/bootstrap.js';
@@ -20,9 +20,6 @@ function send(message: AgentMessage): void {
   if (process.connected) process.send!(message);
 }
 
-function grpcTarget(address: string, port: number): string {
-  return isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
-}
 
 function nodeJson(node: NodeInfo): EnvoyJson {
   return {
@@ -43,7 +40,7 @@ async function main(): Promise<void> {
     return;
   }
   // normalizeBootstrap guarantees the ADS cluster exists and has endpoints.
-  const targets = base.clusters.find((c) => c.name === dynamic.adsCluster)!.endpoints.map((e) => grpcTarget(e.address, e.port));
+  const targets = base.clusters.find((c) => c.name === dynamic.adsCluster)!.endpoints.map((e) => formatHostPort(e.address, e.port));
   const node = nodeJson(base.node);
   const waiting = new Map<number, (error: string | undefined) => void>();
   let nextId = 1;
