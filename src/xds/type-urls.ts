@@ -45,6 +45,6 @@ export function allowsWildcard(typeUrl: TypeUrl): boolean {
   return typeUrl === LISTENER_TYPE_URL || typeUrl === CLUSTER_TYPE_URL;
 }
 
-export const HTTP_CONNECTION_MANAGER_TYPE_URL =
-  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-export const ROUTER_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+/** The typed-config URLs xDS resources nest, defined once beside the proxy's loader. */
+export { HTTP_CONNECTION_MANAGER_TYPE_URL } from '../proxy/config/type-urls.js';
+export { ROUTER_TYPE_URL } from '../proxy/filters/names.js';
