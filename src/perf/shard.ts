@@ -23,9 +23,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Histogram } from 'hdr-histogram-js';
 import type { ConnectionFactory, LoadConnection, RequestTemplate } from './clients/client.js';
-import { grpcConnectionFactory } from './clients/grpc.js';
 import { http1ConnectionFactory } from './clients/http1.js';
-import { http2ConnectionFactory } from './clients/http2.js';
 import { encodeHistogram, newHistogram } from './histogram.js';
 import { targetOf, type LoadProtocol } from './options.js';
 import type { ShardProgress, ShardResult, ShardSpec } from './shard-result.js';
@@ -43,13 +41,15 @@ export interface ShardHooks {
   signal?: AbortSignal;
 }
 
-export function connectionFactory(template: RequestTemplate): ConnectionFactory {
-  const factories: Record<LoadProtocol, (t: RequestTemplate) => ConnectionFactory> = {
-    http1: http1ConnectionFactory,
-    http2: http2ConnectionFactory,
-    grpc: grpcConnectionFactory,
-  };
-  return factories[template.protocol](template);
+/** HTTP/2 and gRPC clients load only when used: @grpc/grpc-js alone costs ~100 ms of start-up. */
+const FACTORIES: Record<LoadProtocol, () => Promise<(t: RequestTemplate) => ConnectionFactory>> = {
+  http1: async () => http1ConnectionFactory,
+  http2: async () => (await import('./clients/http2.js')).http2ConnectionFactory,
+  grpc: async () => (await import('./clients/grpc.js')).grpcConnectionFactory,
+};
+
+export async function connectionFactory(template: RequestTemplate): Promise<ConnectionFactory> {
+  return (await FACTORIES[template.protocol]())(template);
 }
 
 /** A connection and the request it carries; fields fixed here so the hot path never reshapes it. */
@@ -79,7 +79,7 @@ function micros(ms: number): number {
   return Math.max(1, Math.round(ms * 1000));
 }
 
-export function runShard(spec: ShardSpec, hooks: ShardHooks = {}): Promise<ShardResult> {
+export async function runShard(spec: ShardSpec, hooks: ShardHooks = {}): Promise<ShardResult> {
   const template: RequestTemplate = {
     target: targetOf(spec.url, spec.protocol),
     protocol: spec.protocol,
@@ -87,7 +87,7 @@ export function runShard(spec: ShardSpec, hooks: ShardHooks = {}): Promise<Shard
     headers: spec.headers,
     body: spec.bodyBase64 === undefined ? undefined : Buffer.from(spec.bodyBase64, 'base64'),
   };
-  return new Shard(spec, connectionFactory(template), hooks).run();
+  return new Shard(spec, await connectionFactory(template), hooks).run();
 }
 
 class Shard {
