@@ -57,3 +57,25 @@ export function compareRuns(baseline: RunSummary, candidate: RunSummary, toleran
   const verdict = rows.some((r) => r.change === 'worse') ? 'regression' : 'pass';
   return { rows, tolerancePercent, verdict };
 }
+
+/** The SMP fields a summary reads (PerformanceTestResult). */
+interface SmpResultFields {
+  actual_QPS?: unknown;
+  latencies_ms?: Record<string, unknown>;
+}
+
+/**
+ * A comparison's view of an SMP document (`{config, result, ...}` as `weft
+ * perf run -o` writes, or a bare PerformanceTestResult): throughput and every
+ * numeric latency field. Throws when the numbers are missing.
+ */
+export function summarizeSmp(document: Readonly<Record<string, unknown>>, what = 'result'): RunSummary {
+  const result = (typeof document['result'] === 'object' && document['result'] !== null ? document['result'] : document) as SmpResultFields;
+  const qps = result.actual_QPS;
+  if (typeof qps !== 'number' || typeof result.latencies_ms !== 'object' || result.latencies_ms === null) {
+    throw new Error(`${what} is not an SMP performance result: it needs result.actual_QPS and result.latencies_ms`);
+  }
+  const latencyMs: Record<string, number> = {};
+  for (const [name, value] of Object.entries(result.latencies_ms)) if (typeof value === 'number') latencyMs[name] = value;
+  return { qps, latencyMs };
+}
