@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
+import type { PerformanceProfileSpec } from '../controlplane/model/performance-profile.js';
 import type { Resource } from '../controlplane/model/resource.js';
 import { ApiClient, resolveKind, withServerOptions, type ServerOptions } from './api-client.js';
 import { formatAge, formatTable } from './table.js';
@@ -71,6 +72,16 @@ function registerProfileCommands(profile: Command): void {
     process.stdout.write(`performanceprofile/${name} created\n`);
   });
 
+  withServerOptions(
+    profile
+      .command('run')
+      .description('run a saved profile and store its result as a PerformanceResult')
+      .argument('<name>', 'profile name')
+      .option('--no-progress', 'no progress lines'),
+  ).action(async (name: string, opts: ServerOptions & { progress: boolean }) => {
+    process.exitCode = await runProfile(name, opts);
+  });
+
   withServerOptions(profile.command('list').description('list saved profiles')).action(async (opts: ServerOptions) => {
     const kind = await resolveKind('PerformanceProfile');
     const list = await new ApiClient(opts.server).list(kind, opts.namespace);
@@ -85,6 +96,51 @@ function registerProfileCommands(profile: Command): void {
       ),
     );
   });
+}
+
+/** Runs profile `name` and stores the result; the exit code follows `weft perf run`'s (3: rate not reached, 130: interrupted). */
+async function runProfile(name: string, opts: ServerOptions & { progress: boolean }): Promise<number> {
+  const client = new ApiClient(opts.server);
+  const profileKind = await resolveKind('PerformanceProfile');
+  const stored = await client.get(profileKind, opts.namespace, name);
+  if (stored === undefined) throw new Error(`PerformanceProfile ${opts.namespace}/${name} not found`);
+  const [{ loadOptionsFromProfile, resultName }, { runLoad }, { toSmpResult }, { formatProgressLine, formatResult }] = await Promise.all([
+    import('../perf/profile.js'),
+    import('../perf/run.js'),
+    import('../perf/smp.js'),
+    import('../perf/report.js'),
+  ]);
+  const { LoadOptionError } = await import('../perf/options.js');
+  let options;
+  try {
+    options = loadOptionsFromProfile(stored.spec as PerformanceProfileSpec);
+  } catch (err) {
+    if (err instanceof LoadOptionError) throw new Error(`PerformanceProfile ${name}: ${err.message}`);
+    throw err;
+  }
+  const stop = new AbortController();
+  const onSigint = (): void => stop.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await runLoad(options, {
+      signal: stop.signal,
+      ...(opts.progress ? { onProgress: (p: Parameters<typeof formatProgressLine>[0]) => process.stderr.write(`${formatProgressLine(p)}\n`) } : {}),
+    });
+    process.stdout.write(formatResult(result));
+    const resultKind = await resolveKind('PerformanceResult');
+    const resource = {
+      apiVersion: resultKind.apiVersion,
+      kind: resultKind.kind,
+      metadata: { name: resultName(name, result.startTime), namespace: opts.namespace, labels: { 'weft.dev/profile': name } },
+      spec: { profile: name, partial: result.partial, smp: toSmpResult(result, { name }) },
+    };
+    await client.create(resultKind, resource as unknown as Resource);
+    process.stdout.write(`performanceresult/${resource.metadata.name} stored\n`);
+    if (result.partial) return 130;
+    return result.rateReached === false ? 3 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 interface StoredResultSpec {
