@@ -4,9 +4,10 @@
  * list is sorted by name, so equal inputs give byte-equal JSON (the xDS cache
  * versions resources by hash). Naming conventions: names.ts and README.md.
  *
- * Every proxy gets a cluster and a ClusterLoadAssignment per service port in the
- * mesh (a sidecar may call any service; clients that subscribe by name, like
- * grpc-js-xds, are narrowed by the ADS server). Listeners and routes depend on
+ * Every proxy gets a cluster and a ClusterLoadAssignment per service port in its
+ * scope (scope.ts): every service in the mesh, or for a sidecar whose Workload
+ * sets reachableServices those services and their route targets. Clients that
+ * subscribe by name, like grpc-js-xds, are narrowed further by the ADS server. Listeners and routes depend on
  * the proxy's kind: sidecar.ts, proxyless.ts, gateway.ts.
  */
 import type { Resource } from '../model/resource.js';
@@ -14,10 +15,12 @@ import { outboundCluster } from './clusters.js';
 import { loadAssignment } from './endpoints.js';
 import { pruneUndefined, type JsonObject } from './envoy-values.js';
 import { gatewayListeners } from './gateway.js';
-import { buildMeshView, compare, type MeshView } from './mesh-view.js';
+import type { ServiceSpec } from '../model/service.js';
+import { buildMeshView, compare, type MeshView, type Named } from './mesh-view.js';
 import { DEFAULT_INBOUND_PORT, DEFAULT_OUTBOUND_PORT, outboundClusterName } from './names.js';
 import { proxylessListeners } from './proxyless.js';
 import type { RouteContext } from './routes.js';
+import { everyService, sidecarScope } from './scope.js';
 import { sidecarInbound, sidecarOutbound, type CapturePorts } from './sidecar.js';
 
 export interface ProxyIdentity {
@@ -47,6 +50,8 @@ export interface XdsResources {
  * serve many"). Outputs must be treated as immutable.
  */
 export interface Translator {
+  /** The index the translator reads (for dependency tracking, translate/dependencies.ts). */
+  readonly view: MeshView;
   forProxy(proxy: ProxyIdentity): XdsResources;
 }
 
@@ -70,15 +75,17 @@ export function createTranslator(resources: readonly Resource[]): Translator {
     return part;
   };
   return {
+    view,
     forProxy(proxy) {
       const proxyless = proxy.kind === 'proxyless';
       const ctx: RouteContext = { view, proxyless };
-      const base = shared(`clusters|${proxyless}`, () => outboundClusters(view, proxyless));
+      const scope = proxy.kind === 'sidecar' ? sidecarScope(view, proxy.namespace, proxy.workload) : everyService(view);
+      const base = shared(`clusters|${proxyless}|${scope.key}`, () => outboundClusters(view, proxyless, scope.services));
       const out: Parts = { listeners: [], routes: [], clusters: [...base.clusters], endpoints: base.endpoints };
       switch (proxy.kind) {
         case 'sidecar': {
           const ports = proxy.capturePorts ?? { outbound: DEFAULT_OUTBOUND_PORT, inbound: DEFAULT_INBOUND_PORT };
-          const outbound = shared(`sidecar|${proxy.namespace}|${ports.outbound}|${ports.inbound}`, () => sidecarOutbound(ctx, proxy.namespace, ports));
+          const outbound = shared(`sidecar|${proxy.namespace}|${ports.outbound}|${ports.inbound}|${scope.key}`, () => sidecarOutbound(ctx, proxy.namespace, ports, scope.services));
           out.listeners.push(...outbound.listeners);
           out.routes.push(...outbound.routes);
           if (proxy.workload !== undefined) {
@@ -116,10 +123,10 @@ export function translateForProxy(proxy: ProxyIdentity, resources: readonly Reso
   return createTranslator(resources).forProxy(proxy);
 }
 
-function outboundClusters(view: MeshView, proxyless: boolean): { clusters: JsonObject[]; endpoints: JsonObject[] } {
+function outboundClusters(view: MeshView, proxyless: boolean, services: ReadonlyArray<Named<ServiceSpec>>): { clusters: JsonObject[]; endpoints: JsonObject[] } {
   const clusters: JsonObject[] = [];
   const endpoints: JsonObject[] = [];
-  for (const service of view.services) {
+  for (const service of services) {
     const policy = view.policyFor(service.namespace, service.name);
     const workloads = view.workloadsOf(service);
     for (const port of service.spec.ports) {
