@@ -18,9 +18,9 @@ import { ALL, changeDependencies, DependencyIndex, proxyDependencies, type Depen
 import type { MeshView } from './translate/mesh-view.js';
 import { DEFAULT_INBOUND_PORT, DEFAULT_OUTBOUND_PORT } from './translate/names.js';
 import type { CapturePorts } from './translate/sidecar.js';
-import { createTranslator, type ProxyIdentity, type Translator } from './translate/translate.js';
+import { createTranslator, type ProxyIdentity, type Translator, type XdsResources } from './translate/translate.js';
 import type { SnapshotCache } from './xds/snapshot-cache.js';
-import { newSnapshot } from './xds/snapshot.js';
+import { newSnapshot, type Snapshot } from './xds/snapshot.js';
 
 export interface ControllerOptions {
   store: Store;
@@ -53,6 +53,8 @@ export class MeshController {
   private generation = 0;
   /** The current model version's translator; rebuilt lazily after each change. */
   private translator: Translator | undefined;
+  /** The snapshot made of each translation (translations are shared between nodes with equal config). */
+  private readonly snapshots = new WeakMap<XdsResources, Snapshot>();
 
   constructor(private readonly options: ControllerOptions) {}
 
@@ -112,6 +114,12 @@ export class MeshController {
 
   /** Applies the pending changes: a new translator, and new snapshots for the nodes that depend on what changed. */
   private recompute(): void {
+    if (this.nodes.size === 0) {
+      // Nobody to recompute for: the next node gets a translator of the model as it is then.
+      this.pending.clear();
+      this.translator = undefined;
+      return;
+    }
     const before = this.translator ?? createTranslator(this.resourcesBefore());
     const changes = [...this.pending.values()];
     this.pending.clear();
@@ -139,12 +147,17 @@ export class MeshController {
     this.dependencies.set(nodeId, proxyDependencies(translator.view, node.identity));
     try {
       const xds = translator.forProxy(node.identity);
-      const snapshot = newSnapshot(`${this.generation}`, {
-        [LISTENER_TYPE_URL]: xds.listeners as EnvoyJson[],
-        [ROUTE_CONFIGURATION_TYPE_URL]: xds.routes as EnvoyJson[],
-        [CLUSTER_TYPE_URL]: xds.clusters as EnvoyJson[],
-        [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: xds.endpoints as EnvoyJson[],
-      });
+      // Nodes with equal config get the same translation object, and so one snapshot value the cache checks and encodes once.
+      let snapshot = this.snapshots.get(xds);
+      if (snapshot === undefined) {
+        snapshot = newSnapshot(`${this.generation}`, {
+          [LISTENER_TYPE_URL]: xds.listeners as EnvoyJson[],
+          [ROUTE_CONFIGURATION_TYPE_URL]: xds.routes as EnvoyJson[],
+          [CLUSTER_TYPE_URL]: xds.clusters as EnvoyJson[],
+          [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: xds.endpoints as EnvoyJson[],
+        });
+        this.snapshots.set(xds, snapshot);
+      }
       cache.setSnapshot(nodeId, snapshot);
     } catch (err) {
       // The previous snapshot keeps serving; the error names the resource at fault.
