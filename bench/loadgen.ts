@@ -22,7 +22,7 @@ import { stockClientRps, type StockClient } from './lib/http-client-loops.js';
 import { startNginxUpstream } from './lib/nginx.js';
 import { LOOPBACK } from './lib/ports.js';
 import { makeTempDir, runToCompletion, spawnManaged } from './lib/processes.js';
-import { machineInfo, markdownTable, publishSection, reproducingCommand, toolVersion } from './lib/report.js';
+import { machineInfo, markdownTable, publishSection, ratio, reproducingCommand, toolVersion, verdict } from './lib/report.js';
 import { assertWeftBuilt, WEFT_CLI } from './lib/weft.js';
 import { parseWrkOutput, runWrk, type WrkResult } from './lib/wrk.js';
 import type { SmpDocument } from '../src/perf/smp.js';
@@ -33,8 +33,6 @@ const WARMUP_SEC = 1;
 const TARGETS = { rpsVsWrk: 0.8, rateTolerance: 0.01, p99VsWrk: 1.1 } as const;
 
 const ms = (value: number): string => value.toFixed(3);
-const ratio = (value: number): string => `${value.toFixed(2)}x`;
-const verdict = (passed: boolean): string => (passed ? 'PASS' : 'FAIL');
 
 interface Options {
   durationSec: number;

@@ -4,7 +4,7 @@
  * LoadResult; `toSmpResult` (smp.ts) turns that into an SMP document.
  */
 import { decodeHistogram, summarize, type LatencySummaryMs } from './histogram.js';
-import { resolveLoadOptions, type LoadOptions, type LoadProtocol } from './options.js';
+import { resolveLoadOptions, type LoadOptions } from './options.js';
 import { runOnAgents } from './agent-client.js';
 import type { ShardProgress, ShardResult, ShardSpec } from './shard-result.js';
 import { runLocal } from './threads.js';
@@ -35,16 +35,9 @@ export interface RunHooks {
 }
 
 export interface LoadResult {
-  options: {
-    url: string;
-    protocol: LoadProtocol;
+  /** The options as run, JSON-friendly: the body is only its size. */
+  options: Omit<LoadOptions, 'headers' | 'body' | 'agents' | 'timeoutMs'> & {
     mode: 'open-loop' | 'closed-loop';
-    rate: number | undefined;
-    durationMs: number;
-    warmupMs: number;
-    connections: number;
-    threads: number;
-    method: string;
     headers: Array<[string, string]>;
     bodyBytes: number;
     agents: string[];
