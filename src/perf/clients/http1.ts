@@ -8,10 +8,11 @@
  * request, node:http and fetch (undici) build request objects, validate
  * headers, run llhttp's callbacks into JS for every header and body chunk, and
  * allocate streams and promises; here a request is one write of a shared
- * Buffer and a response is an indexOf or two on the bytes read. Measured by
- * `npm run bench -- loadgen` (closed loop, 32 connections, one thread, against
- * nginx `return 200`, on a 2-core machine shared with other work): this client
- * 8375 rps, node:http with a keep-alive Agent 1081, fetch 101 (wrk: 11481).
+ * Buffer and a response is an indexOf or two on bytes read into one reused
+ * buffer. Measured by `npm run bench -- loadgen` (closed loop, 32 connections,
+ * one thread, against nginx `return 200`, 2-core machine shared with other
+ * work): this client 44798 rps, node:http with a keep-alive Agent 6963, fetch
+ * (undici) 2089, and wrk 44011 (docs/benchmarks.md).
  */
 import net from 'node:net';
 import type { ConnectionEvents, LoadConnection, RequestTemplate } from './client.js';
