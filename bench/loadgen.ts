@@ -6,10 +6,12 @@
  *      alternating over 3 rounds (medians), with each one's CPU time per response;
  *      target: weft >= 0.8x wrk's rps;
  *   2. open loop at half wrk's rps: weft holds the rate within 1%, and its
- *      corrected p99 is <= 1.1x the p99 wrk reports at the same load.
- *      wrk2 is not packaged, so the reference is wrk paced to the same rate
- *      with its Lua `delay()` hook (each connection waits before its next
- *      request), whose latency is measured from each actual send;
+ *      p99 is <= 1.1x the p99 wrk reports at the same load. wrk2 is not
+ *      packaged, so the reference is wrk paced to the same rate with its Lua
+ *      `delay()` hook (each connection waits before its next request). wrk
+ *      times a request from its actual send, so the check compares weft's
+ *      uncorrected p99 (the same measurement); the corrected p99, which also
+ *      charges the time requests waited for a connection, is shown beside it;
  *   3. for the client comment in src/perf/clients/http1.ts: node:http and
  *      fetch (undici) closed loops on the same connections, in this process.
  *
@@ -143,9 +145,10 @@ async function measure(options: Options): Promise<Measurements> {
     // a short calibration run measures that, then the connection count is scaled to the rate.
     const pacedDelayMs = 1;
     let pacedConnections = Math.max(1, Math.round((rate * pacedDelayMs) / 1000));
-    for (let probe = 0; probe < 2; probe++) {
-      // Two short probes: the rate is not quite linear in connections on a busy machine.
+    for (let probe = 0; probe < 4; probe++) {
+      // Short probes until within 5%: the rate is not quite linear in connections on a busy machine.
       const probed = await pacedWrk(url, pacedConnections, pacedDelayMs, 2);
+      if (Math.abs(probed.requestsPerSec - rate) / rate <= 0.05) break;
       pacedConnections = Math.max(1, Math.round((pacedConnections * rate) / probed.requestsPerSec));
     }
     console.error(`bench: wrk paced, ${pacedConnections} connections x ${pacedDelayMs} ms delay`);
@@ -184,13 +187,16 @@ function report(m: Measurements, options: Options): string {
   );
   const rpsRatio = weftMax.achievedRps / m.wrkMax.requestsPerSec;
   const rateError = Math.abs(weftFixed.achievedRps - m.rate) / m.rate;
-  const p99Ratio = weftFixed.latencyMs.p99 / m.wrkPaced.latencyMs.p99;
+  // wrk times each request from its actual send: weft's uncorrected histogram is the same measurement.
+  const p99Ratio = weftFixed.uncorrectedLatencyMs.p99 / m.wrkPaced.latencyMs.p99;
+  const correctedRatio = weftFixed.latencyMs.p99 / m.wrkPaced.latencyMs.p99;
   const checks = markdownTable(
     ['check', 'value', 'target', 'result'],
     [
       ['closed-loop rps weft / wrk', ratio(rpsRatio), `>= ${ratio(TARGETS.rpsVsWrk)}`, verdict(rpsRatio >= TARGETS.rpsVsWrk)],
       [`rate held at ${m.rate} rps`, `${(rateError * 100).toFixed(2)}% off`, `<= ${TARGETS.rateTolerance * 100}%`, verdict(rateError <= TARGETS.rateTolerance)],
-      ['p99 weft (corrected) / wrk paced', ratio(p99Ratio), `<= ${ratio(TARGETS.p99VsWrk)}`, verdict(p99Ratio <= TARGETS.p99VsWrk)],
+      ['p99 weft / wrk paced, both from the actual send', ratio(p99Ratio), `<= ${ratio(TARGETS.p99VsWrk)}`, verdict(p99Ratio <= TARGETS.p99VsWrk)],
+      ['p99 weft corrected / wrk paced (information)', ratio(correctedRatio), '-', '-'],
     ],
   );
   const cpu = markdownTable(
@@ -224,7 +230,7 @@ async function run(args: readonly string[]): Promise<number> {
     `Machine: nproc ${machine.nproc}, ${machine.cpuModel}, Node ${machine.node}, Linux ${machine.kernel}, shared with other work (ratios are measured in the same run). Tools: ${nginxVersion}; ${wrkVersion}.`,
     '',
     `Target: one nginx worker answering \`return 200\`. Each run ${options.durationSec} s on ${options.connections} connections, one generator thread; closed loop: ${CLOSED_LOOP_ROUNDS} rounds alternating wrk and weft (medians shown, after a ${WARMUP_SEC} s wrk warm-up); fixed rate after a ${WARMUP_SEC} s warm-up. ` +
-      `The fixed rate is half wrk's closed-loop rps. The p99 reference is wrk paced to about that rate with its Lua delay() hook (wrk2 is not packaged), latency from each actual send.`,
+      `The fixed rate is half wrk's closed-loop rps. The p99 reference is wrk paced to about that rate with its Lua delay() hook (wrk2 is not packaged); wrk times each request from its actual send, so the check uses weft's uncorrected p99, the same measurement, and shows the corrected one beside it.`,
     '',
     report(m, options),
     ...(m.notes.length > 0 ? ['', ...m.notes.map((note) => `- ${note}`)] : []),
