@@ -105,11 +105,14 @@ export function composeBootstrap(base: Bootstrap, resources: XdsResourceSet): Bo
   });
   checkUniqueAddresses(base.listeners, dynamicListeners);
   const routeConfigs = new Map([...resources.routeConfigs].map(([name, doc]) => [name, parseRouteConfigurationResource(doc, name)]));
-  const listeners = [...base.listeners, ...dynamicListeners].map((listener) => {
-    const { filter } = listener;
-    const routeConfig = filter.kind === 'http' && filter.rds !== undefined ? routeConfigs.get(filter.rds.routeConfigName) : undefined;
-    return routeConfig === undefined ? listener : { ...listener, filter: { ...filter, routeConfig } };
-  });
+  const listeners = [...base.listeners, ...dynamicListeners].map((listener) => ({
+    ...listener,
+    filterChains: listener.filterChains.map((chain) => {
+      const { filter } = chain;
+      const routeConfig = filter.kind === 'http' && filter.rds !== undefined ? routeConfigs.get(filter.rds.routeConfigName) : undefined;
+      return routeConfig === undefined ? chain : { ...chain, filter: { ...filter, routeConfig } };
+    }),
+  }));
   return { ...base, listeners, clusters };
 }
 
@@ -131,7 +134,9 @@ function checkUniqueAddresses(staticListeners: ListenerConfig[], dynamicListener
 /** The RDS and EDS names a composed Bootstrap refers to: what the agent subscribes to. */
 export function referencedNames(bootstrap: Bootstrap): { routeConfigs: string[]; loadAssignments: string[] } {
   const routeConfigs = new Set<string>();
-  for (const { filter } of bootstrap.listeners) if (filter.kind === 'http' && filter.rds !== undefined) routeConfigs.add(filter.rds.routeConfigName);
+  for (const listener of bootstrap.listeners) {
+    for (const { filter } of listener.filterChains) if (filter.kind === 'http' && filter.rds !== undefined) routeConfigs.add(filter.rds.routeConfigName);
+  }
   const loadAssignments = new Set<string>();
   for (const cluster of bootstrap.clusters) if (cluster.edsServiceName !== undefined) loadAssignments.add(cluster.edsServiceName);
   return { routeConfigs: [...routeConfigs].sort(), loadAssignments: [...loadAssignments].sort() };

@@ -62,7 +62,7 @@ describe('xDS resources normalize with the bootstrap loader', () => {
   });
 
   it('a Listener with rds gets an empty route config until RDS arrives', () => {
-    const hcm = parseListenerResource(rdsListener, 'http').filter as HttpConnectionManagerConfig;
+    const hcm = parseListenerResource(rdsListener, 'http').filterChains[0]!.filter as HttpConnectionManagerConfig;
     assert.deepEqual(hcm.rds, { routeConfigName: 'routes' });
     assert.deepEqual(hcm.routeConfig.virtualHosts, []);
   });
@@ -84,7 +84,7 @@ describe('xDS resources normalize with the bootstrap loader', () => {
     const full = composeBootstrap(base, set({
       listeners: [['http', rdsListener]], clusters: [['svc', edsCluster]], routeConfigs: [['routes', routes]], loadAssignments: [['svc-eds', assignment]],
     }));
-    const hcm = full.listeners[0]!.filter as HttpConnectionManagerConfig;
+    const hcm = full.listeners[0]!.filterChains[0]!.filter as HttpConnectionManagerConfig;
     assert.equal(hcm.routeConfig.name, 'routes');
     assert.equal(hcm.routeConfig.virtualHosts[0]!.routes.length, 1);
     assert.equal(full.clusters.find((c) => c.name === 'svc')!.endpoints[0]!.address, '10.0.0.1');
@@ -93,7 +93,7 @@ describe('xDS resources normalize with the bootstrap loader', () => {
 
   it('bad resources are rejected with their path', () => {
     rejects(() => parseListenerResource({ ...rdsListener, filter_chains: [rdsListener.filter_chains[0], rdsListener.filter_chains[0]] }, 'http'),
-      'dynamic_listeners["http"].filter_chains[1]', /exactly one filter chain/);
+      'dynamic_listeners["http"].filter_chains[1].filter_chain_match', /the same filter_chain_match/);
     rejects(() => parseClusterResource({ ...edsCluster, lb_policy: 'MAGLEV' }, 'svc'), 'dynamic_active_clusters["svc"].lb_policy', /unsupported value "MAGLEV"/);
     rejects(() => parseClusterResource({ ...edsCluster, http2_protocol_options: {} }, 'svc'), 'dynamic_active_clusters["svc"].http2_protocol_options', /only the ADS cluster/);
     rejects(() => parseRouteConfigurationResource({ ...routes, virtual_hosts: [{ name: 'v', domains: ['a*b'] }] }, 'routes'),
