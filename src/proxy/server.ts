@@ -12,6 +12,7 @@
  * initial_fetch_timeout with its static config) and keeps its last good config
  * while the agent or the control plane is away.
  */
+import { redactSecrets } from './tls/redact.js';
 import { createSecretStore, type SecretStore } from './tls/secret-store.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -311,9 +312,10 @@ export class ProxyServer {
     const current = this.current;
     const configs: unknown[] = [];
     if (current !== undefined) {
-      const source = current.bootstrap.source as { static_resources?: { listeners?: unknown[]; clusters?: unknown[] } };
+      // Private keys (inline or in static secrets) are shown as [redacted].
+      const source = redactSecrets(current.bootstrap.source) as { static_resources?: { listeners?: unknown[]; clusters?: unknown[]; secrets?: unknown[] } };
       configs.push({ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: source, last_updated: current.loadedAt });
-      const dynamic = this.xds.dump;
+      const dynamic = redactSecrets(this.xds.dump);
       const versions = this.xds.status?.versions ?? {};
       configs.push({
         '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
@@ -329,6 +331,11 @@ export class ProxyServer {
         version_info: versions[CLUSTER_TYPE_URL] ?? '',
         static_clusters: (source.static_resources?.clusters ?? []).map((cluster) => ({ cluster, last_updated: current.loadedAt })),
         dynamic_active_clusters: (dynamic?.clusters ?? []).map((c) => ({ version_info: c.versionInfo, cluster: c.resource, last_updated: c.lastUpdated })),
+      });
+      configs.push({
+        '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump',
+        static_secrets: (source.static_resources?.secrets ?? []).map((secret) => ({ name: (secret as { name?: string }).name, secret, last_updated: current.loadedAt })),
+        dynamic_active_secrets: (dynamic?.secrets ?? []).map((s) => ({ name: s.name, version_info: s.versionInfo, secret: s.resource, last_updated: s.lastUpdated })),
       });
       if (current.bootstrap.dynamicResources !== undefined) configs.push(...this.xdsConfigDump());
     }
