@@ -5,11 +5,8 @@
  * critical, empty subject, as SPIFFE's X.509-SVID spec asks). Pure crypto: who
  * may get which identity is decided by the caller (certificate-service.ts).
  */
-import './reflect-metadata.js';
 import { createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate as NodeCertificate } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+import { x509 } from '../../lib/x509.js';
 
 const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const HOUR_MS = 3_600_000;
@@ -97,7 +94,7 @@ export interface CheckedRequest {
 
 /** Parses a PKCS#10 CSR and checks its self-signature (proof the requester holds the key). */
 export async function checkCsr(csrPem: string): Promise<CheckedRequest> {
-  let csr: x509.Pkcs10CertificateRequest;
+  let csr: InstanceType<typeof x509.Pkcs10CertificateRequest>;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
   } catch (err) {
@@ -110,7 +107,7 @@ export async function checkCsr(csrPem: string): Promise<CheckedRequest> {
     throw new CertificateRequestError(`csr: cannot check its signature (${(err as Error).message})`, { cause: err });
   }
   if (!valid) throw new CertificateRequestError('csr: bad signature (the request was not signed by the key it carries)');
-  const san = csr.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension);
+  const san = csr.extensions.find((e): e is InstanceType<typeof x509.SubjectAlternativeNameExtension> => e instanceof x509.SubjectAlternativeNameExtension);
   const uris = san?.names.items.filter((n) => n.type === 'url').map((n) => n.value) ?? [];
   return { publicKeyDer: new Uint8Array(csr.publicKey.rawData), uris };
 }
