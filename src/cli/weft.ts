@@ -15,6 +15,7 @@ import { registerGetCommand } from './get.js';
 import { registerProxiesCommand } from './proxies.js';
 import { registerProxyCommand } from './proxy.js';
 import { WEFT_VERSION } from './version.js';
+import { registerCaCommands } from './ca.js';
 
 const program = new Command();
 program.name('weft').description('Weft service mesh: data plane, control plane and management plane in one CLI.').version(WEFT_VERSION, '-v, --version');
@@ -25,6 +26,7 @@ registerApplyCommand(program);
 registerGetCommand(program);
 registerDeleteCommand(program);
 registerProxiesCommand(program);
+registerCaCommands(program);
 program
   .command('version')
   .description('print the version')

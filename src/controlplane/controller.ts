@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { EnvoyJson } from '../xds/codec.js';
-import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL } from '../xds/type-urls.js';
+import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL, SECRET_TYPE_URL } from '../xds/type-urls.js';
 import type { Resource } from './model/resource.js';
 import type { Store } from './store/store.js';
 import { DEFAULT_INBOUND_PORT, DEFAULT_OUTBOUND_PORT } from './translate/names.js';
@@ -102,6 +102,7 @@ export class MeshController {
         [ROUTE_CONFIGURATION_TYPE_URL]: xds.routes as EnvoyJson[],
         [CLUSTER_TYPE_URL]: xds.clusters as EnvoyJson[],
         [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: xds.endpoints as EnvoyJson[],
+        [SECRET_TYPE_URL]: xds.secrets as EnvoyJson[],
       });
       cache.setSnapshot(nodeId, snapshot);
     } catch (err) {

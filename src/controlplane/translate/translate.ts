@@ -18,6 +18,7 @@ import { buildMeshView, compare, type MeshView } from './mesh-view.js';
 import { DEFAULT_INBOUND_PORT, DEFAULT_OUTBOUND_PORT, outboundClusterName } from './names.js';
 import { proxylessListeners } from './proxyless.js';
 import type { RouteContext } from './routes.js';
+import { mtlsEnabled, proxySecrets, reachedThroughSidecars, secureInboundListener, upstreamTlsSocket } from './mtls.js';
 import { sidecarInbound, sidecarOutbound, type CapturePorts } from './sidecar.js';
 
 export interface ProxyIdentity {
@@ -36,6 +37,8 @@ export interface XdsResources {
   routes: object[];
   clusters: object[];
   endpoints: object[];
+  /** SDS: `ROOTCA` and (once issued) `default` for a sidecar of a registered workload. */
+  secrets: object[];
 }
 
 /**
@@ -75,6 +78,7 @@ export function createTranslator(resources: readonly Resource[]): Translator {
       const ctx: RouteContext = { view, proxyless };
       const base = shared(`clusters|${proxyless}`, () => outboundClusters(view, proxyless));
       const out: Parts = { listeners: [], routes: [], clusters: [...base.clusters], endpoints: base.endpoints };
+      let secrets: object[] = [];
       switch (proxy.kind) {
         case 'sidecar': {
           const ports = proxy.capturePorts ?? { outbound: DEFAULT_OUTBOUND_PORT, inbound: DEFAULT_INBOUND_PORT };
@@ -83,8 +87,10 @@ export function createTranslator(resources: readonly Resource[]): Translator {
           out.routes.push(...outbound.routes);
           if (proxy.workload !== undefined) {
             const inbound = pruneUndefined(sidecarInbound(view, proxy.namespace, proxy.workload, ports.inbound));
-            out.listeners.push(...inbound.listeners);
+            const mtls = view.mtls;
+            out.listeners.push(...(mtlsEnabled(mtls) ? inbound.listeners.map((l) => pruneUndefined(secureInboundListener(l, mtls))) : inbound.listeners));
             out.clusters.push(...inbound.clusters);
+            secrets = pruneUndefined(proxySecrets(view.ca, view.issuedCertificate(proxy.namespace, proxy.workload)));
           }
           break;
         }
@@ -106,6 +112,7 @@ export function createTranslator(resources: readonly Resource[]): Translator {
         routes: sortedBy(out.routes, 'name'),
         clusters: sortedBy(out.clusters, 'name'),
         endpoints: sortedBy(out.endpoints, 'cluster_name'),
+        secrets,
       };
     },
   };
@@ -122,9 +129,14 @@ function outboundClusters(view: MeshView, proxyless: boolean): { clusters: JsonO
   for (const service of view.services) {
     const policy = view.policyFor(service.namespace, service.name);
     const workloads = view.workloadsOf(service);
+    // Proxyless clients have no SDS and dial workloads directly; sidecars go through the peer's sidecar.
+    const throughSidecars = !proxyless && reachedThroughSidecars(workloads);
+    const mtls = view.mtls;
     for (const port of service.spec.ports) {
-      clusters.push(outboundCluster(service, port, policy, proxyless));
-      endpoints.push(loadAssignment(outboundClusterName(service.name, service.namespace, port.port), port, workloads));
+      const cluster = outboundCluster(service, port, policy, proxyless);
+      if (throughSidecars && mtlsEnabled(mtls)) cluster['transport_socket'] = upstreamTlsSocket(service, port, workloads, mtls.trustDomain);
+      clusters.push(cluster);
+      endpoints.push(loadAssignment(outboundClusterName(service.name, service.namespace, port.port), port, workloads, !proxyless));
     }
   }
   return { clusters, endpoints };
