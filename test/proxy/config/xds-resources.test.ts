@@ -48,6 +48,7 @@ function set(partial: Partial<Record<keyof XdsResourceSet, Array<[string, unknow
     clusters: new Map(partial.clusters ?? []),
     routeConfigs: new Map(partial.routeConfigs ?? []),
     loadAssignments: new Map(partial.loadAssignments ?? []),
+    secrets: new Map(partial.secrets ?? []),
   };
 }
 
@@ -80,7 +81,7 @@ describe('xDS resources normalize with the bootstrap loader', () => {
 
   it('composes RDS into the HCM and EDS into the cluster, and lists the names to subscribe to', () => {
     const partial = composeBootstrap(base, set({ listeners: [['http', rdsListener]], clusters: [['svc', edsCluster]] }));
-    assert.deepEqual(referencedNames(partial), { routeConfigs: ['routes'], loadAssignments: ['svc-eds'] });
+    assert.deepEqual(referencedNames(partial), { routeConfigs: ['routes'], loadAssignments: ['svc-eds'], secrets: [] });
     const full = composeBootstrap(base, set({
       listeners: [['http', rdsListener]], clusters: [['svc', edsCluster]], routeConfigs: [['routes', routes]], loadAssignments: [['svc-eds', assignment]],
     }));
@@ -89,6 +90,28 @@ describe('xDS resources normalize with the bootstrap loader', () => {
     assert.equal(hcm.routeConfig.virtualHosts[0]!.routes.length, 1);
     assert.equal(full.clusters.find((c) => c.name === 'svc')!.endpoints[0]!.address, '10.0.0.1');
     assert.equal(full.clusters.length, 2, 'the static ADS cluster stays');
+  });
+
+  it('SDS: secrets named over ADS by a TLS listener and cluster are subscribed, composed, and checked', () => {
+    const ADS_SOURCE = { ads: {}, resource_api_version: 'V3' };
+    const sds = (name: string): unknown => ({ name, sds_config: ADS_SOURCE });
+    const common = { tls_certificate_sds_secret_configs: [sds('default')], combined_validation_context: { default_validation_context: { match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: 'spiffe://td/' } }] }, validation_context_sds_secret_config: sds('ROOTCA') } };
+    const tlsListener = { ...rdsListener, filter_chains: [{ ...rdsListener.filter_chains[0], transport_socket: { name: 'tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', require_client_certificate: true, common_tls_context: common } } }] };
+    const tlsCluster = { ...edsCluster, transport_socket: { name: 'tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', common_tls_context: common } } };
+    const partial = composeBootstrap(base, set({ listeners: [['http', tlsListener]], clusters: [['svc', tlsCluster]] }));
+    assert.deepEqual(referencedNames(partial).secrets, ['ROOTCA', 'default']);
+    const tls = partial.listeners[0]!.filterChains[0]!.tls!;
+    assert.deepEqual(tls.certificate, { kind: 'sds', name: 'default', ads: true });
+    assert.equal(tls.extraSanMatchers[0]!.match.kind, 'prefix');
+    const chain = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const full = composeBootstrap(base, set({
+      listeners: [['http', tlsListener]], clusters: [['svc', tlsCluster]],
+      secrets: [['default', { name: 'default', tls_certificate: { certificate_chain: { inline_string: chain } } }], ['ROOTCA', { name: 'ROOTCA', validation_context: { trusted_ca: { inline_string: chain } } }]],
+    }));
+    assert.deepEqual(full.secrets.map((s) => [s.name, s.tlsCertificate?.privateKey ?? 'local key']), [['default', 'local key'], ['ROOTCA', 'local key']]);
+    rejects(() => composeBootstrap(base, set({ secrets: [['default', { name: 'default', tls_certificate: { certificate_chain: { inline_string: 'x' } } }]] })),
+      'dynamic_active_secrets["default"].tls_certificate.certificate_chain', /expected certificates in PEM format/);
+    rejects(() => composeBootstrap(base, set({ secrets: [['x', { name: 'x', generic_secret: {} }]] })), 'dynamic_active_secrets["x"].generic_secret', /not supported yet/);
   });
 
   it('bad resources are rejected with their path', () => {
