@@ -59,7 +59,7 @@ export function buildGraph(services: Resource[], workloads: Resource[], topology
     const id = nodeId(n.kind, n.namespace, n.name);
     ids.set(n.id, id);
     const known = nodes.get(id);
-    nodes.set(id, { id, kind: n.kind, name: n.name, namespace: n.namespace || 'default', service: n.service ?? known?.service ?? n.name, ...(n.metrics ? { metrics: n.metrics } : {}) });
+    nodes.set(id, { id, kind: n.kind, name: n.name, namespace: n.namespace || 'default', service: known?.service ?? n.name, ...(n.metrics ? { metrics: n.metrics } : {}) });
   }
   for (const e of topology?.edges ?? []) {
     const source = ids.get(e.source) ?? e.source;

@@ -22,8 +22,6 @@ export interface TopologyNode {
   kind: 'service' | 'workload';
   name: string;
   namespace: string;
-  /** Workloads: the service they belong to. */
-  service?: string;
   metrics?: GoldenMetrics;
 }
 
@@ -38,7 +36,34 @@ export interface Topology {
   edges: TopologyEdge[];
 }
 
-export const getTopology = (signal: AbortSignal): Promise<Topology> => get<Topology>('/api/v1/topology', signal);
+/** The API's metric fields: latencies in ms, null without requests. */
+interface WireMetrics {
+  rps: number;
+  successRate: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+const orUndefined = (v: number | null | undefined): number | undefined => (v === null || v === undefined ? undefined : v);
+
+function golden(m: WireMetrics): GoldenMetrics {
+  return { rps: m.rps, successRate: orUndefined(m.successRate), p50Ms: orUndefined(m.p50), p95Ms: orUndefined(m.p95), p99Ms: orUndefined(m.p99) };
+}
+
+interface WireTopology {
+  nodes: Array<{ id: string; kind: string; namespace: string; name: string; metrics?: WireMetrics }>;
+  edges: Array<WireMetrics & { source: string; target: string }>;
+}
+
+/** GET /api/v1/topology: services and workloads with their golden metrics, and the edges with traffic. */
+export async function getTopology(signal: AbortSignal): Promise<Topology> {
+  const wire = await get<WireTopology>('/api/v1/topology', signal);
+  return {
+    nodes: wire.nodes.map((n) => ({ id: n.id, kind: n.kind.toLowerCase() === 'service' ? 'service' : 'workload', namespace: n.namespace, name: n.name, ...(n.metrics ? { metrics: golden(n.metrics) } : {}) })),
+    edges: wire.edges.map((e) => ({ source: e.source, target: e.target, metrics: golden(e) })),
+  };
+}
 
 export interface SeriesPoint extends GoldenMetrics {
   /** Unix milliseconds. */
@@ -46,12 +71,13 @@ export interface SeriesPoint extends GoldenMetrics {
 }
 
 export interface Series {
-  stepSeconds: number;
   points: SeriesPoint[];
 }
 
-export function getServiceSeries(namespace: string, name: string, signal: AbortSignal): Promise<Series> {
-  return get<Series>(`/api/v1/metrics/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}/series`, signal);
+/** GET /api/v1/metrics/namespaces/{ns}/services/{name}/series: 5 s points over the last 15 minutes. */
+export async function getServiceSeries(namespace: string, name: string, signal: AbortSignal): Promise<Series> {
+  const wire = await get<{ points: Array<WireMetrics & { timestamp: string | number }> }>(`/api/v1/metrics/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}/series`, signal);
+  return { points: wire.points.map((p) => ({ timestamp: typeof p.timestamp === 'number' ? p.timestamp : Date.parse(p.timestamp), ...golden(p) })) };
 }
 
 export interface NackError {

@@ -63,13 +63,15 @@ export function listAll(kind: KindInfo, signal?: AbortSignal): Promise<{ metadat
   return get(collectionPath(kind), signal);
 }
 
-/** Replaces the resource, or creates it when it does not exist yet. */
-export async function applyResource(kind: KindInfo, namespace: string | undefined, name: string, body: unknown, contentType: string): Promise<Resource> {
+/** Creates the resource (POST) when `exists` is false, else replaces it (PUT); a create that finds it exists (409) replaces it. */
+export async function applyResource(kind: KindInfo, namespace: string | undefined, name: string, body: unknown, contentType: string, exists: boolean): Promise<Resource> {
+  const ns = kind.namespaced ? (namespace || 'default') : undefined;
+  if (exists) return request<Resource>('PUT', itemPath(kind, ns, name), { body, contentType });
   try {
-    return await request<Resource>('PUT', itemPath(kind, namespace, name), { body, contentType });
+    return await request<Resource>('POST', collectionPath(kind, ns), { body, contentType });
   } catch (err) {
-    if ((err as { status?: number }).status !== 404) throw err;
-    return request<Resource>('POST', collectionPath(kind, kind.namespaced ? (namespace || 'default') : undefined), { body, contentType });
+    if ((err as { reason?: string }).reason !== 'AlreadyExists') throw err;
+    return request<Resource>('PUT', itemPath(kind, ns, name), { body, contentType });
   }
 }
 

@@ -102,6 +102,9 @@ function template(kind: KindInfo): string {
   return stringify({ apiVersion: kind.apiVersion, kind: kind.kind, metadata, spec: {} });
 }
 
+/** The outcome an editor leaves for the next one (see Editor). */
+let flash: Outcome | undefined;
+
 interface Outcome {
   message: string;
   causes: Array<StatusCause & { line?: number }>;
@@ -112,7 +115,11 @@ function Editor({ kind, resource }: { kind: KindInfo; resource: Resource | undef
   const live = useLive();
   const original = resource ? editableYaml(resource) : template(kind);
   const [text, setText] = useState(original);
-  const [outcome, setOutcome] = useState<Outcome | undefined>();
+  // A create navigates to the new resource, which mounts a new editor: it shows the outcome the last one left.
+  const [outcome, setOutcome] = useState<Outcome | undefined>(flash);
+  useEffect(() => {
+    flash = undefined;
+  }, []);
   const [busy, setBusy] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
@@ -142,12 +149,17 @@ function Editor({ kind, resource }: { kind: KindInfo; resource: Resource | undef
     }
     setBusy(true);
     try {
-      const saved = await applyResource(target, body?.metadata?.namespace, name, text, 'application/yaml');
+      const key = resourceKey({ kind: target.kind, metadata: { name, namespace: target.namespaced ? (body?.metadata?.namespace || 'default') : '' } });
+      const saved = await applyResource(target, body?.metadata?.namespace, name, text, 'application/yaml', live.byKey.has(key));
       const savedText = editableYaml(saved);
       baseline.current = savedText;
       setText(savedText);
-      setOutcome({ ok: true, message: `Applied ${saved.kind} ${saved.metadata.namespace ? `${saved.metadata.namespace}/` : ''}${saved.metadata.name} (version ${saved.metadata.resourceVersion}).`, causes: [] });
-      if (resource === undefined || resourceKey(saved) !== resourceKey(resource)) navigate('config', saved.kind, saved.metadata.namespace || '_', saved.metadata.name);
+      const done = { ok: true, message: `Applied ${saved.kind} ${saved.metadata.namespace ? `${saved.metadata.namespace}/` : ''}${saved.metadata.name} (version ${saved.metadata.resourceVersion}).`, causes: [] };
+      setOutcome(done);
+      if (resource === undefined || resourceKey(saved) !== resourceKey(resource)) {
+        flash = done;
+        navigate('config', saved.kind, saved.metadata.namespace || '_', saved.metadata.name);
+      }
     } catch (err) {
       const causes = err instanceof ApiFailure ? err.causes.map((c) => ({ ...c, line: c.field ? lineOfField(text, doc, c.field) : undefined })) : [];
       setOutcome({ ok: false, message: errorText(err), causes });

@@ -13,13 +13,16 @@ import { buildGraph, type MeshNode } from '../topology-model';
 
 const POLL_MS = 5000;
 
+/** The metrics name requests from outside the mesh (no source sidecar) `unknown`. */
+const displayName = (n: MeshNode): string => (n.name === 'unknown' ? '(outside the mesh)' : n.name);
+
 export function TopologyPage(): ReactNode {
   const services = useResources('Service');
   const workloads = useResources('Workload');
   const topology = usePoll((signal) => getTopology(signal), POLL_MS, 'topology');
   const graph = useMemo(() => buildGraph(services, workloads, topology.data), [services, workloads, topology.data]);
   const byId = useMemo(() => new Map(graph.nodes.map((n) => [n.id, n])), [graph.nodes]);
-  const nodes = useMemo<GraphNode[]>(() => graph.nodes.map((n) => ({ id: n.id, label: n.name, kind: n.kind, health: health(n.metrics) })), [graph.nodes]);
+  const nodes = useMemo<GraphNode[]>(() => graph.nodes.map((n) => ({ id: n.id, label: displayName(n), kind: n.kind, health: health(n.metrics) })), [graph.nodes]);
   const edges = useMemo<GraphEdge[]>(() => graph.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, label: e.member ? '' : metricsLabel(e.metrics), health: e.member ? 'idle' : health(e.metrics), member: e.member })), [graph.edges]);
   const traffic = graph.edges.filter((e) => !e.member);
   const open = (node: MeshNode | undefined): void => {
@@ -51,7 +54,7 @@ export function TopologyPage(): ReactNode {
               {graph.nodes.map((n) => (
                 <tr key={n.id} data-kind={n.kind} data-name={n.name}>
                   <td>{n.kind}</td>
-                  <td><span className={`dot ${health(n.metrics)}`} aria-hidden="true" /> <a href={href('services', n.namespace, n.service)}>{n.name}</a></td>
+                  <td><span className={`dot ${health(n.metrics)}`} aria-hidden="true" /> <a href={href('services', n.namespace, n.service)}>{displayName(n)}</a></td>
                   <td className="num">{fmtRps(n.metrics?.rps)}</td>
                   <td className="num">{fmtPct(n.metrics?.successRate)}</td>
                   <td className="num">{fmtMs(n.metrics?.p99Ms)}</td>
@@ -67,8 +70,8 @@ export function TopologyPage(): ReactNode {
             <tbody>
               {traffic.map((e) => (
                 <tr key={e.id} data-source={byId.get(e.source)?.name} data-target={byId.get(e.target)?.name} data-rps={e.metrics?.rps ?? 0}>
-                  <td>{byId.get(e.source)?.name}</td>
-                  <td>{byId.get(e.target)?.name}</td>
+                  <td>{byId.get(e.source) ? displayName(byId.get(e.source)!) : e.source}</td>
+                  <td>{byId.get(e.target) ? displayName(byId.get(e.target)!) : e.target}</td>
                   <td className="num">{fmtRps(e.metrics?.rps)}</td>
                   <td className="num"><span className={`pill ${health(e.metrics)}`}>{fmtPct(e.metrics?.successRate)}</span></td>
                   <td className="num">{fmtMs(e.metrics?.p99Ms)}</td>
