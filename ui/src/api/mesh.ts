@@ -104,19 +104,29 @@ export interface ProxyStatus {
   peer: string;
   connectedAt: string;
   types: Record<string, TypeStatus | undefined>;
-  /** When the proxy's workload certificate expires (ISO time), if the mesh issues certificates. */
-  certExpiry?: string;
 }
 
 export const getProxies = (signal: AbortSignal): Promise<{ items: ProxyStatus[] }> => get('/api/proxies', signal);
+
+/** One proxy with what the control plane knows beyond xDS: admin address, scrape state, certificate expiry. */
+export interface ProxyDetail extends ProxyStatus {
+  adminAddress: string | null;
+  metrics?: { lastScrapeAt: string | null; lastError: string | null };
+  certExpiry: string | null;
+}
+
+export function getProxyDetail(nodeId: string, signal: AbortSignal): Promise<ProxyDetail> {
+  return get(`/api/v1/proxies/${encodeURIComponent(nodeId)}`, signal);
+}
 
 export function getConfigDump(nodeId: string, signal: AbortSignal): Promise<unknown> {
   return get(`/api/v1/proxies/${encodeURIComponent(nodeId)}/config_dump`, signal);
 }
 
-/** What the Performance page asks for; the server turns it into `weft perf run`'s options. */
+/** What the Performance page asks for: `weft perf run`'s flags as JSON. */
 export interface PerfRunRequest {
   url: string;
+  name?: string;
   /** Requests per second (open loop). */
   rate: number;
   /** Go-style duration, e.g. `10s`. */
@@ -124,35 +134,60 @@ export interface PerfRunRequest {
   connections: number;
 }
 
-export interface PerfRun {
-  id: string;
-  state: 'running' | 'done' | 'failed';
-}
-
+/** A `progress` event of a run's event stream. */
 export interface PerfProgress {
   elapsedMs: number;
+  /** Warm-up plus measured duration. */
   durationMs: number;
+  percent: number;
+  phase: 'warmup' | 'measure';
   requests: number;
+  errors: number;
   rps: number;
-  p99Ms?: number;
+  p99Ms: number;
 }
 
-/** An SMP document: the test's configuration and its result (SMP field names), as `PerformanceResult.spec.smp` holds it. */
+/** A run as the API shows it; `result` once it is done. */
+export interface PerfRun {
+  id: string;
+  name?: string;
+  state: 'running' | 'done' | 'failed';
+  startedAt: string;
+  error?: string;
+  progress?: PerfProgress;
+  result?: SmpDocument;
+}
+
+/**
+ * An SMP document as `weft perf run -o` writes it (performance_test_config,
+ * performance_test_result, Weft's fuller result under `weft`), or the short
+ * form a PerformanceResult may hold (config, result). perf-model.ts reads both.
+ */
 export interface SmpDocument {
-  config?: {
-    name?: string;
-    duration?: string;
-    clients?: Array<{ load_generator?: string; protocol?: string; connections?: number; rps?: number; endpoint_url?: string[] | string }>;
+  performance_test_config?: SmpConfig;
+  performance_test_result?: SmpTestResult;
+  config?: SmpConfig;
+  result?: SmpTestResult;
+  weft?: {
+    latencyMs?: Record<string, number>;
+    /** HdrHistogram, compressed base64, microseconds. */
+    histograms?: { unit?: string; corrected?: string };
+    statusCodes?: Record<string, number>;
+    partial?: boolean;
   };
-  result: {
-    start_time?: string;
-    end_time?: string;
-    actual_QPS?: number;
-    latencies_ms: Record<string, number>;
-    /** Weft's fuller data, when the load generator wrote it. */
-    weft?: { histogram?: Array<Record<string, number>>; percentiles?: Array<{ percentile: number; latencyMs: number }> };
-    [field: string]: unknown;
-  };
+}
+
+export interface SmpConfig {
+  name?: string;
+  duration?: string;
+  clients?: Array<{ load_generator?: string; protocol?: string; connections?: number; rps?: number; endpoint_url?: string[] | string }>;
+}
+
+export interface SmpTestResult {
+  start_time?: string;
+  end_time?: string;
+  actual_QPS?: number;
+  latencies_ms?: Record<string, number>;
 }
 
 /** A result shown on the Performance page: its name and SMP document. */
@@ -161,5 +196,9 @@ export interface PerfResult {
   smp: SmpDocument;
 }
 
-export const startPerfRun = (run: PerfRunRequest): Promise<PerfRun> => request<PerfRun>('POST', '/api/v1/perf/runs', { body: run });
-export const perfEventsPath = (id: string): string => `/api/v1/perf/runs/${encodeURIComponent(id)}/events`;
+const PERF_RUNS = '/api/v1/perf/runs';
+export const startPerfRun = (run: PerfRunRequest): Promise<PerfRun> => request<PerfRun>('POST', PERF_RUNS, { body: run });
+/** Server-sent events: `progress` (PerfProgress), then `result` (PerfRun) or `failure` ({error}). */
+export const perfEventsPath = (id: string): string => `${PERF_RUNS}/${encodeURIComponent(id)}/events`;
+/** The last runs the control plane keeps in memory, newest first. */
+export const getPerfRuns = (signal: AbortSignal): Promise<{ items: PerfRun[] }> => get(PERF_RUNS, signal);

@@ -29,14 +29,18 @@ export interface ChartProps {
   xLog?: boolean;
   /** Labels of x values on the axis and in the legend. */
   xFormat?: (value: number) => string;
+  /** Where the x axis has its ticks (default: uPlot's choice). */
+  xSplits?: number[];
+  /** The x value's name in the legend. */
+  xName?: string;
   height?: number;
 }
 
-export function Chart({ title, data, series, time = true, xLabel, yLabel, yRange, xLog, xFormat, height = 200 }: ChartProps): ReactNode {
+export function Chart({ title, data, series, time = true, xLabel, yLabel, yRange, xLog, xFormat, xSplits, xName, height = 200 }: ChartProps): ReactNode {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const theme = useAppliedTheme();
-  const shape = `${theme}|${series.map((s) => `${s.label}${s.bars ? 'b' : ''}`).join(',')}|${time}|${xLog}|${yRange?.join(',')}`;
+  const shape = `${theme}|${series.map((s) => `${s.label}${s.bars ? 'b' : ''}`).join(',')}|${time}|${xLog}|${yRange?.join(',')}|${xSplits?.join(',')}|${xName}`;
 
   useEffect(() => {
     const el = host.current;
@@ -52,14 +56,17 @@ export function Chart({ title, data, series, time = true, xLabel, yLabel, yRange
         x: { time, ...(xLog ? { distr: 3 } : {}) },
         y: { range: yRange ? () => yRange : (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
       },
-      axes: [xFormat ? { ...axis(xLabel), values: (_u, splits) => splits.map(xFormat) } : axis(xLabel), axis(yLabel)],
+      axes: [
+        { ...axis(xLabel), ...(xFormat ? { values: (_u: uPlot, splits: number[]) => splits.map(xFormat) } : {}), ...(xSplits ? { splits: () => xSplits } : {}) },
+        axis(yLabel),
+      ],
       series: [
-        xFormat ? { value: (_u, v) => (v === null ? '—' : xFormat(v)) } : {},
+        { ...(xName ? { label: xName } : {}), ...(xFormat ? { value: (_u: uPlot, v: number | null) => (v === null ? '—' : xFormat(v)) } : {}) },
         ...series.map((s): uPlot.Series => ({
           label: s.label,
           stroke: cssVar(s.color),
           width: 2,
-          ...(s.bars && bars ? { paths: bars, fill: `${cssVar(s.color)}88` } : {}),
+          ...(s.bars && bars ? { paths: bars, fill: `${cssVar(s.color)}88`, points: { show: false } } : {}),
           ...(s.format ? { value: (_u: uPlot, v: number | null) => (v === null ? '—' : s.format!(v)) } : {}),
         })),
       ],

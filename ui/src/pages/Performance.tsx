@@ -9,11 +9,16 @@ import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type uPlot from 'uplot';
 import { errorText } from '../api/client';
 import { useResources } from '../api/live-resources';
-import { perfEventsPath, startPerfRun, type PerfProgress, type PerfResult, type SmpDocument } from '../api/mesh';
+import { getPerfRuns, perfEventsPath, startPerfRun, type PerfProgress, type PerfResult, type PerfRun, type SmpDocument } from '../api/mesh';
 import { readEvents } from '../api/sse';
 import { Chart } from '../components/Chart';
 import { fmtMs } from '../format';
-import { distribution, endpoint, fromNines, nines, percentiles } from '../perf-model';
+import { usePoll } from '../hooks';
+import { endpoint, fromNines, nines, view } from '../perf-model';
+
+/** p50, p90, p99, p99.9, p99.99 and max on the "nines" axis (perf-model.ts). */
+const NINES_TICKS = [Math.log10(2), 1, 2, 3, 4, 4.5];
+const SUMMARY_KEYS = ['min', 'p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'max'];
 
 interface RunState {
   id: string;
@@ -24,16 +29,17 @@ interface RunState {
 
 export function PerformancePage(): ReactNode {
   const stored = useResources('PerformanceResult');
+  const runs = usePoll((signal) => getPerfRuns(signal), 0, 'perf-runs');
   const [local, setLocal] = useState<PerfResult[]>([]);
   const results = useMemo(() => {
     const byName = new Map<string, PerfResult>();
     for (const r of stored) {
       const smp = (r.spec as { smp?: SmpDocument }).smp;
-      if (smp?.result) byName.set(r.metadata.name, { name: r.metadata.name, smp });
+      if (smp?.result ?? smp?.performance_test_result) byName.set(r.metadata.name, { name: r.metadata.name, smp });
     }
-    for (const r of local) if (!byName.has(r.name)) byName.set(r.name, r);
-    return [...byName.values()].sort((a, b) => (b.smp.result.start_time ?? '').localeCompare(a.smp.result.start_time ?? ''));
-  }, [stored, local]);
+    for (const r of [...local, ...(runs.data?.items ?? []).flatMap(runResult)]) if (!byName.has(r.name)) byName.set(r.name, r);
+    return [...byName.values()].sort((a, b) => (view(b.smp).result.start_time ?? '').localeCompare(view(a.smp).result.start_time ?? ''));
+  }, [stored, local, runs.data]);
   const [selected, setSelected] = useState<string>('');
   const [compareWith, setCompareWith] = useState<string>('');
   const current = results.find((r) => r.name === selected) ?? results[0];
@@ -65,8 +71,14 @@ export function PerformancePage(): ReactNode {
   );
 }
 
+/** A finished run's result, named by its name or its id. */
+function runResult(run: PerfRun): PerfResult[] {
+  return run.result ? [{ name: run.name ?? `run-${run.id.slice(0, 8)}`, smp: run.result }] : [];
+}
+
 function label(r: PerfResult): string {
-  const when = r.smp.result.start_time ? new Date(r.smp.result.start_time).toLocaleString() : '';
+  const start = view(r.smp).result.start_time;
+  const when = start ? new Date(start).toLocaleString() : '';
   return `${r.name}${when ? ` — ${when}` : ''}`;
 }
 
@@ -101,8 +113,9 @@ function RunForm({ onResult }: { onResult: (result: PerfResult) => void }): Reac
         if (event.event === 'progress') setRun((prev) => ({ ...prev!, progress: data as PerfProgress }));
         else if (event.event === 'result') {
           setRun((prev) => ({ ...prev!, done: true }));
-          onResult(data as PerfResult);
-        } else if (event.event === 'error') setRun((prev) => ({ ...prev!, done: true, error: (data as { message?: string }).message ?? 'the run failed' }));
+          const [result] = runResult(data as PerfRun);
+          if (result) onResult(result);
+        } else if (event.event === 'failure') setRun((prev) => ({ ...prev!, done: true, error: (data as { error?: string }).error ?? 'the run failed' }));
       }, controller.signal);
       setRun((prev) => (prev && !prev.done ? { ...prev, done: true, error: prev.error ?? 'the progress stream ended before a result' } : prev));
     } catch (err) {
@@ -112,7 +125,7 @@ function RunForm({ onResult }: { onResult: (result: PerfResult) => void }): Reac
 
   const running = run !== undefined && !run.done;
   const p = run?.progress;
-  const fraction = p && p.durationMs > 0 ? Math.min(1, p.elapsedMs / p.durationMs) : 0;
+  const fraction = p ? Math.min(1, p.percent / 100) : 0;
   return (
     <form className="panel" aria-label="New run" onSubmit={(e) => { e.preventDefault(); void start(); }}>
       <h2 style={{ marginTop: 0 }}>New run</h2>
@@ -137,7 +150,7 @@ function RunForm({ onResult }: { onResult: (result: PerfResult) => void }): Reac
           <p className="muted" style={{ margin: '4px 0 0' }}>
             {run.error ? <span className="error-line">Run failed: {run.error}</span>
               : run.done ? 'Done.'
-              : p ? `${(p.elapsedMs / 1000).toFixed(0)} / ${(p.durationMs / 1000).toFixed(0)} s · ${p.requests} requests · ${p.rps.toFixed(0)} req/s · p99 ${fmtMs(p.p99Ms)}`
+              : p ? `${p.phase === 'warmup' ? 'warming up · ' : ''}${(p.elapsedMs / 1000).toFixed(0)} / ${(p.durationMs / 1000).toFixed(0)} s · ${p.requests} requests · ${p.rps.toFixed(0)} req/s · p99 ${fmtMs(p.p99Ms)}${p.errors > 0 ? ` · ${p.errors} errors` : ''}`
               : 'Starting…'}
           </p>
         </div>
@@ -147,26 +160,28 @@ function RunForm({ onResult }: { onResult: (result: PerfResult) => void }): Reac
 }
 
 function percentileData(results: PerfResult[]): uPlot.AlignedData {
-  const xs = [...new Set(results.flatMap((r) => percentiles(r.smp).filter((p) => p.percentile > 0).map((p) => nines(p.percentile))))].sort((a, b) => a - b);
+  const xs = [...new Set(results.flatMap((r) => view(r.smp).percentiles.filter((p) => p.percentile > 0).map((p) => nines(p.percentile))))].sort((a, b) => a - b);
   return [xs, ...results.map((r) => {
-    const byX = new Map(percentiles(r.smp).map((p) => [nines(p.percentile), p.latencyMs]));
+    const byX = new Map(view(r.smp).percentiles.map((p) => [nines(p.percentile), p.latencyMs]));
     return xs.map((x) => byX.get(x) ?? null);
   })] as uPlot.AlignedData;
 }
 
 function ResultView({ result }: { result: PerfResult }): ReactNode {
-  const dist = useMemo(() => distribution(result.smp), [result]);
+  const dist = view(result.smp);
   const distData = useMemo(() => [dist.bands.map((_, i) => i), dist.bands.map((b) => b.percent)] as uPlot.AlignedData, [dist]);
   const pctData = useMemo(() => percentileData([result]), [result]);
-  const r = result.smp.result;
+  const r = dist.result;
+  const latencies = dist.latencies;
   return (
     <section className="panel" style={{ marginTop: 14 }} aria-label={`Result ${result.name}`}>
       <h2 style={{ marginTop: 0 }}>{result.name}</h2>
       <dl className="kv">
-        <dt>Target</dt><dd><code>{endpoint(result.smp) || '—'}</code></dd>
-        <dt>Requested</dt><dd>{result.smp.config?.clients?.[0]?.rps ?? '—'} req/s for {result.smp.config?.duration ?? '—'}, {result.smp.config?.clients?.[0]?.connections ?? '—'} connections</dd>
-        <dt>Achieved</dt><dd>{r.actual_QPS?.toFixed(1) ?? '—'} req/s</dd>
-        <dt>Latency</dt><dd>{['min', 'average', 'p50', 'p90', 'p99', 'max'].map((k) => `${k} ${fmtMs(r.latencies_ms[k])}`).join(' · ')}</dd>
+        <dt>Target</dt><dd><code>{endpoint(dist.config) || '—'}</code></dd>
+        <dt>Requested</dt><dd>{dist.config.clients?.[0]?.rps || 'max'} req/s for {dist.config.duration ?? '—'}, {dist.config.clients?.[0]?.connections ?? '—'} connections</dd>
+        <dt>Achieved</dt><dd>{r.actual_QPS?.toFixed(1) ?? '—'} req/s{result.smp.weft?.partial ? ' (partial run)' : ''}</dd>
+        <dt>Latency</dt><dd>{['min', 'average', 'p50', 'p90', 'p99', 'max'].map((k) => `${k} ${fmtMs(latencies[k])}`).join(' · ')}</dd>
+        {result.smp.weft?.statusCodes && <><dt>Status codes</dt><dd>{Object.entries(result.smp.weft.statusCodes).map(([code, n]) => `${code}: ${n}`).join(' · ')}</dd></>}
       </dl>
       <div className="grid2" style={{ marginTop: 10 }}>
         <Chart
@@ -174,17 +189,20 @@ function ResultView({ result }: { result: PerfResult }): ReactNode {
           time={false}
           data={distData}
           xFormat={(i) => (Number.isInteger(i) && dist.bands[i] ? `≤${fmtMs(dist.bands[i]!.latencyMs)}` : '')}
+          xName="latency"
           series={[{ label: 'requests', color: '--chart-1', bars: true, format: (v) => `${v.toFixed(1)}%` }]}
         />
-        <Chart title="Latency by percentile (ms)" time={false} data={pctData} xFormat={fromNines} series={[{ label: 'latency', color: '--chart-4', format: fmtMs }]} />
+        <Chart title="Latency by percentile (ms)" time={false} data={pctData} xFormat={fromNines} xSplits={NINES_TICKS} xName="percentile" series={[{ label: 'latency', color: '--chart-4', format: fmtMs }]} />
       </div>
     </section>
   );
 }
 
 function Comparison({ a, b }: { a: PerfResult; b: PerfResult }): ReactNode {
-  const pa = percentiles(a.smp);
-  const pb = new Map(percentiles(b.smp).map((p) => [p.percentile, p.latencyMs]));
+  const va = view(a.smp);
+  const vb = view(b.smp);
+  // The rows: SMP's summary percentiles of A (the full curves are in the chart).
+  const rows = SUMMARY_KEYS.filter((k) => va.latencies[k] !== undefined).map((k) => [k, va.latencies[k]!] as const);
   const data = useMemo(() => percentileData([a, b]), [a, b]);
   const delta = (x: number | undefined, y: number | undefined): string => (x === undefined || y === undefined || x === 0 ? '—' : `${y >= x ? '+' : ''}${(((y - x) / x) * 100).toFixed(1)}%`);
   return (
@@ -194,18 +212,18 @@ function Comparison({ a, b }: { a: PerfResult; b: PerfResult }): ReactNode {
         <table>
           <thead><tr><th /><th className="num">{a.name}</th><th className="num">{b.name}</th><th className="num">Δ</th></tr></thead>
           <tbody>
-            <tr><td>throughput (req/s)</td><td className="num">{a.smp.result.actual_QPS?.toFixed(1)}</td><td className="num">{b.smp.result.actual_QPS?.toFixed(1)}</td><td className="num">{delta(a.smp.result.actual_QPS, b.smp.result.actual_QPS)}</td></tr>
-            {pa.map((p) => (
-              <tr key={p.percentile}>
-                <td>{p.percentile === 0 ? 'min' : p.percentile === 100 ? 'max' : `p${p.percentile}`}</td>
-                <td className="num">{fmtMs(p.latencyMs)}</td>
-                <td className="num">{fmtMs(pb.get(p.percentile))}</td>
-                <td className="num">{delta(p.latencyMs, pb.get(p.percentile))}</td>
+            <tr><td>throughput (req/s)</td><td className="num">{va.result.actual_QPS?.toFixed(1)}</td><td className="num">{vb.result.actual_QPS?.toFixed(1)}</td><td className="num">{delta(va.result.actual_QPS, vb.result.actual_QPS)}</td></tr>
+            {rows.map(([key, value]) => (
+              <tr key={key}>
+                <td>{key === 'p999' ? 'p99.9' : key}</td>
+                <td className="num">{fmtMs(value)}</td>
+                <td className="num">{fmtMs(vb.latencies[key])}</td>
+                <td className="num">{delta(value, vb.latencies[key])}</td>
               </tr>
             ))}
           </tbody>
         </table>
-        <Chart title="Latency by percentile (ms)" time={false} data={data} xFormat={fromNines} series={[{ label: a.name, color: '--chart-1', format: fmtMs }, { label: b.name, color: '--chart-4', format: fmtMs }]} />
+        <Chart title="Latency by percentile (ms)" time={false} data={data} xFormat={fromNines} xSplits={NINES_TICKS} xName="percentile" series={[{ label: a.name, color: '--chart-1', format: fmtMs }, { label: b.name, color: '--chart-4', format: fmtMs }]} />
       </div>
     </section>
   );

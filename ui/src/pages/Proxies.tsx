@@ -4,7 +4,7 @@
  * when the mesh issues certificates, and one proxy's config dump.
  */
 import { useMemo, type ReactNode } from 'react';
-import { getConfigDump, getProxies, type ProxyStatus, type TypeStatus } from '../api/mesh';
+import { getConfigDump, getProxies, getProxyDetail, type ProxyStatus, type TypeStatus } from '../api/mesh';
 import { href, usePoll } from '../hooks';
 
 /** `type.googleapis.com/envoy.config.listener.v3.Listener` -> `LDS`. */
@@ -47,7 +47,6 @@ export function ProxiesPage({ nodeId }: { nodeId: string | undefined }): ReactNo
             <tr>
               <th>Node</th><th>Cluster</th><th>Protocol</th><th>Connected</th>
               {typeUrls.map((t) => <th key={t} title={t}>{shortType(t)}</th>)}
-              <th>Certificate expiry</th>
             </tr>
           </thead>
           <tbody>
@@ -58,10 +57,9 @@ export function ProxiesPage({ nodeId }: { nodeId: string | undefined }): ReactNo
                 <td>{p.protocol}</td>
                 <td title={p.connectedAt}>{since(p.connectedAt)}</td>
                 {typeUrls.map((t) => <td key={t}>{p.types[t] ? <TypeCell status={p.types[t]!} /> : <span className="muted">—</span>}</td>)}
-                <td>{p.certExpiry ? <Expiry at={p.certExpiry} /> : <span className="muted">—</span>}</td>
               </tr>
             ))}
-            {items.length === 0 && <tr><td colSpan={5 + typeUrls.length} className="muted">{proxies.data ? 'No proxy is connected.' : 'Loading…'}</td></tr>}
+            {items.length === 0 && <tr><td colSpan={4 + typeUrls.length} className="muted">{proxies.data ? 'No proxy is connected.' : 'Loading…'}</td></tr>}
           </tbody>
         </table>
       </section>
@@ -101,6 +99,7 @@ function Expiry({ at }: { at: string }): ReactNode {
 
 function ProxyDetail({ proxy }: { proxy: ProxyStatus }): ReactNode {
   const dump = usePoll((signal) => getConfigDump(proxy.nodeId, signal), 0, proxy.nodeId);
+  const detail = usePoll((signal) => getProxyDetail(proxy.nodeId, signal), 10_000, proxy.nodeId);
   return (
     <section className="panel" style={{ marginTop: 14 }} aria-label={`Proxy ${proxy.nodeId}`}>
       <div className="row" style={{ justifyContent: 'space-between' }}>
@@ -111,6 +110,9 @@ function ProxyDetail({ proxy }: { proxy: ProxyStatus }): ReactNode {
         <dt>Peer</dt><dd>{proxy.peer}</dd>
         <dt>Stream</dt><dd>{proxy.streamId} ({proxy.protocol})</dd>
         <dt>Connected at</dt><dd>{proxy.connectedAt}</dd>
+        <dt>Admin</dt><dd>{detail.data?.adminAddress ?? '—'}</dd>
+        <dt>Certificate expiry</dt><dd>{detail.data?.certExpiry ? <Expiry at={detail.data.certExpiry} /> : <span className="muted">{detail.data ? 'no certificate' : '—'}</span>}</dd>
+        {detail.data?.metrics?.lastError && <><dt>Metrics scrape</dt><dd className="error-line">{detail.data.metrics.lastError}</dd></>}
         {Object.entries(proxy.types).map(([t, s]) => s && (
           <FragmentRow key={t} label={shortType(t)} value={`sent ${s.sentVersion || '—'} · acked ${s.ackedVersion || '—'} · ${s.subscribed.length === 1 && s.subscribed[0] === '*' ? 'wildcard' : `${s.subscribed.length} names`}${s.nackError ? ` · NACK: ${s.nackError.message}` : ''}`} />
         ))}
