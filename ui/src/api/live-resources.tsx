@@ -73,7 +73,8 @@ export function LiveResourcesProvider({ token, children }: { token: string; chil
           if (abort.signal.aborted) return;
           // 410: our revision was compacted; list again.
           if ((err as { status?: number }).status === 410) lastId = '';
-          publish({ live: false, error: errorText(err) });
+          const status = (err as { status?: number }).status;
+          publish({ live: false, error: status === 401 || status === 403 ? `${errorText(err)} — the control plane wants an API token: paste one into "API token"` : errorText(err) });
           await new Promise((r) => setTimeout(r, RETRY_MS));
         }
       }

@@ -113,8 +113,8 @@ function ProxyDetail({ proxy }: { proxy: ProxyStatus }): ReactNode {
         <dt>Admin</dt><dd>{detail.data?.adminAddress ?? '—'}</dd>
         <dt>Certificate expiry</dt><dd>{detail.data?.certExpiry ? <Expiry at={detail.data.certExpiry} /> : <span className="muted">{detail.data ? 'no certificate' : '—'}</span>}</dd>
         {detail.data?.metrics?.lastError && <><dt>Metrics scrape</dt><dd className="error-line">{detail.data.metrics.lastError}</dd></>}
-        {Object.entries(proxy.types).map(([t, s]) => s && (
-          <FragmentRow key={t} label={shortType(t)} value={`sent ${s.sentVersion || '—'} · acked ${s.ackedVersion || '—'} · ${s.subscribed.length === 1 && s.subscribed[0] === '*' ? 'wildcard' : `${s.subscribed.length} names`}${s.nackError ? ` · NACK: ${s.nackError.message}` : ''}`} />
+        {Object.entries(proxy.types).sort(([a], [b]) => order(shortType(a)) - order(shortType(b))).map(([t, s]) => s && (
+          <FragmentRow key={t} label={shortType(t)} value={`sent ${s.sentVersion || '—'} · acked ${s.ackedVersion || '—'} · ${s.subscribed.length === 1 && s.subscribed[0] === '*' ? 'wildcard' : `${s.subscribed.length} name${s.subscribed.length === 1 ? '' : 's'}`}${s.nackError ? ` · NACK: ${s.nackError.message}` : ''}`} />
         ))}
       </dl>
       <h2>Config dump</h2>
