@@ -39,7 +39,7 @@ function flagParser<T>(parse: (text: string) => T): (text: string) => T {
     try {
       return parse(text);
     } catch (error) {
-      throw new InvalidArgumentError(error instanceof LoadOptionError ? error.reason : String(error));
+      throw new InvalidArgumentError(error instanceof LoadOptionError ? error.reason : error instanceof Error ? error.message : String(error));
     }
   };
 }
