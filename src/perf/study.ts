@@ -16,6 +16,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +82,7 @@ const NAMESPACE = 'default';
 const TARGET = 'study-target';
 const CLIENT = 'study-client';
 const SERVICE_PORT = 9080;
-const STARTUP_TIMEOUT_MS = 30_000;
+const STARTUP_TIMEOUT_MS = 60_000;
 const CONVERGE_TIMEOUT_MS = 15_000;
 const WEFT = fileURLToPath(new URL('../cli/weft.js', import.meta.url));
 
@@ -199,6 +200,18 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 
   }
 }
 
+/** One GET answered 2xx. node:http, not fetch: fetch may not set Host, which the outbound listener routes on. */
+function answersOk(url: string, headers: Record<string, string>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpGet(url, { headers, timeout: 2000 }, (res) => {
+      res.resume();
+      res.once('end', () => resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300));
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(false));
+  });
+}
+
 interface TypeState {
   sentVersion: string;
   ackedVersion: string;
@@ -247,16 +260,11 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
       await waitFor(`the ${workload} sidecar`, async () => (await fetch(`http://127.0.0.1:${admin}/ready`, { signal: AbortSignal.timeout(1000) })).ok);
       return { child, outbound };
     };
-    const server = await sidecar(`${TARGET}-1`);
-    const client = await sidecar(`${CLIENT}-1`);
+    const [server, client] = await Promise.all([sidecar(`${TARGET}-1`), sidecar(`${CLIENT}-1`)]);
     const meshUrl = `http://127.0.0.1:${client.outbound}${target.pathname}${target.search}`;
     const meshHeaders: Array<[string, string]> = [['host', `${TARGET}:${SERVICE_PORT}`]];
     await waitFor('the sidecars to take their configuration', async () => (await proxyVersions(apiUrl, apiHeaders)).settled);
-    await waitFor(`a 2xx from ${TARGET} through the sidecars`, async () => {
-      const res = await fetch(meshUrl, { headers: Object.fromEntries(meshHeaders), signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      return res.ok;
-    });
+    await waitFor(`a 2xx from ${TARGET} through the sidecars`, () => answersOk(meshUrl, Object.fromEntries(meshHeaders)));
 
     const measure = async (name: StudyRun['name'], url: string, headers: Array<[string, string]>): Promise<StudyRun> => {
       options.log(`${name}: ${options.rate} rps for ${options.durationMs / 1000} s`);
@@ -299,19 +307,22 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
         functions.push({ name: fn, unavailable: documents });
         continue;
       }
-      const before = await proxyVersions(apiUrl, apiHeaders);
-      try {
-        await apply(documents);
-      } catch (err) {
-        functions.push({ name: fn, unavailable: `the control plane refused it: ${(err as Error).message}` });
-        continue;
+      if (documents.length > 0) {
+        const before = await proxyVersions(apiUrl, apiHeaders);
+        try {
+          await apply(documents);
+        } catch (err) {
+          functions.push({ name: fn, unavailable: `the control plane refused it: ${(err as Error).message}` });
+          continue;
+        }
+        const notSwitched = await waitForChange(apiUrl, apiHeaders, before.key);
+        if (notSwitched !== undefined) {
+          functions.push({ name: fn, unavailable: notSwitched });
+          await restore(processes, apiUrl, apiHeaders, cliEnv, documents, apply, target);
+          continue;
+        }
       }
-      const switched = documents.length === 0 ? undefined : await waitForChange(apiUrl, apiHeaders, before.key);
-      if (switched !== undefined) {
-        functions.push({ name: fn, unavailable: switched });
-      } else {
-        functions.push(await measure(fn, meshUrl, meshHeaders));
-      }
+      functions.push(await measure(fn, meshUrl, meshHeaders));
       if (documents.length > 0) await restore(processes, apiUrl, apiHeaders, cliEnv, documents, apply, target);
     }
     const bare = functions.find((run): run is StudyRun => run.name === 'none' && 'qps' in run);
