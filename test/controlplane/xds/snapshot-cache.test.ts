@@ -99,7 +99,7 @@ describe('snapshot cache', () => {
     const cache = createSnapshotCache();
     const shared = serviceSnapshot('v1', 'echo', backends(90));
     for (const node of ['a', 'b', 'c']) cache.setSnapshot(node, shared);
-    for (const type of [LDS, RDS, CDS, EDS]) {
+    for (const type of [LDS, RDS, CDS, EDS] as const) {
       assert.equal(cache.published('a')!.resources(type), cache.published('b')!.resources(type), 'one map for both nodes');
     }
     const anyBefore = cache.published('a')!.resources(CDS).get('echo-a')!.any;
