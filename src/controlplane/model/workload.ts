@@ -27,6 +27,7 @@ export const WorkloadSpecSchema = StrictObject({
       description: 'Identity: spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>.',
     }),
   ),
+  inboundPort: Type.Optional(Port('The inbound port of the workload\'s sidecar. When set, other sidecars reach the workload through it (with mTLS unless the Mesh disables it) instead of on its own ports.')),
   version: Type.Optional(Type.String({ minLength: 1, description: 'Version of the code, for metrics and dashboards.' })),
   zone: Type.Optional(Type.String({ minLength: 1, description: 'Locality, for zone-aware load balancing.' })),
   reachableServices: Type.Optional(

@@ -10,6 +10,7 @@
  * and a change the index cannot attribute (a Mesh, a Gateway, an
  * HTTPRouteGroup) affects ALL proxies.
  */
+import { ISSUED_CERTIFICATE_KIND } from '../ca/records.js';
 import type { Resource } from '../model/resource.js';
 import { serviceKeyFromHost } from '../model/service-host.js';
 import type { TrafficPolicySpec } from '../model/traffic-policy.js';
@@ -72,6 +73,10 @@ export function changeDependencies(resource: Resource, before: MeshView, after: 
       return keys;
     case 'TrafficPolicy':
       keys.add(dependencyKey('Service', namespace, (resource.spec as TrafficPolicySpec).targetRef.name));
+      return keys;
+    case ISSUED_CERTIFICATE_KIND:
+      // A workload's certificate is in its own sidecar's secrets only (named after the Workload, records.ts).
+      keys.add(dependencyKey('Workload', namespace, name));
       return keys;
     case 'TrafficSplit': {
       const root = serviceKeyFromHost((resource.spec as TrafficSplitSpec).service, namespace);

@@ -5,7 +5,10 @@
  * Ties (two policies for one service) go to the first name in that order.
  * Specs are read as the model's validation leaves them (defaults applied).
  */
+import { CA_KIND, ISSUED_CERTIFICATE_KIND, type CaRecordSpec, type IssuedCertificateSpec } from '../ca/records.js';
+import { DEFAULT_TRUST_DOMAIN } from '../ca/identity.js';
 import type { GatewaySpec } from '../model/gateway.js';
+import type { MeshSpec } from '../model/mesh.js';
 import type { HTTPRouteGroupSpec } from '../model/http-route-group.js';
 import type { Resource } from '../model/resource.js';
 import { serviceKeyFromHost } from '../model/service-host.js';
@@ -37,6 +40,12 @@ export interface MeshView {
   /** The TrafficSplit whose root is this service. */
   splitFor(namespace: string, service: string): Named<TrafficSplitSpec> | undefined;
   routeGroup(namespace: string, name: string): HTTPRouteGroupSpec | undefined;
+  /** The first Mesh's mTLS mode and trust domain; undefined without a Mesh (proxies talk plaintext). */
+  readonly mtls: { mode: MeshSpec['mtls']['mode']; trustDomain: string } | undefined;
+  /** The CA's stored state (trust bundle), when the control plane runs a CA. */
+  readonly ca: CaRecordSpec | undefined;
+  /** The certificate last issued to a workload's proxy. */
+  issuedCertificate(namespace: string, workload: string): IssuedCertificateSpec | undefined;
 }
 
 type Kinded = Named<unknown> & { kind: string };
@@ -58,6 +67,8 @@ export function buildMeshView(resources: readonly Resource[]): MeshView {
     return root === undefined ? undefined : key(root.namespace, root.name);
   });
   const routeGroups = firstByKey(ofKind<HTTPRouteGroupSpec>('HTTPRouteGroup'), ownKey);
+  const mesh = ofKind<MeshSpec>('Mesh')[0]?.spec;
+  const issued = firstByKey(ofKind<IssuedCertificateSpec>(ISSUED_CERTIFICATE_KIND), ownKey);
 
   const workloadsByService = new Map<Named<ServiceSpec>, Array<Named<WorkloadSpec>>>();
   const servicesByWorkload = new Map<Named<WorkloadSpec>, Array<Named<ServiceSpec>>>();
@@ -86,6 +97,9 @@ export function buildMeshView(resources: readonly Resource[]): MeshView {
     policyFor: (namespace, service) => policies.get(key(namespace, service))?.spec,
     splitFor: (namespace, service) => splits.get(key(namespace, service)),
     routeGroup: (namespace, name) => routeGroups.get(key(namespace, name))?.spec,
+    mtls: mesh === undefined ? undefined : { mode: mesh.mtls?.mode ?? 'PERMISSIVE', trustDomain: mesh.trustDomain ?? DEFAULT_TRUST_DOMAIN },
+    ca: ofKind<CaRecordSpec>(CA_KIND)[0]?.spec,
+    issuedCertificate: (namespace, workload) => issued.get(key(namespace, workload))?.spec,
   };
 }
 

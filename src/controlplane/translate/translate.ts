@@ -20,6 +20,7 @@ import { buildMeshView, compare, type MeshView, type Named } from './mesh-view.j
 import { DEFAULT_INBOUND_PORT, DEFAULT_OUTBOUND_PORT, outboundClusterName } from './names.js';
 import { proxylessListeners } from './proxyless.js';
 import type { RouteContext } from './routes.js';
+import { mtlsEnabled, proxySecrets, reachedThroughSidecars, secureInboundListener, upstreamTlsSocket } from './mtls.js';
 import { everyService, sidecarScope } from './scope.js';
 import { sidecarInbound, sidecarOutbound, type CapturePorts } from './sidecar.js';
 
@@ -33,12 +34,17 @@ export interface ProxyIdentity {
   capturePorts?: CapturePorts;
 }
 
-/** Envoy v3 resources as proto3 JSON (snake_case fields, `@type` in Any). */
-export interface XdsResources {
+/** Envoy v3 resources as proto3 JSON (snake_case fields, `@type` in Any): what proxies of one shape share. */
+export interface XdsConfig {
   listeners: object[];
   routes: object[];
   clusters: object[];
   endpoints: object[];
+}
+
+/** One proxy's whole config: the shared part and its own SDS secrets (`ROOTCA`, and `default` once its certificate is issued). */
+export interface XdsResources extends XdsConfig {
+  secrets: object[];
 }
 
 /**
@@ -54,7 +60,10 @@ export interface XdsResources {
 export interface Translator {
   /** The index the translator reads (for dependency tracking, translate/dependencies.ts). */
   readonly view: MeshView;
-  forProxy(proxy: ProxyIdentity): XdsResources;
+  /** Listeners, routes, clusters and endpoints: the same object for every proxy with equal config. */
+  forProxy(proxy: ProxyIdentity): XdsConfig;
+  /** The proxy's own secrets: its certificate is bound to the key only it holds, so this part is never shared. */
+  secretsFor(proxy: ProxyIdentity): object[];
 }
 
 export function createTranslator(resources: readonly Resource[]): Translator {
@@ -78,7 +87,7 @@ export function createTranslator(resources: readonly Resource[]): Translator {
         case 'sidecar': {
           const ports = proxy.capturePorts ?? { outbound: DEFAULT_OUTBOUND_PORT, inbound: DEFAULT_INBOUND_PORT };
           const outboundKey = `${proxy.namespace}|${ports.outbound}|${ports.inbound}|${scope.key}`;
-          const inbound = proxy.workload === undefined ? undefined : pruneUndefined(sidecarInbound(view, proxy.namespace, proxy.workload, ports.inbound));
+          const inbound = proxy.workload === undefined ? undefined : secureInbound(view, pruneUndefined(sidecarInbound(view, proxy.namespace, proxy.workload, ports.inbound)));
           // Sidecars whose inbound side is equal too (replicas of one workload shape) share the whole output.
           return memoized(`sidecar|${outboundKey}|${JSON.stringify(inbound)}`, () => {
             const outbound = shared(`sidecar-outbound|${outboundKey}`, () => sidecarOutbound(ctx, proxy.namespace, ports, scope.services));
@@ -91,7 +100,18 @@ export function createTranslator(resources: readonly Resource[]): Translator {
           return memoized(`gateway|${proxy.namespace}|${proxy.workload ?? ''}`, () => assemble(base(), pruneUndefined(gatewayListeners(ctx, proxy.namespace, proxy.workload))));
       }
     },
+    secretsFor(proxy) {
+      if (proxy.kind !== 'sidecar' || proxy.workload === undefined) return [];
+      return pruneUndefined(proxySecrets(view.ca, view.issuedCertificate(proxy.namespace, proxy.workload)));
+    },
   };
+}
+
+/** A sidecar's inbound listeners with the Mesh's mTLS mode applied (STRICT: TLS only; PERMISSIVE: TLS and plaintext). */
+function secureInbound<T extends { listeners: JsonObject[]; clusters: JsonObject[] }>(view: MeshView, inbound: T): T {
+  const mtls = view.mtls;
+  if (!mtlsEnabled(mtls)) return inbound;
+  return { ...inbound, listeners: inbound.listeners.map((l) => pruneUndefined(secureInboundListener(l, mtls))) };
 }
 
 /** One proxy's sorted resource lists from shared parts (the objects themselves are shared, never copied). */
@@ -99,7 +119,7 @@ function assemble(
   base: { clusters: JsonObject[]; endpoints: JsonObject[] },
   listenersAndRoutes: { listeners: JsonObject[]; routes: JsonObject[] },
   own: { listeners: JsonObject[]; clusters: JsonObject[] } = { listeners: [], clusters: [] },
-): XdsResources {
+): XdsConfig {
   return {
     listeners: sortedBy([...listenersAndRoutes.listeners, ...own.listeners], 'name'),
     routes: sortedBy(listenersAndRoutes.routes, 'name'),
@@ -110,7 +130,8 @@ function assemble(
 
 /** One proxy's resources from one model version (see createTranslator to serve many). */
 export function translateForProxy(proxy: ProxyIdentity, resources: readonly Resource[]): XdsResources {
-  return createTranslator(resources).forProxy(proxy);
+  const translator = createTranslator(resources);
+  return { ...translator.forProxy(proxy), secrets: translator.secretsFor(proxy) };
 }
 
 function outboundClusters(view: MeshView, proxyless: boolean, services: ReadonlyArray<Named<ServiceSpec>>): { clusters: JsonObject[]; endpoints: JsonObject[] } {
@@ -119,9 +140,14 @@ function outboundClusters(view: MeshView, proxyless: boolean, services: Readonly
   for (const service of services) {
     const policy = view.policyFor(service.namespace, service.name);
     const workloads = view.workloadsOf(service);
+    // Proxyless clients have no SDS and dial workloads directly; sidecars go through the peer's sidecar.
+    const throughSidecars = !proxyless && reachedThroughSidecars(workloads);
+    const mtls = view.mtls;
     for (const port of service.spec.ports) {
-      clusters.push(outboundCluster(service, port, policy, proxyless));
-      endpoints.push(loadAssignment(outboundClusterName(service.name, service.namespace, port.port), port, workloads));
+      const cluster = outboundCluster(service, port, policy, proxyless);
+      if (throughSidecars && mtlsEnabled(mtls)) cluster['transport_socket'] = upstreamTlsSocket(service, port, workloads, mtls.trustDomain);
+      clusters.push(cluster);
+      endpoints.push(loadAssignment(outboundClusterName(service.name, service.namespace, port.port), port, workloads, !proxyless));
     }
   }
   return { clusters, endpoints };
