@@ -5,7 +5,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import { childLogger, rootLogger } from '../lib/log.js';
 import { handleShutdownSignals } from '../lib/signals.js';
 
 export function registerControlPlaneCommand(program: Command): void {
@@ -19,8 +18,9 @@ export function registerControlPlaneCommand(program: Command): void {
     .addOption(new Option('--store <kind>', 'resource store').choices(['sqlite', 'etcd']).default('sqlite'))
     .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs (with --store etcd)', 'http://127.0.0.1:2379')
     .action(async (opts: { dataDir: string; xdsPort: number; apiPort: number; host: string; store: 'sqlite' | 'etcd'; etcdEndpoints: string }) => {
+      // Loaded here, not at the top: `weft proxy` shares this entry point and must not load gRPC, fastify, SQLite or pino.
+      const { childLogger, rootLogger } = await import('../lib/log.js');
       const log = childLogger('controlplane');
-      // Loaded here, not at the top: `weft proxy` shares this entry point and must not load gRPC, fastify or SQLite.
       const { startControlPlane } = await import('../controlplane/server.js');
       const running = await startControlPlane({
         store: opts.store === 'sqlite' ? { kind: 'sqlite', dataDir: resolve(opts.dataDir) } : { kind: 'etcd', endpoints: opts.etcdEndpoints.split(',').map((s) => s.trim()) },

@@ -9,7 +9,7 @@
  *     listener drain), so no request ever sees two configs.
  */
 import * as net from 'node:net';
-import type pino from 'pino';
+import type { Logger } from '../../lib/json-log.js';
 import { once } from 'node:events';
 import type { DeadlineWheel } from '../../lib/timers.js';
 import type { ListenerConfig, NodeInfo } from '../config/types.js';
@@ -40,7 +40,7 @@ export interface ListenerDeps {
   wheel: DeadlineWheel;
   node: NodeInfo;
   metrics: RequestMetrics;
-  log: pino.Logger;
+  log: Logger;
   /** Socket options for workers sharing one port (node:cluster). */
   exclusive?: boolean;
 }
