@@ -12,9 +12,11 @@ import { registerControlPlaneCommand } from './controlplane.js';
 import { registerDeleteCommand } from './delete.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGetCommand } from './get.js';
+import { registerPerfCommand } from './perf.js';
 import { registerProxiesCommand } from './proxies.js';
 import { registerProxyCommand } from './proxy.js';
 import { WEFT_VERSION } from './version.js';
+import { registerCaCommands } from './ca.js';
 
 const program = new Command();
 program.name('weft').description('Weft service mesh: data plane, control plane and management plane in one CLI.').version(WEFT_VERSION, '-v, --version');
@@ -25,6 +27,8 @@ registerApplyCommand(program);
 registerGetCommand(program);
 registerDeleteCommand(program);
 registerProxiesCommand(program);
+registerPerfCommand(program);
+registerCaCommands(program);
 program
   .command('version')
   .description('print the version')

@@ -9,6 +9,9 @@ import type { Logger } from 'pino';
 import { MeshController } from './controller.js';
 import { startApiServer, type ApiServer } from './api/server.js';
 import { campaignForLeadership, openStore, type StoreOptions } from './store/index.js';
+import { certificateServiceDefinition, certificateServiceHandlers } from './ca/certificate-service.js';
+import type { SigningMaterial } from './ca/authority.js';
+import { createMeshCa, type MeshCa } from './ca/mesh-ca.js';
 import { createSnapshotCache } from './xds/snapshot-cache.js';
 import { startXdsServer, type RunningXdsServer } from './xds/server.js';
 
@@ -20,6 +23,8 @@ export interface ControlPlaneOptions {
   host: string;
   /** The base logger; each part adds its own `component` (a child of a child would repeat the key in every line). */
   log: Logger;
+  /** The mesh CA: an operator's CA (else a generated root kept in the store) and the default certificate lifetime. */
+  ca?: { files?: SigningMaterial; certificateLifetimeMs?: number; sweepIntervalMs?: number; activationDelayMs?: number };
 }
 
 export interface RunningControlPlane {
@@ -37,6 +42,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   const controller = new MeshController({ store, cache, log: part('controller') });
   let xds: RunningXdsServer | undefined;
   let api: ApiServer | undefined;
+  let ca: MeshCa | undefined;
   // With etcd, replicas share the store; one leader does the store-writing background work. SQLite is single-replica.
   let leader = options.store.kind === 'sqlite';
   const election =
@@ -47,8 +53,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         })
       : undefined;
   try {
+    ca = createMeshCa({
+      store,
+      log: part('ca'),
+      isLeader: () => leader,
+      ...(options.ca?.files === undefined ? {} : { files: options.ca.files }),
+      ...(options.ca?.certificateLifetimeMs === undefined ? {} : { defaultLifetimeMs: options.ca.certificateLifetimeMs }),
+      ...(options.ca?.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.ca.sweepIntervalMs }),
+      ...(options.ca?.activationDelayMs === undefined ? {} : { activationDelayMs: options.ca.activationDelayMs }),
+    });
+    await ca.start();
     await controller.start();
     xds = await startXdsServer({
+      services: [{ definition: certificateServiceDefinition(), handlers: certificateServiceHandlers(ca) }],
       cache,
       port: options.xdsPort,
       host: options.host,
@@ -60,17 +77,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       },
     });
     const proxies = xds.proxies;
-    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: part('api'), proxies, isLeader: () => leader });
+    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: part('api'), proxies, isLeader: () => leader, ca });
   } catch (err) {
     await api?.close();
     await xds?.close();
+    ca?.close();
     controller.close();
     await election?.resign();
     await store.close();
     throw err;
   }
   log.info({ xdsPort: xds.port, apiPort: api.port, store: options.store.kind }, 'control plane ready');
-  const running = { xds, api };
+  const running = { xds, api, ca };
   return {
     xdsPort: xds.port,
     apiPort: api.port,
@@ -78,6 +96,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     async close() {
       await running.api.close();
       await running.xds.close();
+      running.ca.close();
       controller.close();
       await election?.resign();
       await store.close();
