@@ -6,6 +6,8 @@ import { makeTempDir, spawnManaged } from './processes.js';
 import { repoRoot } from './paths.js';
 import type { RunningServer } from './server.js';
 
+const WEFT_START_TIMEOUT_MS = 60_000;
+
 export const WEFT_CLI = join(repoRoot, 'dist', 'src', 'cli', 'weft.js');
 
 export function assertWeftBuilt(): void {
@@ -24,6 +26,7 @@ export async function startWeft(name: string, concurrency: number, bootstrapFor:
   const configPath = join(dir, 'bootstrap.yaml');
   writeFileSync(configPath, bootstrapFor(ports));
   const child = spawnManaged(name, WEFT_CLI, ['proxy', '--config', configPath, '--concurrency', String(concurrency)]);
-  await waitForPort(ports.listener, child);
+  // weft validates its bootstrap in a child process first; on a shared, busy machine that can take tens of seconds.
+  await waitForPort(ports.listener, child, WEFT_START_TIMEOUT_MS);
   return { name, port: ports.listener, process: child };
 }
