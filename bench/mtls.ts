@@ -31,6 +31,8 @@ const CONNECTIONS = 32;
 const FIXED_RATE_RPS = 1000;
 const HANDSHAKE_CONCURRENCY = 16;
 const TARGETS = { keptAliveRatio: 0.7, addedP99Ms: 0.6 } as const;
+/** Four weft processes start on a machine other benchmarks may share. */
+const LISTEN_TIMEOUT_MS = 60_000;
 
 const ms = (value: number) => value.toFixed(3);
 const verdict = (passed: boolean) => (passed ? 'PASS' : 'FAIL');
@@ -44,10 +46,10 @@ interface Pair {
 async function startPair(label: string, upstreamPort: number, pki: SidecarPki | undefined): Promise<Pair> {
   const server = await startWeft(`${label}-server`, 1, (ports) => JSON.stringify(pki !== undefined
     ? serverSidecar(ports.admin, ports.listener, upstreamPort, pki)
-    : bootstrap(ports.admin, { listeners: [listener('inbound', ports.listener, [{ filters: [hcmFilter('app', 'inbound')] }])], clusters: [staticCluster('app', upstreamPort)] })));
+    : bootstrap(ports.admin, { listeners: [listener('inbound', ports.listener, [{ filters: [hcmFilter('app', 'inbound')] }])], clusters: [staticCluster('app', upstreamPort)] })), LISTEN_TIMEOUT_MS);
   const client = await startWeft(`${label}-client`, 1, (ports) => JSON.stringify(pki !== undefined
     ? clientSidecar(ports.admin, ports.listener, server.port, pki)
-    : bootstrap(ports.admin, { listeners: [listener('outbound', ports.listener, [{ filters: [hcmFilter('server', 'outbound')] }])], clusters: [staticCluster('server', server.port)] })));
+    : bootstrap(ports.admin, { listeners: [listener('outbound', ports.listener, [{ filters: [hcmFilter('server', 'outbound')] }])], clusters: [staticCluster('server', server.port)] })), LISTEN_TIMEOUT_MS);
   return { client, server };
 }
 
