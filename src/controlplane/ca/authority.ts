@@ -6,7 +6,13 @@
  * may get which identity is decided by the caller (certificate-service.ts).
  */
 import { createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate as NodeCertificate } from 'node:crypto';
-import { x509 } from '../../lib/x509.js';
+
+type X509 = (typeof import('../../lib/x509.js'))['x509'];
+
+/** @peculiar/x509 is large: loaded on first use, so a control plane restarting with a stored root starts without it. */
+async function loadX509(): Promise<X509> {
+  return (await import('../../lib/x509.js')).x509;
+}
 
 const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const HOUR_MS = 3_600_000;
@@ -32,6 +38,7 @@ export class CertificateRequestError extends Error {
 
 /** A new self-signed ECDSA P-256 root for `trustDomain`. */
 export async function generateRoot(trustDomain: string, now: Date = new Date()): Promise<SigningMaterial> {
+  const x509 = await loadX509();
   const keys = (await webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
@@ -94,7 +101,8 @@ export interface CheckedRequest {
 
 /** Parses a PKCS#10 CSR and checks its self-signature (proof the requester holds the key). */
 export async function checkCsr(csrPem: string): Promise<CheckedRequest> {
-  let csr: InstanceType<typeof x509.Pkcs10CertificateRequest>;
+  const x509 = await loadX509();
+  let csr: InstanceType<X509['Pkcs10CertificateRequest']>;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
   } catch (err) {
@@ -107,7 +115,7 @@ export async function checkCsr(csrPem: string): Promise<CheckedRequest> {
     throw new CertificateRequestError(`csr: cannot check its signature (${(err as Error).message})`, { cause: err });
   }
   if (!valid) throw new CertificateRequestError('csr: bad signature (the request was not signed by the key it carries)');
-  const san = csr.extensions.find((e): e is InstanceType<typeof x509.SubjectAlternativeNameExtension> => e instanceof x509.SubjectAlternativeNameExtension);
+  const san = csr.extensions.find((e): e is InstanceType<X509['SubjectAlternativeNameExtension']> => e instanceof x509.SubjectAlternativeNameExtension);
   const uris = san?.names.items.filter((n) => n.type === 'url').map((n) => n.value) ?? [];
   return { publicKeyDer: new Uint8Array(csr.publicKey.rawData), uris };
 }
@@ -127,6 +135,7 @@ export interface Signer {
 }
 
 export async function createSigner(material: SigningMaterial): Promise<Signer> {
+  const x509 = await loadX509();
   const issuer = new x509.X509Certificate(material.certificatePem);
   const { key, algorithm } = await importSigningKey(material.privateKeyPem);
   const authorityKeyId = await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey);
