@@ -12,6 +12,7 @@
  * initial_fetch_timeout with its static config) and keeps its last good config
  * while the agent or the control plane is away.
  */
+import { certificateLifetime, createLocalIdentity } from './identity/local-identity.js';
 import { redactSecrets } from './tls/redact.js';
 import { createSecretStore, type SecretStore } from './tls/secret-store.js';
 import { createHash } from 'node:crypto';
@@ -73,6 +74,7 @@ export class ProxyServer {
   /** The last config the xDS agent sent and this process applied, and the agent's connection/ACK state. */
   private xds: { dump?: DynamicResourcesDump; appliedAt?: string; status?: XdsStatus } = {};
   private firstXdsConfig: (() => void) | undefined;
+  private identityTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly options: ProxyServerOptions,
@@ -115,7 +117,41 @@ export class ProxyServer {
     if (xdsWarm === undefined) this.goLive();
     else void xdsWarm.then(() => this.goLive());
     this.watchConfig();
+    if (ownsKey(bootstrap)) void this.startIdentity(bootstrap);
     this.options.log.info({ listeners: this.listeners.dump(), admin: this.admin?.port }, 'proxy live');
+  }
+
+  /**
+   * The proxy's own key (node metadata WEFT_LOCAL_KEY): generated here, it completes SDS certificates
+   * that come without a key; with an xDS agent, the CSR goes to the control plane's CA, and again at
+   * half the certificate's life.
+   */
+  private async startIdentity(bootstrap: Bootstrap): Promise<void> {
+    const spiffeId = bootstrap.node.metadata['WEFT_SPIFFE_ID'];
+    const identity = await createLocalIdentity(typeof spiffeId === 'string' ? { spiffeId } : {});
+    this.secrets.setLocalKey(identity.privateKeyPem);
+    this.options.log.info('proxy key generated (ECDSA P-256; it never leaves this process)');
+    let retryMs = 1000;
+    const request = async (): Promise<void> => {
+      if (this.stopping !== undefined || this.agent === undefined) return;
+      let nextMs: number;
+      try {
+        const { certificateChainPem } = await this.agent.sign(identity.csrPem);
+        const { notBefore, notAfter } = await certificateLifetime(certificateChainPem);
+        this.stats.counter('server.identity.certificate_issued').inc();
+        nextMs = Math.max(1000, (notAfter.getTime() - notBefore.getTime()) / 2 - (Date.now() - notBefore.getTime()));
+        retryMs = 1000;
+        this.options.log.info({ notAfter: notAfter.toISOString(), renewInMs: Math.round(nextMs) }, 'proxy certificate issued');
+      } catch (err) {
+        this.stats.counter('server.identity.certificate_request_failed').inc();
+        nextMs = retryMs;
+        retryMs = Math.min(retryMs * 2, 60_000);
+        this.options.log.warn({ err: (err as Error).message, retryInMs: nextMs }, 'proxy certificate request failed');
+      }
+      this.identityTimer = setTimeout(() => void request(), Math.min(nextMs, 2 ** 31 - 1));
+      this.identityTimer.unref();
+    };
+    await request();
   }
 
   private goLive(): void {
@@ -255,6 +291,7 @@ export class ProxyServer {
     this.state = 'DRAINING';
     this.watcher?.close();
     clearTimeout(this.reloadTimer);
+    clearTimeout(this.identityTimer);
     await this.agent?.stop();
     this.options.log.info({ connections: this.listeners.openConnections() }, 'draining');
     await this.listeners.drain(this.options.drainTimeoutMs);
@@ -372,6 +409,12 @@ export class ProxyServer {
       xdsStatus,
     ];
   }
+}
+
+/** Weft's extension in the node metadata: the proxy makes and keeps its own private key. */
+function ownsKey(bootstrap: Bootstrap): boolean {
+  const flag = bootstrap.node.metadata['WEFT_LOCAL_KEY'];
+  return flag === true || flag === 'true';
 }
 
 function digest(text: string): string {

@@ -43,12 +43,15 @@ export function readDataSource(raw: RawDataSource, path: string): string {
   }
 }
 
-/** The PEM blocks' labels, so a key given as a certificate (or no PEM at all) is caught at load. */
+/**
+ * The PEM blocks of a DataSource, checked by label (a key given as a certificate, or no PEM at
+ * all, is caught at load) and re-joined one per line: bundles concatenated without a newline
+ * between `-----END-----` and `-----BEGIN-----` would otherwise lose every root after the first.
+ */
 function readPem(raw: RawDataSource, path: string, accept: (label: string) => boolean, what: string): string {
-  const text = readDataSource(raw, path);
-  const labels = [...text.matchAll(PEM_BLOCK)].map((m) => m[1]!);
-  if (labels.length === 0 || !labels.every(accept)) throw new ConfigError(path, `expected ${what} in PEM format`);
-  return text;
+  const blocks = [...readDataSource(raw, path).matchAll(PEM_BLOCK)];
+  if (blocks.length === 0 || !blocks.every((m) => accept(m[1]!))) throw new ConfigError(path, `expected ${what} in PEM format`);
+  return `${blocks.map((m) => m[0]).join('\n')}\n`;
 }
 
 const isCertificate = (label: string): boolean => label === 'CERTIFICATE' || label === 'TRUSTED CERTIFICATE';
