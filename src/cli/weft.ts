@@ -12,6 +12,7 @@ import { registerControlPlaneCommand } from './controlplane.js';
 import { registerDeleteCommand } from './delete.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGetCommand } from './get.js';
+import { registerPerfCommand } from './perf.js';
 import { registerProxiesCommand } from './proxies.js';
 import { registerProxyCommand } from './proxy.js';
 import { WEFT_VERSION } from './version.js';
@@ -26,6 +27,7 @@ registerApplyCommand(program);
 registerGetCommand(program);
 registerDeleteCommand(program);
 registerProxiesCommand(program);
+registerPerfCommand(program);
 registerCaCommands(program);
 program
   .command('version')

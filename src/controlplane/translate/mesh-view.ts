@@ -72,10 +72,19 @@ export function buildMeshView(resources: readonly Resource[]): MeshView {
 
   const workloadsByService = new Map<Named<ServiceSpec>, Array<Named<WorkloadSpec>>>();
   const servicesByWorkload = new Map<Named<WorkloadSpec>, Array<Named<ServiceSpec>>>();
+  // Members by `spec.service`, and the namespace's workloads for selectors: O(services + workloads), not their product.
+  const byService = groupBy(workloads, (w) => key(w.namespace, w.spec.service));
+  const byNamespace = groupBy(workloads, (w) => w.namespace);
   for (const service of services) {
-    const members = workloads.filter((w) => backs(w, service));
+    const members = service.spec.selector === undefined
+      ? byService.get(ownKey(service)) ?? []
+      : (byNamespace.get(service.namespace) ?? []).filter((w) => w.spec.service === service.name || selects(service, w));
     workloadsByService.set(service, members);
-    for (const member of members) servicesByWorkload.set(member, [...(servicesByWorkload.get(member) ?? []), service]);
+    for (const member of members) {
+      const backed = servicesByWorkload.get(member);
+      if (backed === undefined) servicesByWorkload.set(member, [service]);
+      else backed.push(service);
+    }
   }
 
   return {
@@ -96,14 +105,24 @@ export function buildMeshView(resources: readonly Resource[]): MeshView {
 
 /**
  * As the model documents: a workload backs the service its `spec.service` names,
- * and every service in its namespace whose selector its labels match.
+ * and every service in its namespace whose selector its labels match (this check).
  */
-function backs(workload: Named<WorkloadSpec>, service: Named<ServiceSpec>): boolean {
-  if (workload.namespace !== service.namespace) return false;
-  if (workload.spec.service === service.name) return true;
+function selects(service: Named<ServiceSpec>, workload: Named<WorkloadSpec>): boolean {
   const selector = Object.entries(service.spec.selector ?? {});
   const labels = workload.spec.labels ?? {};
   return selector.length > 0 && selector.every(([label, value]) => labels[label] === value);
+}
+
+/** Items by key, each group in input order. */
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = keyOf(item);
+    const group = groups.get(k);
+    if (group === undefined) groups.set(k, [item]);
+    else group.push(item);
+  }
+  return groups;
 }
 
 function key(namespace: string, name: string): string {
