@@ -18,12 +18,13 @@ export interface WeftPorts {
   admin: number;
 }
 
-export async function startWeft(name: string, concurrency: number, bootstrapFor: (ports: WeftPorts) => string): Promise<RunningServer> {
+/** `listenTimeoutMs`: how long weft may take to listen (longer on a shared, loaded machine). */
+export async function startWeft(name: string, concurrency: number, bootstrapFor: (ports: WeftPorts) => string, listenTimeoutMs?: number): Promise<RunningServer> {
   const dir = makeTempDir(name);
   const ports: WeftPorts = { listener: await freePort(), admin: await freePort() };
   const configPath = join(dir, 'bootstrap.yaml');
   writeFileSync(configPath, bootstrapFor(ports));
   const child = spawnManaged(name, WEFT_CLI, ['proxy', '--config', configPath, '--concurrency', String(concurrency)]);
-  await waitForPort(ports.listener, child);
+  await waitForPort(ports.listener, child, listenTimeoutMs);
   return { name, port: ports.listener, process: child };
 }
