@@ -22,7 +22,7 @@ import { proxylessListeners } from './proxyless.js';
 import type { RouteContext } from './routes.js';
 import { mtlsEnabled, proxySecrets, reachedThroughSidecars, secureInboundListener, upstreamTlsSocket } from './mtls.js';
 import { everyService, sidecarScope } from './scope.js';
-import { sidecarInbound, sidecarOutbound, type CapturePorts } from './sidecar.js';
+import { sidecarInbound, sidecarOutbound, type CapturePorts, type InboundResources } from './sidecar.js';
 
 export interface ProxyIdentity {
   nodeId: string;
@@ -87,7 +87,7 @@ export function createTranslator(resources: readonly Resource[]): Translator {
         case 'sidecar': {
           const ports = proxy.capturePorts ?? { outbound: DEFAULT_OUTBOUND_PORT, inbound: DEFAULT_INBOUND_PORT };
           const outboundKey = `${proxy.namespace}|${ports.outbound}|${ports.inbound}|${scope.key}`;
-          const inbound = proxy.workload === undefined ? undefined : secureInbound(view, pruneUndefined(sidecarInbound(view, proxy.namespace, proxy.workload, ports.inbound)));
+          const inbound = proxy.workload === undefined ? undefined : secureInbound(view, sidecarInbound(view, proxy.namespace, proxy.workload, ports.inbound));
           // Sidecars whose inbound side is equal too (replicas of one workload shape) share the whole output.
           return memoized(`sidecar|${outboundKey}|${JSON.stringify(inbound)}`, () => {
             const outbound = shared(`sidecar-outbound|${outboundKey}`, () => sidecarOutbound(ctx, proxy.namespace, ports, scope.services));
@@ -107,13 +107,6 @@ export function createTranslator(resources: readonly Resource[]): Translator {
   };
 }
 
-/** A sidecar's inbound listeners with the Mesh's mTLS mode applied (STRICT: TLS only; PERMISSIVE: TLS and plaintext). */
-function secureInbound<T extends { listeners: JsonObject[]; clusters: JsonObject[] }>(view: MeshView, inbound: T): T {
-  const mtls = view.mtls;
-  if (!mtlsEnabled(mtls)) return inbound;
-  return { ...inbound, listeners: inbound.listeners.map((l) => pruneUndefined(secureInboundListener(l, mtls))) };
-}
-
 /** One proxy's sorted resource lists from shared parts (the objects themselves are shared, never copied). */
 function assemble(
   base: { clusters: JsonObject[]; endpoints: JsonObject[] },
@@ -126,6 +119,13 @@ function assemble(
     clusters: sortedBy([...base.clusters, ...own.clusters], 'name'),
     endpoints: sortedBy(base.endpoints, 'cluster_name'),
   };
+}
+
+/** A sidecar's inbound listener with TLS per the Mesh's mode (mtls.ts), pruned. */
+function secureInbound(view: MeshView, inbound: InboundResources): InboundResources {
+  const mtls = view.mtls;
+  const listeners = mtlsEnabled(mtls) ? inbound.listeners.map((l) => secureInboundListener(l, mtls)) : inbound.listeners;
+  return pruneUndefined({ listeners, clusters: inbound.clusters });
 }
 
 /** One proxy's resources from one model version (see createTranslator to serve many). */
