@@ -7,7 +7,6 @@ import { resolve } from 'node:path';
 import { parseDuration } from '../controlplane/model/duration.js';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import { childLogger, rootLogger } from '../lib/log.js';
 import { handleShutdownSignals } from '../lib/signals.js';
 
 export function registerControlPlaneCommand(program: Command): void {
@@ -25,8 +24,9 @@ export function registerControlPlaneCommand(program: Command): void {
     .option('--ca-chain <file>', 'the certificates above --ca-cert, up to the root (PEM bundle)')
     .option('--cert-lifetime <duration>', 'workload certificate lifetime when the Mesh sets none (renewed at half)', '24h')
     .action(async (opts: ControlPlaneFlags) => {
+      // Loaded here, not at the top: `weft proxy` shares this entry point and must not load gRPC, fastify, SQLite or pino.
+      const { childLogger, rootLogger } = await import('../lib/log.js');
       const log = childLogger('controlplane');
-      // Loaded here, not at the top: `weft proxy` shares this entry point and must not load gRPC, fastify or SQLite.
       const { startControlPlane } = await import('../controlplane/server.js');
       const running = await startControlPlane({
         store: opts.store === 'sqlite' ? { kind: 'sqlite', dataDir: resolve(opts.dataDir) } : { kind: 'etcd', endpoints: opts.etcdEndpoints.split(',').map((s) => s.trim()) },

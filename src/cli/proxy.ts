@@ -10,7 +10,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { rootLogger } from '../lib/log.js';
+import { proxyRootLogger } from '../lib/json-log.js';
 import { runProxy } from '../proxy/run.js';
 import { buildSidecarBootstrap } from '../proxy/xds-client/sidecar-bootstrap.js';
 
@@ -44,7 +44,7 @@ export function registerProxyCommand(program: Command): void {
         configPath: configPathFor(opts),
         concurrency: opts.concurrency ?? (opts.workload === undefined ? availableParallelism() : 1),
         drainTimeoutMs: opts.drainTimeout * 1000,
-        log: rootLogger.child({ component: 'proxy' }),
+        log: proxyRootLogger().child({ component: 'proxy' }),
       });
     });
 }

@@ -18,7 +18,7 @@ import { ALL, changeDependencies, DependencyIndex, proxyDependencies, type Depen
 import type { MeshView } from './translate/mesh-view.js';
 import { DEFAULT_INBOUND_PORT, DEFAULT_OUTBOUND_PORT } from './translate/names.js';
 import type { CapturePorts } from './translate/sidecar.js';
-import { createTranslator, type ProxyIdentity, type Translator, type XdsResources } from './translate/translate.js';
+import { createTranslator, type ProxyIdentity, type Translator, type XdsConfig } from './translate/translate.js';
 import type { SnapshotCache } from './xds/snapshot-cache.js';
 import { newSnapshot, type Snapshot } from './xds/snapshot.js';
 
@@ -54,7 +54,7 @@ export class MeshController {
   /** The current model version's translator; rebuilt lazily after each change. */
   private translator: Translator | undefined;
   /** The snapshot made of each translation (translations are shared between nodes with equal config). */
-  private readonly snapshots = new WeakMap<XdsResources, Snapshot>();
+  private readonly snapshots = new WeakMap<XdsConfig, Snapshot>();
 
   constructor(private readonly options: ControllerOptions) {}
 
@@ -140,25 +140,35 @@ export class MeshController {
     return [...before.values()];
   }
 
+  /**
+   * Nodes with equal config share one snapshot value, which the cache checks and
+   * encodes once. A node's own secrets ride on a shallow copy of it: the per-type
+   * maps of the shared part are reused, not rebuilt.
+   */
+  private snapshotFor(xds: XdsConfig, secrets: object[]): Snapshot {
+    let shared = this.snapshots.get(xds);
+    if (shared === undefined) {
+      shared = newSnapshot(`${this.generation}`, {
+        [LISTENER_TYPE_URL]: xds.listeners as EnvoyJson[],
+        [ROUTE_CONFIGURATION_TYPE_URL]: xds.routes as EnvoyJson[],
+        [CLUSTER_TYPE_URL]: xds.clusters as EnvoyJson[],
+        [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: xds.endpoints as EnvoyJson[],
+        [SECRET_TYPE_URL]: [],
+      });
+      this.snapshots.set(xds, shared);
+    }
+    if (secrets.length === 0) return shared;
+    const own = newSnapshot(shared.version, { [SECRET_TYPE_URL]: secrets as EnvoyJson[] });
+    return { version: shared.version, resources: new Map([...shared.resources, ...own.resources]) };
+  }
+
   private recomputeNode(nodeId: string, translator: Translator): void {
     const node = this.nodes.get(nodeId);
     if (node === undefined) return;
     const { log, cache } = this.options;
     this.dependencies.set(nodeId, proxyDependencies(translator.view, node.identity));
     try {
-      const xds = translator.forProxy(node.identity);
-      // Nodes with equal config get the same translation object, and so one snapshot value the cache checks and encodes once.
-      let snapshot = this.snapshots.get(xds);
-      if (snapshot === undefined) {
-        snapshot = newSnapshot(`${this.generation}`, {
-          [LISTENER_TYPE_URL]: xds.listeners as EnvoyJson[],
-          [ROUTE_CONFIGURATION_TYPE_URL]: xds.routes as EnvoyJson[],
-          [CLUSTER_TYPE_URL]: xds.clusters as EnvoyJson[],
-          [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: xds.endpoints as EnvoyJson[],
-          [SECRET_TYPE_URL]: xds.secrets as EnvoyJson[],
-        });
-        this.snapshots.set(xds, snapshot);
-      }
+      const snapshot = this.snapshotFor(translator.forProxy(node.identity), translator.secretsFor(node.identity));
       cache.setSnapshot(nodeId, snapshot);
     } catch (err) {
       // The previous snapshot keeps serving; the error names the resource at fault.

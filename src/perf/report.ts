@@ -2,6 +2,9 @@
 import { PERCENTILES, type LatencySummaryMs } from './histogram.js';
 import type { LoadProgress, LoadResult } from './run.js';
 
+/** A generator stall this long is worth telling the reader about (a few ms is ordinary scheduling). */
+const STALL_WARNING_MS = 50;
+
 const ms = (value: number): string => (value >= 100 ? value.toFixed(1) : value.toFixed(3));
 
 export function formatProgressLine(progress: LoadProgress): string {
@@ -15,6 +18,9 @@ export function resultWarnings(result: LoadResult): string[] {
   if (result.partial) warnings.push(`partial result: stopped after ${(result.measuredMs / 1000).toFixed(1)} s of the measured window`);
   if (result.rateReached === false) {
     warnings.push(`rate not reached: achieved ${result.achievedRps.toFixed(1)} of ${result.requestedRps} rps (${result.requests.sent} of ${result.requests.scheduled} requests sent in the window)`);
+  }
+  if (result.generatorMaxStallMs >= STALL_WARNING_MS) {
+    warnings.push(`the load generator itself stalled for up to ${result.generatorMaxStallMs.toFixed(0)} ms (busy machine or GC): the corrected tail may include that time`);
   }
   const errors = Object.values(result.errors).reduce((a, b) => a + b, 0);
   if (errors > 0) warnings.push(`${errors} requests failed: ${Object.entries(result.errors).map(([kind, n]) => `${kind} ${n}`).join(', ')}`);

@@ -4,7 +4,7 @@
  * LoadResult; `toSmpResult` (smp.ts) turns that into an SMP document.
  */
 import { decodeHistogram, summarize, type LatencySummaryMs } from './histogram.js';
-import { resolveLoadOptions, type LoadOptions, type LoadProtocol } from './options.js';
+import { resolveLoadOptions, type LoadOptions } from './options.js';
 import { runOnAgents } from './agent-client.js';
 import type { ShardProgress, ShardResult, ShardSpec } from './shard-result.js';
 import { runLocal } from './threads.js';
@@ -35,16 +35,9 @@ export interface RunHooks {
 }
 
 export interface LoadResult {
-  options: {
-    url: string;
-    protocol: LoadProtocol;
+  /** The options as run, JSON-friendly: the body is only its size. */
+  options: Omit<LoadOptions, 'headers' | 'body' | 'agents' | 'timeoutMs'> & {
     mode: 'open-loop' | 'closed-loop';
-    rate: number | undefined;
-    durationMs: number;
-    warmupMs: number;
-    connections: number;
-    threads: number;
-    method: string;
     headers: Array<[string, string]>;
     bodyBytes: number;
     agents: string[];
@@ -68,6 +61,13 @@ export interface LoadResult {
   uncorrectedLatencyMs: LatencySummaryMs;
   /** How late the generator sent requests, by its own timers; large values mean this machine was the bottleneck. */
   generatorLagMs: LatencySummaryMs;
+  /**
+   * The longest stall of a generator's event loop. While the generator cannot
+   * run, answers wait unread and due requests pile up: the corrected latency
+   * counts that as the target's queueing. Large values mean this machine, not
+   * the target, may explain a high corrected tail.
+   */
+  generatorMaxStallMs: number;
   /** HdrHistogram compressed base64, microseconds; decode with hdr-histogram-js or any HdrHistogram library. */
   histograms: { unit: 'us'; corrected: string; uncorrected: string; generatorLag: string };
   partial: boolean;
@@ -149,6 +149,7 @@ export function toLoadResult(options: LoadOptions, result: ShardResult): LoadRes
     latencyMs: summarize(decodeHistogram(result.corrected)),
     uncorrectedLatencyMs: summarize(decodeHistogram(result.uncorrected)),
     generatorLagMs: summarize(decodeHistogram(result.generatorLag)),
+    generatorMaxStallMs: result.maxStallMs,
     histograms: { unit: 'us', corrected: result.corrected, uncorrected: result.uncorrected, generatorLag: result.generatorLag },
     partial: result.partial,
     generators: result.shards,

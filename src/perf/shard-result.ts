@@ -55,6 +55,8 @@ export interface ShardResult {
   uncorrected: string;
   /** How late the generator itself sent requests (intended or connection-free time to actual send). */
   generatorLag: string;
+  /** The longest time the generator's event loop could not run (GC, a busy or overloaded machine), in ms. */
+  maxStallMs: number;
   /** Stopped before the end (SIGINT, abort). */
   partial: boolean;
   /** How many single-thread shards this result merges. */
@@ -100,6 +102,7 @@ export function mergeShardResults(results: readonly ShardResult[]): ShardResult 
     corrected: encodeHistogram(mergeEncoded(results.map((r) => r.corrected))),
     uncorrected: encodeHistogram(mergeEncoded(results.map((r) => r.uncorrected))),
     generatorLag: encodeHistogram(mergeEncoded(results.map((r) => r.generatorLag))),
+    maxStallMs: Math.max(...results.map((r) => r.maxStallMs)),
     partial: results.some((r) => r.partial),
     shards: sum((r) => r.shards),
   };

@@ -20,7 +20,7 @@
  * intended in it are recorded; sending stops at its end and in-flight requests
  * drain (bounded by the request timeout).
  */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import type { Histogram } from 'hdr-histogram-js';
 import type { ConnectionFactory, LoadConnection, RequestTemplate } from './clients/client.js';
 import { http1ConnectionFactory } from './clients/http1.js';
@@ -124,6 +124,8 @@ class Shard {
   private resolve: (result: ShardResult) => void = () => {};
   private reject: (error: Error) => void = () => {};
   private connectFailures = new Map<number | string, number>();
+  /** How long this thread's event loop was held up: a stalled generator looks like a slow target. */
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 5 });
 
   constructor(
     private readonly spec: ShardSpec,
@@ -201,6 +203,7 @@ class Shard {
     const begin = (): void => {
       this.pumpTimer = undefined;
       this.sending = true;
+      this.loopDelay.enable();
       this.endTimer = setTimeout(() => this.endWindow(), Math.max(0, this.windowEnd - performance.now()));
       this.checkTimer = setInterval(() => this.checkTimeouts(), TIMEOUT_CHECK_MS);
       this.progressTimer = setInterval(() => this.emitProgress(), PROGRESS_INTERVAL_MS);
@@ -351,6 +354,7 @@ class Shard {
     clearInterval(this.checkTimer);
     clearInterval(this.progressTimer);
     this.hooks.signal?.removeEventListener('abort', this.onAbort);
+    this.loopDelay.disable();
     for (const slot of this.slots) slot.connection?.destroy();
     this.slots.clear();
     if (error) return this.reject(error);
@@ -368,6 +372,8 @@ class Shard {
       corrected: encodeHistogram(this.corrected),
       uncorrected: encodeHistogram(this.uncorrected),
       generatorLag: encodeHistogram(this.lag),
+      // nanoseconds, less the sampling interval; 0 when never sampled.
+      maxStallMs: Math.max(0, this.loopDelay.max / 1e6 - 5),
       partial: this.partial,
       shards: 1,
     });

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type pino from 'pino';
+import type { Logger } from '../lib/json-log.js';
 import { DeadlineWheel } from '../lib/timers.js';
 import { startAdminServer, type AdminHooks, type AdminServer, type ServerState } from './admin/server.js';
 import { loadBootstrapIsolated } from './config/load-isolated.js';
@@ -38,7 +38,7 @@ import { dumpClustersText } from './admin/clusters-dump.js';
 export interface ProxyServerOptions {
   /** The bootstrap file: reloaded on SIGHUP and when it changes. */
   configPath: string;
-  log: pino.Logger;
+  log: Logger;
   /** How long SIGTERM waits for in-flight requests before closing what remains. */
   drainTimeoutMs: number;
   /** Workers of a multi-process proxy: the primary serves admin, not the worker. */

@@ -26,20 +26,23 @@ describe('weft perf run (CLI)', () => {
 
   it('writes an SMP document with -o: SMP field names, the full histograms under weft', async () => {
     const out = join(dir, 'result.json');
-    const run = runWeft(['perf', 'run', '--url', target.url, '--rate', '300', '--duration', '2s', '--connections', '8', '--threads', '2', '--header', 'x-test: 1', '-o', out]);
-    assert.equal(await run.exited, 0, run.stderr());
-    assert.match(run.stdout(), /Throughput\s+\d+(\.\d+)? rps of 300 requested/);
+    const run = runWeft(['perf', 'run', '--url', target.url, '--rate', '100', '--duration', '2s', '--connections', '16', '--threads', '2', '--header', 'x-test: 1', '-o', out]);
+    const code = await run.exited;
+    // 3: rate not reached, on an overloaded machine; the document is written either way (accuracy: accuracy.test.ts).
+    assert.ok(code === 0 || code === 3, `exit ${code}: ${run.stderr()}`);
+    assert.match(run.stdout(), /Throughput\s+\d+(\.\d+)? rps of 100 requested/);
     assert.match(run.stdout(), /p99\.9\s+[\d.]+\s+[\d.]+/);
     const doc = JSON.parse(readFileSync(out, 'utf8')) as SmpDocument;
     const client = doc.performance_test_config.clients[0]!;
     assert.deepEqual(
       { load_generator: client.load_generator, protocol: client.protocol, connections: client.connections, rps: client.rps, endpoint_url: client.endpoint_url, headers: client.headers },
-      { load_generator: 'weft', protocol: 'http', connections: 8, rps: 300, endpoint_url: [target.url], headers: { 'x-test': '1' } },
+      { load_generator: 'weft', protocol: 'http', connections: 16, rps: 100, endpoint_url: [target.url], headers: { 'x-test': '1' } },
     );
     assert.equal(doc.performance_test_config.duration, '2s');
     const result = doc.performance_test_result;
     assert.ok(Date.parse(result.end_time) - Date.parse(result.start_time) >= 1990, `${result.start_time} .. ${result.end_time}`);
-    assert.ok(Math.abs(result.actual_QPS - 300) <= 3, `actual_QPS ${result.actual_QPS}`);
+    if (code === 0) assert.ok(Math.abs(result.actual_QPS - 100) <= 1, `actual_QPS ${result.actual_QPS}`);
+    else assert.equal(result.labels['weft.dev/rate-not-reached'], 'true');
     for (const field of ['min', 'average', 'p50', 'p90', 'p99', 'max'] as const) assert.equal(typeof result.latencies_ms[field], 'number', field);
     assert.ok(result.latencies_ms.min <= result.latencies_ms.p50 && result.latencies_ms.p50 <= result.latencies_ms.p99 && result.latencies_ms.p99 <= result.latencies_ms.max);
     assert.equal(result.testId, doc.performance_test_config.id);
@@ -79,9 +82,10 @@ describe('weft perf run (CLI)', () => {
     for (const [args, expected] of cases) {
       const run = runWeft(['perf', 'run', ...args]);
       const code = await run.exited;
-      assert.notEqual(code, 0, args.join(' '));
-      assert.match(run.stderr(), expected, args.join(' '));
-      assert.doesNotMatch(run.stderr(), /\n\s+at /, 'no stack trace');
+      const context = `${args.join(' ')} -> exit ${code}: ${run.stderr()}`;
+      assert.notEqual(code, 0, context);
+      assert.match(run.stderr(), expected, context);
+      assert.doesNotMatch(run.stderr(), /\n\s+at /, `no stack trace: ${context}`);
     }
   });
 

@@ -64,3 +64,8 @@ server.listen(0, values.host, () => {
   process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
 });
 process.on('SIGTERM', () => process.exit(0));
+// Never outlive the test that started it: stdin is a pipe from the test process.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+// And never run long, whatever happens.
+setTimeout(() => process.exit(0), 10 * 60_000).unref();

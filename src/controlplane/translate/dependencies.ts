@@ -8,15 +8,13 @@
  * a service count as changes to that Service. A proxy whose snapshot may read
  * anything (an unscoped sidecar, a gateway, a proxyless client) depends on ALL,
  * and a change the index cannot attribute (a Mesh, a Gateway, an
- * HTTPRouteGroup, the CA's trust bundle) affects ALL proxies. A workload's
- * IssuedCertificate counts as a change to that Workload.
+ * HTTPRouteGroup) affects ALL proxies.
  */
 import { ISSUED_CERTIFICATE_KIND } from '../ca/records.js';
 import type { Resource } from '../model/resource.js';
 import { serviceKeyFromHost } from '../model/service-host.js';
 import type { TrafficPolicySpec } from '../model/traffic-policy.js';
 import type { TrafficSplitSpec } from '../model/traffic-split.js';
-import { reachableServiceKeys } from '../model/workload.js';
 import type { MeshView } from './mesh-view.js';
 import { sidecarScope } from './scope.js';
 import type { ProxyIdentity } from './translate.js';
@@ -32,22 +30,20 @@ export function dependencyKey(kind: 'Service' | 'Workload', namespace: string, n
 
 /**
  * The resources a proxy's snapshot reads. A scoped sidecar reads its Workload
- * (inbound, scope), the Services it backs (inbound filters), the Services it
- * declares reachable (existing or not, so creating one reaches it) and those in
- * its scope. Everything else (unscoped or unregistered sidecars included, whose
+ * (inbound, scope), the Services it backs (inbound filters) and the Services its
+ * scope names: declared reachable, split backends, mirror targets (existing or
+ * not, so creating one reaches it). Everything else (unscoped or unregistered sidecars included, whose
  * outbound config holds every service) reads ALL.
  */
 export function proxyDependencies(view: MeshView, proxy: ProxyIdentity): Dependencies {
   if (proxy.kind !== 'sidecar' || proxy.workload === undefined) return ALL;
   const { namespace, workload: name } = proxy;
   const workload = view.workload(namespace, name);
-  const declared = workload === undefined ? undefined : reachableServiceKeys(workload.spec, namespace);
-  if (workload === undefined || declared === undefined) return ALL;
+  const scope = sidecarScope(view, namespace, name);
+  if (workload === undefined || scope.names === undefined) return ALL;
   const keys = new Set([dependencyKey('Workload', namespace, name)]);
-  for (const key of declared) keys.add(dependencyKey('Service', key.namespace, key.name));
-  for (const service of [...view.servicesOf(workload), ...sidecarScope(view, namespace, name).services]) {
-    keys.add(dependencyKey('Service', service.namespace, service.name));
-  }
+  for (const serviceKey of scope.names) keys.add(`Service/${serviceKey}`);
+  for (const service of view.servicesOf(workload)) keys.add(dependencyKey('Service', service.namespace, service.name));
   return keys;
 }
 
@@ -75,12 +71,12 @@ export function changeDependencies(resource: Resource, before: MeshView, after: 
         for (const service of workload === undefined ? [] : view.servicesOf(workload)) keys.add(dependencyKey('Service', service.namespace, service.name));
       }
       return keys;
-    case ISSUED_CERTIFICATE_KIND:
-      // A workload's certificate is only in its own sidecars' SDS secrets.
-      keys.add(dependencyKey('Workload', namespace, name));
-      return keys;
     case 'TrafficPolicy':
       keys.add(dependencyKey('Service', namespace, (resource.spec as TrafficPolicySpec).targetRef.name));
+      return keys;
+    case ISSUED_CERTIFICATE_KIND:
+      // A workload's certificate is in its own sidecar's secrets only (named after the Workload, records.ts).
+      keys.add(dependencyKey('Workload', namespace, name));
       return keys;
     case 'TrafficSplit': {
       const root = serviceKeyFromHost((resource.spec as TrafficSplitSpec).service, namespace);

@@ -8,7 +8,7 @@
  * clients, the scope is every service. Proxies with equal scopes get the same
  * shared outbound resources (translate.ts keys them by `Scope.key`).
  */
-import { reachableServiceKeys, type WorkloadSpec } from '../model/workload.js';
+import { reachableServiceKeys } from '../model/workload.js';
 import type { ServiceSpec } from '../model/service.js';
 import { compare, type MeshView, type Named } from './mesh-view.js';
 
@@ -17,6 +17,11 @@ export interface Scope {
   readonly services: ReadonlyArray<Named<ServiceSpec>>;
   /** Equal for equal service lists; `*` for every service. */
   readonly key: string;
+  /**
+   * `<namespace>/<name>` of every service the scope names, whether it exists or not
+   * (so creating it can be tracked, dependencies.ts); undefined for every service.
+   */
+  readonly names?: ReadonlySet<string>;
 }
 
 export function everyService(view: MeshView): Scope {
@@ -26,31 +31,26 @@ export function everyService(view: MeshView): Scope {
 /** The scope of the sidecar of `workloadName` (every service when it is unregistered or sets no reachableServices). */
 export function sidecarScope(view: MeshView, namespace: string, workloadName: string | undefined): Scope {
   const workload = workloadName === undefined ? undefined : view.workload(namespace, workloadName);
-  const declared = workload === undefined ? undefined : declaredServices(view, workload);
+  const declared = workload === undefined ? undefined : reachableServiceKeys(workload.spec, workload.namespace);
   if (declared === undefined) return everyService(view);
-  const services = withRouteTargets(view, declared);
-  return { services, key: services.map((s) => `${s.namespace}/${s.name}`).join(',') };
-}
-
-function declaredServices(view: MeshView, workload: Named<WorkloadSpec>): Array<Named<ServiceSpec>> | undefined {
-  return reachableServiceKeys(workload.spec, workload.namespace)?.flatMap(({ namespace, name }) => {
-    const service = view.service(namespace, name);
+  const names = withRouteTargets(view, declared);
+  const services = [...names].sort().flatMap((key) => {
+    const [ns = '', name = ''] = key.split('/');
+    const service = view.service(ns, name);
     return service === undefined ? [] : [service];
-  });
+  }).sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
+  return { services, key: services.map((s) => `${s.namespace}/${s.name}`).join(','), names };
 }
 
-/** The declared services and the services their routes send to (split backends, mirror target), deduplicated and sorted. */
-function withRouteTargets(view: MeshView, declared: ReadonlyArray<Named<ServiceSpec>>): Array<Named<ServiceSpec>> {
-  const byKey = new Map<string, Named<ServiceSpec>>();
-  const add = (service: Named<ServiceSpec> | undefined) => {
-    if (service !== undefined) byKey.set(`${service.namespace}/${service.name}`, service);
-  };
-  for (const service of declared) {
-    add(service);
-    const split = view.splitFor(service.namespace, service.name);
-    for (const backend of split?.spec.backends ?? []) add(view.service(split!.namespace, backend.service));
-    const mirror = view.policyFor(service.namespace, service.name)?.mirror;
-    if (mirror !== undefined) add(view.service(service.namespace, mirror.service));
+/** `<namespace>/<name>` of the declared services and of the services their routes send to (split backends, mirror target). */
+function withRouteTargets(view: MeshView, declared: ReadonlyArray<{ namespace: string; name: string }>): Set<string> {
+  const names = new Set<string>();
+  for (const { namespace, name } of declared) {
+    names.add(`${namespace}/${name}`);
+    const split = view.splitFor(namespace, name);
+    for (const backend of split?.spec.backends ?? []) names.add(`${split!.namespace}/${backend.service}`);
+    const mirror = view.policyFor(namespace, name)?.mirror;
+    if (mirror !== undefined) names.add(`${namespace}/${mirror.service}`);
   }
-  return [...byKey.values()].sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
+  return names;
 }

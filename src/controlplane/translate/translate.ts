@@ -22,7 +22,7 @@ import { proxylessListeners } from './proxyless.js';
 import type { RouteContext } from './routes.js';
 import { mtlsEnabled, proxySecrets, reachedThroughSidecars, secureInboundListener, upstreamTlsSocket } from './mtls.js';
 import { everyService, sidecarScope } from './scope.js';
-import { sidecarInbound, sidecarOutbound, type CapturePorts, type InboundResources } from './sidecar.js';
+import { sidecarInbound, sidecarOutbound, type CapturePorts } from './sidecar.js';
 
 export interface ProxyIdentity {
   nodeId: string;
@@ -34,13 +34,16 @@ export interface ProxyIdentity {
   capturePorts?: CapturePorts;
 }
 
-/** Envoy v3 resources as proto3 JSON (snake_case fields, `@type` in Any). */
-export interface XdsResources {
+/** Envoy v3 resources as proto3 JSON (snake_case fields, `@type` in Any): what proxies of one shape share. */
+export interface XdsConfig {
   listeners: object[];
   routes: object[];
   clusters: object[];
   endpoints: object[];
-  /** SDS: `ROOTCA` and (once issued) `default` for a sidecar of a registered workload. */
+}
+
+/** One proxy's whole config: the shared part and its own SDS secrets (`ROOTCA`, and `default` once its certificate is issued). */
+export interface XdsResources extends XdsConfig {
   secrets: object[];
 }
 
@@ -57,7 +60,10 @@ export interface XdsResources {
 export interface Translator {
   /** The index the translator reads (for dependency tracking, translate/dependencies.ts). */
   readonly view: MeshView;
-  forProxy(proxy: ProxyIdentity): XdsResources;
+  /** Listeners, routes, clusters and endpoints: the same object for every proxy with equal config. */
+  forProxy(proxy: ProxyIdentity): XdsConfig;
+  /** The proxy's own secrets: its certificate is bound to the key only it holds, so this part is never shared. */
+  secretsFor(proxy: ProxyIdentity): object[];
 }
 
 export function createTranslator(resources: readonly Resource[]): Translator {
@@ -81,12 +87,11 @@ export function createTranslator(resources: readonly Resource[]): Translator {
         case 'sidecar': {
           const ports = proxy.capturePorts ?? { outbound: DEFAULT_OUTBOUND_PORT, inbound: DEFAULT_INBOUND_PORT };
           const outboundKey = `${proxy.namespace}|${ports.outbound}|${ports.inbound}|${scope.key}`;
-          const inbound = proxy.workload === undefined ? undefined : secureInbound(view, sidecarInbound(view, proxy.namespace, proxy.workload, ports.inbound));
-          const secrets = proxy.workload === undefined ? [] : pruneUndefined(proxySecrets(view.ca, view.issuedCertificate(proxy.namespace, proxy.workload)));
-          // Sidecars whose inbound side and secrets are equal too (replicas of one workload shape) share the whole output.
-          return memoized(`sidecar|${outboundKey}|${JSON.stringify(inbound)}|${JSON.stringify(secrets)}`, () => {
+          const inbound = proxy.workload === undefined ? undefined : secureInbound(view, pruneUndefined(sidecarInbound(view, proxy.namespace, proxy.workload, ports.inbound)));
+          // Sidecars whose inbound side is equal too (replicas of one workload shape) share the whole output.
+          return memoized(`sidecar|${outboundKey}|${JSON.stringify(inbound)}`, () => {
             const outbound = shared(`sidecar-outbound|${outboundKey}`, () => sidecarOutbound(ctx, proxy.namespace, ports, scope.services));
-            return assemble(base(), outbound, inbound ?? { listeners: [], clusters: [] }, secrets);
+            return assemble(base(), outbound, inbound ?? { listeners: [], clusters: [] });
           });
         }
         case 'proxyless':
@@ -95,7 +100,18 @@ export function createTranslator(resources: readonly Resource[]): Translator {
           return memoized(`gateway|${proxy.namespace}|${proxy.workload ?? ''}`, () => assemble(base(), pruneUndefined(gatewayListeners(ctx, proxy.namespace, proxy.workload))));
       }
     },
+    secretsFor(proxy) {
+      if (proxy.kind !== 'sidecar' || proxy.workload === undefined) return [];
+      return pruneUndefined(proxySecrets(view.ca, view.issuedCertificate(proxy.namespace, proxy.workload)));
+    },
   };
+}
+
+/** A sidecar's inbound listeners with the Mesh's mTLS mode applied (STRICT: TLS only; PERMISSIVE: TLS and plaintext). */
+function secureInbound<T extends { listeners: JsonObject[]; clusters: JsonObject[] }>(view: MeshView, inbound: T): T {
+  const mtls = view.mtls;
+  if (!mtlsEnabled(mtls)) return inbound;
+  return { ...inbound, listeners: inbound.listeners.map((l) => pruneUndefined(secureInboundListener(l, mtls))) };
 }
 
 /** One proxy's sorted resource lists from shared parts (the objects themselves are shared, never copied). */
@@ -103,27 +119,19 @@ function assemble(
   base: { clusters: JsonObject[]; endpoints: JsonObject[] },
   listenersAndRoutes: { listeners: JsonObject[]; routes: JsonObject[] },
   own: { listeners: JsonObject[]; clusters: JsonObject[] } = { listeners: [], clusters: [] },
-  secrets: object[] = [],
-): XdsResources {
+): XdsConfig {
   return {
     listeners: sortedBy([...listenersAndRoutes.listeners, ...own.listeners], 'name'),
     routes: sortedBy(listenersAndRoutes.routes, 'name'),
     clusters: sortedBy([...base.clusters, ...own.clusters], 'name'),
     endpoints: sortedBy(base.endpoints, 'cluster_name'),
-    secrets,
   };
-}
-
-/** A sidecar's inbound listener with TLS per the Mesh's mode (mtls.ts), pruned. */
-function secureInbound(view: MeshView, inbound: InboundResources): InboundResources {
-  const mtls = view.mtls;
-  const listeners = mtlsEnabled(mtls) ? inbound.listeners.map((l) => secureInboundListener(l, mtls)) : inbound.listeners;
-  return pruneUndefined({ listeners, clusters: inbound.clusters });
 }
 
 /** One proxy's resources from one model version (see createTranslator to serve many). */
 export function translateForProxy(proxy: ProxyIdentity, resources: readonly Resource[]): XdsResources {
-  return createTranslator(resources).forProxy(proxy);
+  const translator = createTranslator(resources);
+  return { ...translator.forProxy(proxy), secrets: translator.secretsFor(proxy) };
 }
 
 function outboundClusters(view: MeshView, proxyless: boolean, services: ReadonlyArray<Named<ServiceSpec>>): { clusters: JsonObject[]; endpoints: JsonObject[] } {

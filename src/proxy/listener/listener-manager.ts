@@ -18,7 +18,7 @@
  */
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
-import type pino from 'pino';
+import type { Logger } from '../../lib/json-log.js';
 import { once } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
 import type { DeadlineWheel } from '../../lib/timers.js';
@@ -65,7 +65,7 @@ export interface ListenerDeps {
   wheel: DeadlineWheel;
   node: NodeInfo;
   metrics: RequestMetrics;
-  log: pino.Logger;
+  log: Logger;
   /** Secrets for TLS chains (static and SDS). */
   secrets: SecretStore;
   /** Socket options for workers sharing one port (node:cluster). */

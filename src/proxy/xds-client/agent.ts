@@ -16,7 +16,7 @@
  * server sends another.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type pino from 'pino';
+import type { Logger } from '../../lib/json-log.js';
 import { ConfigError } from '../../lib/errors.js';
 import { decodeAny, type EncodedAny, type EnvoyJson } from '../../xds/codec.js';
 import {
@@ -66,7 +66,7 @@ interface TypeState {
 export interface XdsAgentOptions {
   /** The static bootstrap, with dynamicResources set. */
   base: Bootstrap;
-  log: pino.Logger;
+  log: Logger;
   /** Opens the ADS stream (ads-stream.ts) with the agent's callbacks. */
   openStream(callbacks: AdsStreamCallbacks): AdsStream;
   /** Applies a complete config in the proxy; resolves with undefined when applied, the error otherwise. */

@@ -6,7 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import type pino from 'pino';
+import type { Logger } from '../../lib/json-log.js';
 import type { Bootstrap } from '../config/types.js';
 import type { CertificateSigner } from '../identity/signer.js';
 import { Backoff } from './backoff.js';
@@ -16,7 +16,7 @@ const AGENT = new URL('./agent-process.js', import.meta.url);
 
 export interface XdsAgentSupervisorOptions {
   configPath: string;
-  log: pino.Logger;
+  log: Logger;
   /** Applies a complete config; throws (with the reason) when it cannot. */
   apply(bootstrap: Bootstrap, dump: DynamicResourcesDump): Promise<void>;
   status(status: XdsStatus): void;

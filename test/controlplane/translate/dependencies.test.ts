@@ -11,15 +11,16 @@ const base = [
   ...httpService('b-v2', ['10.0.0.3']),
   ...httpService('c', ['10.0.0.4']),
   trafficSplit('b', { service: 'b', backends: [{ service: 'b-v2', weight: 100 }] }),
+  trafficPolicy('b', { targetRef: { kind: 'Service', name: 'b' }, mirror: { service: 'b-shadow' } }),
   workload('caller', { address: '10.0.1.1', service: 'a', reachableServices: ['b', 'missing'] }),
 ];
 const view = buildMeshView(base);
 const sorted = (deps: ReturnType<typeof proxyDependencies>) => (deps === ALL ? ALL : [...deps].sort());
 
 describe('dependencies', () => {
-  it('a scoped sidecar reads its workload, the services it backs, declares (even missing ones) and routes to', () => {
+  it('a scoped sidecar reads its workload, the services it backs, declares and routes to (missing ones too: creating them must reach it)', () => {
     assert.deepEqual(sorted(proxyDependencies(view, { ...SIDECAR, workload: 'caller' })), [
-      'Service/default/a', 'Service/default/b', 'Service/default/b-v2', 'Service/default/missing', 'Workload/default/caller',
+      'Service/default/a', 'Service/default/b', 'Service/default/b-shadow', 'Service/default/b-v2', 'Service/default/missing', 'Workload/default/caller',
     ]);
   });
 
