@@ -6,6 +6,8 @@ import { makeTempDir, spawnManaged } from './processes.js';
 import { repoRoot } from './paths.js';
 import type { RunningServer } from './server.js';
 
+const WEFT_START_TIMEOUT_MS = 60_000;
+
 export const WEFT_CLI = join(repoRoot, 'dist', 'src', 'cli', 'weft.js');
 
 export function assertWeftBuilt(): void {

@@ -121,6 +121,13 @@ function assemble(
   };
 }
 
+/** A sidecar's inbound listener with TLS per the Mesh's mode (mtls.ts), pruned. */
+function secureInbound(view: MeshView, inbound: InboundResources): InboundResources {
+  const mtls = view.mtls;
+  const listeners = mtlsEnabled(mtls) ? inbound.listeners.map((l) => secureInboundListener(l, mtls)) : inbound.listeners;
+  return pruneUndefined({ listeners, clusters: inbound.clusters });
+}
+
 /** One proxy's resources from one model version (see createTranslator to serve many). */
 export function translateForProxy(proxy: ProxyIdentity, resources: readonly Resource[]): XdsResources {
   const translator = createTranslator(resources);
