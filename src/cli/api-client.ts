@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import type { KindInfo } from '../controlplane/model/kinds.js';
 import type { Resource } from '../controlplane/model/resource.js';
-import { collectionPath, itemPath, PROXIES_PATH } from '../controlplane/api/paths.js';
+import { CA_PATH, CA_ROTATE_PATH, collectionPath, IDENTITIES_PATH, itemPath, PROXIES_PATH } from '../controlplane/api/paths.js';
 import type { StatusBody } from '../controlplane/api/status.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:15080';
@@ -90,6 +90,20 @@ export class ApiClient {
 
   async proxies(): Promise<unknown[]> {
     return ((await this.request('GET', PROXIES_PATH)) as { items: unknown[] }).items;
+  }
+
+  /** The mesh CA's status (`weft ca show`). */
+  async caStatus(): Promise<unknown> {
+    return this.request('GET', CA_PATH);
+  }
+
+  async rotateCa(overlap: string | undefined): Promise<unknown> {
+    return this.request('POST', CA_ROTATE_PATH, overlap === undefined ? {} : { overlap });
+  }
+
+  /** A workload's identity (`weft identity`); `withToken` adds its registration token. */
+  async identity(namespace: string, workload: string, withToken: boolean): Promise<unknown> {
+    return this.request('GET', `${IDENTITIES_PATH}/${encodeURIComponent(namespace)}/${encodeURIComponent(workload)}${withToken ? '?token=true' : ''}`);
   }
 
   private async request(method: string, path: string, body?: unknown): Promise<unknown> {

@@ -6,13 +6,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SingleBar } from 'cli-progress';
 import { AGENT_DEFAULT_PORT } from '../perf/agent-protocol.js';
-import { startPerfAgent } from '../perf/agent.js';
 import { LOAD_PROTOCOLS, LoadOptionError, parseDuration, parseHeader, type LoadOptions, type LoadProtocol } from '../perf/options.js';
-import { formatProgressLine, formatResult, resultWarnings } from '../perf/report.js';
-import { runLoad, type LoadProgress } from '../perf/run.js';
-import { toSmpResult } from '../perf/smp.js';
+import type { LoadProgress } from '../perf/run.js';
+import { registerPerfManagementCommands } from './perf-manage.js';
 
 export const EXIT_RATE_NOT_REACHED = 3;
 export const EXIT_INTERRUPTED = 130;
@@ -42,7 +39,7 @@ function flagParser<T>(parse: (text: string) => T): (text: string) => T {
     try {
       return parse(text);
     } catch (error) {
-      throw new InvalidArgumentError(error instanceof LoadOptionError ? error.reason : String(error));
+      throw new InvalidArgumentError(error instanceof LoadOptionError ? error.reason : error instanceof Error ? error.message : String(error));
     }
   };
 }
@@ -66,6 +63,7 @@ const agentList = (text: string): string[] => text.split(',').map((a) => a.trim(
 
 export function registerPerfCommand(program: Command): void {
   const perf = program.command('perf').description('performance management: load tests with SMP results');
+  registerPerfManagementCommands(perf);
   perf
     .command('run')
     .description('run a load test: constant rate (open loop, corrected for coordinated omission) or --max (closed loop)')
@@ -102,6 +100,8 @@ export function registerPerfCommand(program: Command): void {
     .action(async (flags: { listen: string }, command: Command) => {
       const match = /^(.+):(\d+)$/.exec(flags.listen);
       if (!match || Number(match[2]) > 65535) command.error(`error: --listen must be host:port, got ${JSON.stringify(flags.listen)}`);
+      // Loaded on use, like every heavy module here: `weft proxy` shares this entry point.
+      const { startPerfAgent } = await import('../perf/agent.js');
       const agent = await startPerfAgent({ host: match![1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match![2]), log: (line) => process.stderr.write(`weft perf agent: ${line}\n`) });
       process.stdout.write(`weft perf agent listening on ${agent.host.includes(':') ? `[${agent.host}]` : agent.host}:${agent.port}\n`);
       const stop = (): void => void agent.close().then(() => process.exit(0));
@@ -146,7 +146,12 @@ async function perfRun(flags: RunFlags): Promise<number> {
     stop.abort();
   };
   process.on('SIGINT', onSigint);
-  const progress = flags.progress ? progressReporter() : undefined;
+  const [{ runLoad }, { toSmpResult }, { formatProgressLine, formatResult, resultWarnings }] = await Promise.all([
+    import('../perf/run.js'),
+    import('../perf/smp.js'),
+    import('../perf/report.js'),
+  ]);
+  const progress = flags.progress ? await progressReporter(formatProgressLine) : undefined;
   try {
     const result = await runLoad(options, { signal: stop.signal, ...(progress ? { onProgress: progress.update } : {}) });
     progress?.stop();
@@ -168,8 +173,9 @@ async function perfRun(flags: RunFlags): Promise<number> {
 }
 
 /** A live bar (rate and p99) on a terminal; one plain line per second otherwise. */
-function progressReporter(): { update: (p: LoadProgress) => void; stop: () => void } {
+async function progressReporter(formatProgressLine: (p: LoadProgress) => string): Promise<{ update: (p: LoadProgress) => void; stop: () => void }> {
   if (!process.stderr.isTTY) return { update: (p) => process.stderr.write(`${formatProgressLine(p)}\n`), stop: () => {} };
+  const { SingleBar } = await import('cli-progress');
   const bar = new SingleBar({
     stream: process.stderr,
     format: '{bar} {secs}/{total_s}s {phase}| {rps} rps | p99 {p99} ms | {errors} errors',

@@ -16,6 +16,7 @@ import { registerPerfCommand } from './perf.js';
 import { registerProxiesCommand } from './proxies.js';
 import { registerProxyCommand } from './proxy.js';
 import { WEFT_VERSION } from './version.js';
+import { registerCaCommands } from './ca.js';
 
 const program = new Command();
 program.name('weft').description('Weft service mesh: data plane, control plane and management plane in one CLI.').version(WEFT_VERSION, '-v, --version');
@@ -27,6 +28,7 @@ registerGetCommand(program);
 registerDeleteCommand(program);
 registerProxiesCommand(program);
 registerPerfCommand(program);
+registerCaCommands(program);
 program
   .command('version')
   .description('print the version')

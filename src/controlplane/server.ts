@@ -9,6 +9,9 @@ import type { Logger } from 'pino';
 import { MeshController } from './controller.js';
 import { startApiServer, type ApiServer } from './api/server.js';
 import { campaignForLeadership, openStore, type StoreOptions } from './store/index.js';
+import { certificateServiceDefinition, certificateServiceHandlers } from './ca/certificate-service.js';
+import type { SigningMaterial } from './ca/authority.js';
+import { createMeshCa, type MeshCa } from './ca/mesh-ca.js';
 import { createSnapshotCache } from './xds/snapshot-cache.js';
 import { startXdsServer, type RunningXdsServer } from './xds/server.js';
 import { SeriesStore } from './metrics/series-store.js';
@@ -22,6 +25,8 @@ export interface ControlPlaneOptions {
   host: string;
   /** The base logger; each part adds its own `component` (a child of a child would repeat the key in every line). */
   log: Logger;
+  /** The mesh CA: an operator's CA (else a generated root kept in the store) and the default certificate lifetime. */
+  ca?: { files?: SigningMaterial; certificateLifetimeMs?: number; sweepIntervalMs?: number; activationDelayMs?: number };
 }
 
 export interface RunningControlPlane {
@@ -42,6 +47,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   let scraper: Scraper | undefined;
   // Golden metrics: every proxy's admin stats, scraped every 5 s, 15 min kept in memory.
   const series = new SeriesStore();
+  let ca: MeshCa | undefined;
   // With etcd, replicas share the store; one leader does the store-writing background work. SQLite is single-replica.
   let leader = options.store.kind === 'sqlite';
   const election =
@@ -52,8 +58,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
         })
       : undefined;
   try {
+    ca = createMeshCa({
+      store,
+      log: part('ca'),
+      isLeader: () => leader,
+      ...(options.ca?.files === undefined ? {} : { files: options.ca.files }),
+      ...(options.ca?.certificateLifetimeMs === undefined ? {} : { defaultLifetimeMs: options.ca.certificateLifetimeMs }),
+      ...(options.ca?.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.ca.sweepIntervalMs }),
+      ...(options.ca?.activationDelayMs === undefined ? {} : { activationDelayMs: options.ca.activationDelayMs }),
+    });
+    await ca.start();
     await controller.start();
     xds = await startXdsServer({
+      services: [{ definition: certificateServiceDefinition(), handlers: certificateServiceHandlers(ca) }],
       cache,
       port: options.xdsPort,
       host: options.host,
@@ -65,19 +82,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       },
     });
     const proxies = xds.proxies;
-    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: part('api'), proxies, proxyStatuses: proxies, metrics: series, isLeader: () => leader });
+    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: part('api'), proxies, proxyStatuses: proxies, metrics: series, isLeader: () => leader, ca });
     scraper = startScraper({ store: series, proxies, log: part('metrics') });
   } catch (err) {
     scraper?.close();
     await api?.close();
     await xds?.close();
+    ca?.close();
     controller.close();
     await election?.resign();
     await store.close();
     throw err;
   }
   log.info({ xdsPort: xds.port, apiPort: api.port, store: options.store.kind }, 'control plane ready');
-  const running = { xds, api, scraper };
+  const running = { xds, api, ca, scraper };
   return {
     xdsPort: xds.port,
     apiPort: api.port,
@@ -86,6 +104,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       running.scraper?.close();
       await running.api.close();
       await running.xds.close();
+      running.ca.close();
       controller.close();
       await election?.resign();
       await store.close();

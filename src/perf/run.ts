@@ -66,8 +66,10 @@ export interface LoadResult {
   latencyMs: LatencySummaryMs;
   /** From the actual send time (what a closed-loop tool such as wrk reports). */
   uncorrectedLatencyMs: LatencySummaryMs;
+  /** How late the generator sent requests, by its own timers; large values mean this machine was the bottleneck. */
+  generatorLagMs: LatencySummaryMs;
   /** HdrHistogram compressed base64, microseconds; decode with hdr-histogram-js or any HdrHistogram library. */
-  histograms: { unit: 'us'; corrected: string; uncorrected: string };
+  histograms: { unit: 'us'; corrected: string; uncorrected: string; generatorLag: string };
   partial: boolean;
   /** Single-thread load generators that took part (threads x agents). */
   generators: number;
@@ -146,7 +148,8 @@ export function toLoadResult(options: LoadOptions, result: ShardResult): LoadRes
     errors: result.errors,
     latencyMs: summarize(decodeHistogram(result.corrected)),
     uncorrectedLatencyMs: summarize(decodeHistogram(result.uncorrected)),
-    histograms: { unit: 'us', corrected: result.corrected, uncorrected: result.uncorrected },
+    generatorLagMs: summarize(decodeHistogram(result.generatorLag)),
+    histograms: { unit: 'us', corrected: result.corrected, uncorrected: result.uncorrected, generatorLag: result.generatorLag },
     partial: result.partial,
     generators: result.shards,
   };

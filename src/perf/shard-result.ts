@@ -53,6 +53,8 @@ export interface ShardResult {
   /** Encoded HDR histograms (microseconds). */
   corrected: string;
   uncorrected: string;
+  /** How late the generator itself sent requests (intended or connection-free time to actual send). */
+  generatorLag: string;
   /** Stopped before the end (SIGINT, abort). */
   partial: boolean;
   /** How many single-thread shards this result merges. */
@@ -97,6 +99,7 @@ export function mergeShardResults(results: readonly ShardResult[]): ShardResult 
     errors,
     corrected: encodeHistogram(mergeEncoded(results.map((r) => r.corrected))),
     uncorrected: encodeHistogram(mergeEncoded(results.map((r) => r.uncorrected))),
+    generatorLag: encodeHistogram(mergeEncoded(results.map((r) => r.generatorLag))),
     partial: results.some((r) => r.partial),
     shards: sum((r) => r.shards),
   };

@@ -12,6 +12,8 @@
  * initial_fetch_timeout with its static config) and keeps its last good config
  * while the agent or the control plane is away.
  */
+import { redactSecrets } from './tls/redact.js';
+import { createSecretStore, type SecretStore } from './tls/secret-store.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
@@ -57,6 +59,8 @@ export class ProxyServer {
   private readonly wheel = new DeadlineWheel();
   private readonly clusters: ClusterManager;
   private readonly listeners: ListenerManager;
+  /** Static and SDS secrets; TLS contexts of listeners and clusters watch them. */
+  private readonly secrets: SecretStore = createSecretStore();
   private admin: AdminServer | undefined;
   private state: ServerState = 'PRE_INITIALIZING';
   private current: { bootstrap: Bootstrap; text: string; digest: string; loadedAt: string } | undefined;
@@ -76,7 +80,7 @@ export class ProxyServer {
     bootstrap: Bootstrap,
   ) {
     configureAccessLogs({ stats: this.stats });
-    this.clusters = createClusterManager({ stats: this.stats });
+    this.clusters = createClusterManager({ stats: this.stats, secrets: this.secrets, onError: (message) => options.log.error(message) });
     this.listeners = new ListenerManager({
       store: this.stats,
       clusters: this.clusters,
@@ -84,6 +88,7 @@ export class ProxyServer {
       node: bootstrap.node,
       metrics: new RequestMetrics(this.stats, bootstrap.node.cluster || bootstrap.node.id || 'unknown'),
       log: options.log,
+      secrets: this.secrets,
       exclusive: !options.sharedListeners,
     });
   }
@@ -102,6 +107,7 @@ export class ProxyServer {
     if (this.options.serveAdmin && bootstrap.admin !== undefined) {
       this.admin = await startAdminServer(bootstrap.admin.address, this.adminHooks(), this.options.log);
     }
+    this.secrets.update(bootstrap.secrets);
     this.clusters.update(bootstrap.clusters);
     await this.listeners.apply(bootstrap.listeners);
     this.current = { bootstrap, text, digest: digest(text), loadedAt: new Date().toISOString() };
@@ -142,6 +148,8 @@ export class ProxyServer {
     const run = this.reloading.then(async () => {
       if (this.stopping !== undefined) throw new Error('the proxy is shutting down');
       try {
+        // Secrets first: a rotated certificate swaps into the TLS contexts in place; unchanged listeners stay as they are.
+        this.secrets.update(bootstrap.secrets);
         await this.listeners.apply(bootstrap.listeners);
       } catch (err) {
         this.stats.counter('server.xds_config_rejected').inc();
@@ -205,6 +213,7 @@ export class ProxyServer {
       await this.agent?.stop();
       this.agent = undefined;
       this.xds = {};
+      this.secrets.update(bootstrap.secrets);
       await this.listeners.apply(bootstrap.listeners);
       this.clusters.update(bootstrap.clusters);
       this.current = { bootstrap, text, digest: digest(text), loadedAt: new Date().toISOString() };
@@ -305,9 +314,10 @@ export class ProxyServer {
     const current = this.current;
     const configs: unknown[] = [];
     if (current !== undefined) {
-      const source = current.bootstrap.source as { static_resources?: { listeners?: unknown[]; clusters?: unknown[] } };
+      // Private keys (inline or in static secrets) are shown as [redacted].
+      const source = redactSecrets(current.bootstrap.source) as { static_resources?: { listeners?: unknown[]; clusters?: unknown[]; secrets?: unknown[] } };
       configs.push({ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: source, last_updated: current.loadedAt });
-      const dynamic = this.xds.dump;
+      const dynamic = redactSecrets(this.xds.dump);
       const versions = this.xds.status?.versions ?? {};
       configs.push({
         '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
@@ -323,6 +333,11 @@ export class ProxyServer {
         version_info: versions[CLUSTER_TYPE_URL] ?? '',
         static_clusters: (source.static_resources?.clusters ?? []).map((cluster) => ({ cluster, last_updated: current.loadedAt })),
         dynamic_active_clusters: (dynamic?.clusters ?? []).map((c) => ({ version_info: c.versionInfo, cluster: c.resource, last_updated: c.lastUpdated })),
+      });
+      configs.push({
+        '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump',
+        static_secrets: (source.static_resources?.secrets ?? []).map((secret) => ({ name: (secret as { name?: string }).name, secret, last_updated: current.loadedAt })),
+        dynamic_active_secrets: (dynamic?.secrets ?? []).map((s) => ({ name: s.name, version_info: s.versionInfo, secret: s.resource, last_updated: s.lastUpdated })),
       });
       if (current.bootstrap.dynamicResources !== undefined) configs.push(...this.xdsConfigDump());
     }

@@ -15,13 +15,13 @@ import { once } from 'node:events';
 import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { newSqliteConfig, startControlPlane, type ControlPlaneProcess } from './controlplane-harness.js';
-import { curl, freePorts, waitFor, WEFT_BIN } from './harness.js';
+import { curl, freePorts, mapLimit, waitFor, WEFT_BIN } from './harness.js';
 
 const SERVE = fileURLToPath(new URL('../../samples/bookinfo/serve.js', import.meta.url));
 /** Requests curl sends through the client sidecar to ratings (the split spreads them over v1 and v2). */
-const COUNTED = 40;
+const COUNTED = 30;
 /** Requests curl sends straight to ratings-v1's inbound sidecar (a caller outside the mesh). */
-const DIRECT = 10;
+const DIRECT = 8;
 const SMI = '/apis/metrics.smi-spec.io/v1alpha1/namespaces/default';
 
 interface SmiMetrics {
@@ -117,8 +117,9 @@ describe('control plane golden metrics, topology, proxies and perf runs', () => 
     const backend = (s: Snapshot, name: string): SmiMetrics | undefined => s.split.find((m) => m.edge.resource?.name === name);
     const before = await snapshot();
     assert.equal(before.service.kind, 'TrafficMetrics');
-    for (let i = 0; i < COUNTED; i++) assert.equal((await curl(['-sf', '-H', 'Host: ratings:9080', `http://127.0.0.1:${ports.clientOut}/ratings/${i}`])).code, 0);
-    for (let i = 0; i < DIRECT; i++) assert.equal((await curl(['-sf', `http://127.0.0.1:${ports.v1In}/ratings/${i}`])).code, 0);
+    const sent = await mapLimit(Array.from({ length: COUNTED + DIRECT }, (_, i) => i), 4, (i) =>
+      curl(['-sf', ...(i < COUNTED ? ['-H', 'Host: ratings:9080', `http://127.0.0.1:${ports.clientOut}/ratings/${i}`] : [`http://127.0.0.1:${ports.v1In}/ratings/${i}`])]));
+    assert.deepEqual(sent.filter((r) => r.code !== 0), []);
 
     let seen = 0;
     const after = await waitFor(async () => {
@@ -141,7 +142,7 @@ describe('control plane golden metrics, topology, proxies and perf runs', () => 
     const v1Share = total(backend(after, 'ratings-v1')) - (total(backend(before, 'ratings-v1')) || 0);
     const v2Share = total(backend(after, 'ratings-v2')) - (total(backend(before, 'ratings-v2')) || 0);
     assert.equal(v1Share + v2Share, COUNTED);
-    assert.ok(v1Share >= 8 && v2Share >= 8, `split ${v1Share}/${v2Share}`);
+    assert.ok(v1Share >= 6 && v2Share >= 6, `split ${v1Share}/${v2Share}`);
     // The workload counts what it served: its share of the split and the direct requests.
     assert.equal(total(after.v1) - total(before.v1), v1Share + DIRECT);
 

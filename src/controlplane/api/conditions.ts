@@ -7,6 +7,7 @@
  * deletes can flip other resources too, so they schedule one coalesced pass
  * over everything (a bulk apply of N resources costs a few passes, not N).
  */
+import { INTERNAL_KINDS } from '../ca/records.js';
 import type pino from 'pino';
 import { findMissingReferences, findReferences } from '../model/references.js';
 import type { Condition, Resource, ResourceKey } from '../model/resource.js';
@@ -76,7 +77,8 @@ export class StatusConditions {
   }
 
   private async recheckAll(): Promise<void> {
-    const all = await this.store.list();
+    // Only mesh resources carry conditions (not the CA's internal records).
+    const all = (await this.store.list()).filter((r) => !INTERNAL_KINDS.has(r.kind));
     const present = new Set(all.map((r) => keyString({ kind: r.kind, namespace: r.metadata.namespace, name: r.metadata.name })));
     for (const resource of all) {
       if (this.closed) return;

@@ -11,6 +11,9 @@ import { ConfigError } from '../../lib/errors.js';
 import { WEFT_VERSION } from '../../cli/version.js';
 import { KINDS } from '../model/kinds.js';
 import type { Store } from '../store/store.js';
+import type { MeshCa } from '../ca/mesh-ca.js';
+import { INTERNAL_KINDS } from '../ca/records.js';
+import { registerCaRoutes } from './ca.js';
 import { StatusConditions } from './conditions.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { HEALTH_PATH, OPENAPI_PATH, PROXIES_PATH, WATCH_ALL_PATH } from './paths.js';
@@ -54,6 +57,8 @@ export interface ApiServerOptions {
   uiDir?: string;
   /** The load generator behind `/api/v1/perf/runs`; default src/perf, loaded on first use. */
   perf?: PerfEngine;
+  /** The mesh CA, for `/api/ca` and `/api/identities`. */
+  ca?: MeshCa;
 }
 
 export interface ApiServer {
@@ -104,7 +109,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     WATCH_ALL_PATH,
     { schema: { querystring: { type: 'object', properties: { resourceVersion: { type: 'string' } } } } },
     (request, reply) => {
-      watches.serve(reply, { matches: () => true, fromRevision: resumeRevision(request) });
+      // The CA's internal records (its key among them) never leave through the API.
+      watches.serve(reply, { matches: (r) => !INTERNAL_KINDS.has(r.kind), fromRevision: resumeRevision(request) });
       return reply;
     },
   );
@@ -117,6 +123,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   registerMetricsRoutes(app, { store, golden: new GoldenMetrics(series) });
   registerProxyRoutes(app, { proxies: options.proxyStatuses ?? (() => []), series });
   const perf = registerPerfRoutes(app, options.perf);
+  if (options.ca !== undefined) registerCaRoutes(app, options.ca);
 
   await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();

@@ -3,6 +3,8 @@ import { gatewayKind } from './gateway.js';
 import { httpRouteGroupKind } from './http-route-group.js';
 import type { KindInfo } from './kind-info.js';
 import { meshKind } from './mesh.js';
+import { performanceProfileKind } from './performance-profile.js';
+import { performanceResultKind } from './performance-result.js';
 import { serviceKind } from './service.js';
 import { tcpRouteKind } from './tcp-route.js';
 import { trafficPolicyKind } from './traffic-policy.js';
@@ -21,6 +23,8 @@ export const KINDS: readonly KindInfo[] = [
   trafficSplitKind,
   httpRouteGroupKind,
   tcpRouteKind,
+  performanceProfileKind,
+  performanceResultKind,
 ];
 
 // Every spelling the CLI and API accept, lower-cased: kind, plural, short names.

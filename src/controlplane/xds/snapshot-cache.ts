@@ -16,7 +16,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { ConfigError } from '../../lib/errors.js';
 import { encodeResource, type EncodedAny } from '../../xds/codec.js';
-import { TYPE_SHORT_NAMES, TYPE_URLS_IN_PUSH_ORDER, type TypeUrl } from '../../xds/type-urls.js';
+import { SERVED_TYPE_SHORT_NAMES as TYPE_SHORT_NAMES, SERVED_TYPE_URLS_IN_PUSH_ORDER as TYPE_URLS_IN_PUSH_ORDER, type ServedTypeUrl as TypeUrl } from '../../xds/type-urls.js';
 import { snapshotProblems, type SnapshotProblem } from './consistency.js';
 import type { Snapshot, SnapshotResource } from './snapshot.js';
 

@@ -14,7 +14,7 @@
  *   because a client treats one missing from a response as deleted.
  */
 import type { EncodedAny } from '../../xds/codec.js';
-import { allowsWildcard, type TypeUrl } from '../../xds/type-urls.js';
+import { allowsWildcard, type ServedTypeUrl as TypeUrl } from '../../xds/type-urls.js';
 import type { CachedResource, PublishedSnapshot } from './snapshot-cache.js';
 import { StreamBase, type RequestCommon, type TypeStateBase, freshTypeState } from './stream.js';
 

@@ -16,10 +16,10 @@ import {
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
-  TYPE_SHORT_NAMES,
-  TYPE_URLS_IN_PUSH_ORDER,
-  isTypeUrl,
-  type TypeUrl,
+  SERVED_TYPE_SHORT_NAMES as TYPE_SHORT_NAMES,
+  SERVED_TYPE_URLS_IN_PUSH_ORDER as TYPE_URLS_IN_PUSH_ORDER,
+  isServedTypeUrl as isTypeUrl,
+  type ServedTypeUrl as TypeUrl,
 } from '../../xds/type-urls.js';
 import type { NackError, ProxyStatus, ProxyStreamEvent, TypeStatus, XdsProtocol } from './proxy-status.js';
 import type { PublishedSnapshot, SnapshotCache } from './snapshot-cache.js';

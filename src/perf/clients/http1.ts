@@ -52,10 +52,17 @@ function nameIs(buf: Buffer, pos: number, end: number, lower: string): boolean {
   return true;
 }
 
-/** Whether the header value between `from` and `to` contains the lower-case `token`. */
+/** Whether the header value between `from` and `to` contains the lower-case `token` (compared without allocating). */
 function valueHas(buf: Buffer, from: number, to: number, token: string): boolean {
-  return buf.toString('latin1', from, to).toLowerCase().includes(token);
+  const last = to - token.length;
+  outer: for (let i = from; i <= last; i++) {
+    for (let j = 0; j < token.length; j++) if ((buf[i + j]! | 0x20) !== token.charCodeAt(j)) continue outer;
+    return true;
+  }
+  return false;
 }
+
+const HTTP_1 = Buffer.from('HTTP/1.', 'latin1');
 
 class Http1Connection implements LoadConnection {
   private readonly socket: net.Socket;
@@ -190,7 +197,7 @@ class Http1Connection implements LoadConnection {
   /** Reads the status and framing headers; returns a problem description or undefined. */
   private parseHead(buf: Buffer, start: number, end: number): string | undefined {
     // "HTTP/1.x NNN"
-    if (end - start < 12 || buf.toString('latin1', start, start + 7) !== 'HTTP/1.' || buf[start + 8] !== 0x20) return 'bad status line';
+    if (end - start < 12 || buf.compare(HTTP_1, 0, 7, start, start + 7) !== 0 || buf[start + 8] !== 0x20) return 'bad status line';
     const d0 = buf[start + 9]! - 0x30;
     const d1 = buf[start + 10]! - 0x30;
     const d2 = buf[start + 11]! - 0x30;

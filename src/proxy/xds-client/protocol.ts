@@ -20,6 +20,8 @@ export interface DynamicResourcesDump {
   clusters: DynamicResourceState[];
   routeConfigs: DynamicResourceState[];
   loadAssignments: DynamicResourceState[];
+  /** SDS secrets (certificate chains and trust bundles; a private key never comes from the control plane). */
+  secrets: DynamicResourceState[];
 }
 
 export interface XdsNack {
