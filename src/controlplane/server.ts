@@ -14,6 +14,8 @@ import type { SigningMaterial } from './ca/authority.js';
 import { createMeshCa, type MeshCa } from './ca/mesh-ca.js';
 import { createSnapshotCache } from './xds/snapshot-cache.js';
 import { startXdsServer, type RunningXdsServer } from './xds/server.js';
+import { SeriesStore } from './metrics/series-store.js';
+import { startScraper, type Scraper } from './metrics/scraper.js';
 
 export interface ControlPlaneOptions {
   store: StoreOptions;
@@ -42,6 +44,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   const controller = new MeshController({ store, cache, log: part('controller') });
   let xds: RunningXdsServer | undefined;
   let api: ApiServer | undefined;
+  let scraper: Scraper | undefined;
+  // Golden metrics: every proxy's admin stats, scraped every 5 s, 15 min kept in memory.
+  const series = new SeriesStore();
   let ca: MeshCa | undefined;
   // With etcd, replicas share the store; one leader does the store-writing background work. SQLite is single-replica.
   let leader = options.store.kind === 'sqlite';
@@ -77,8 +82,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       },
     });
     const proxies = xds.proxies;
-    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: part('api'), proxies, isLeader: () => leader, ca });
+    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: part('api'), proxies, proxyStatuses: proxies, metrics: series, isLeader: () => leader, ca });
+    scraper = startScraper({ store: series, proxies, log: part('metrics') });
   } catch (err) {
+    scraper?.close();
     await api?.close();
     await xds?.close();
     ca?.close();
@@ -88,12 +95,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     throw err;
   }
   log.info({ xdsPort: xds.port, apiPort: api.port, store: options.store.kind }, 'control plane ready');
-  const running = { xds, api, ca };
+  const running = { xds, api, ca, scraper };
   return {
     xdsPort: xds.port,
     apiPort: api.port,
     isLeader: () => leader,
     async close() {
+      running.scraper?.close();
       await running.api.close();
       await running.xds.close();
       running.ca.close();
