@@ -11,6 +11,8 @@ import { startApiServer, type ApiServer } from './api/server.js';
 import { campaignForLeadership, openStore, type StoreOptions } from './store/index.js';
 import { createSnapshotCache } from './xds/snapshot-cache.js';
 import { startXdsServer, type RunningXdsServer } from './xds/server.js';
+import { SeriesStore } from './metrics/series-store.js';
+import { startScraper, type Scraper } from './metrics/scraper.js';
 
 export interface ControlPlaneOptions {
   store: StoreOptions;
@@ -37,6 +39,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   const controller = new MeshController({ store, cache, log: part('controller') });
   let xds: RunningXdsServer | undefined;
   let api: ApiServer | undefined;
+  let scraper: Scraper | undefined;
+  // Golden metrics: every proxy's admin stats, scraped every 5 s, 15 min kept in memory.
+  const series = new SeriesStore();
   // With etcd, replicas share the store; one leader does the store-writing background work. SQLite is single-replica.
   let leader = options.store.kind === 'sqlite';
   const election =
@@ -60,8 +65,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       },
     });
     const proxies = xds.proxies;
-    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: part('api'), proxies, isLeader: () => leader });
+    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: part('api'), proxies, proxyStatuses: proxies, metrics: series, isLeader: () => leader });
+    scraper = startScraper({ store: series, proxies, log: part('metrics') });
   } catch (err) {
+    scraper?.close();
     await api?.close();
     await xds?.close();
     controller.close();
@@ -70,12 +77,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     throw err;
   }
   log.info({ xdsPort: xds.port, apiPort: api.port, store: options.store.kind }, 'control plane ready');
-  const running = { xds, api };
+  const running = { xds, api, scraper };
   return {
     xdsPort: xds.port,
     apiPort: api.port,
     isLeader: () => leader,
     async close() {
+      running.scraper?.close();
       await running.api.close();
       await running.xds.close();
       controller.close();

@@ -20,6 +20,8 @@ export type StatusReason =
   | 'Expired'
   | 'RequestEntityTooLarge'
   | 'UnsupportedMediaType'
+  | 'BadGateway'
+  | 'ServiceUnavailable'
   | 'InternalError';
 
 export interface StatusBody {

@@ -51,6 +51,7 @@ export function normalizeListener(raw: RawListener, path: string, context: Liste
     name: raw.name ?? `${socket.address}_${socket.port_value}`,
     address: { address: socket.address, port: socket.port_value },
     perConnectionBufferLimitBytes: raw.per_connection_buffer_limit_bytes ?? ONE_MIB,
+    ...(raw.traffic_direction === 'INBOUND' || raw.traffic_direction === 'OUTBOUND' ? { trafficDirection: raw.traffic_direction } : {}),
     filter: typedConfig['@type'] === TCP_PROXY_TYPE_URL
       ? normalizeTcpProxy(typedConfig, typedConfigPath, context.checkCluster)
       : normalizeHttpConnectionManager(typedConfig, typedConfigPath, context),

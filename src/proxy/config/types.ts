@@ -53,11 +53,15 @@ export interface DynamicResourcesConfig {
 // ---------------------------------------------------------------------------
 // Listeners
 
+export type TrafficDirection = 'INBOUND' | 'OUTBOUND';
+
 export interface ListenerConfig {
   name: string;
   address: SocketAddress;
   /** Envoy `per_connection_buffer_limit_bytes`, default 1 MiB. */
   perConnectionBufferLimitBytes: number;
+  /** Envoy `traffic_direction` (UNSPECIFIED -> undefined): which side request metrics report as. */
+  trafficDirection?: TrafficDirection;
   /** The single filter chain's terminal network filter. */
   filter: HttpConnectionManagerConfig | TcpProxyConfig;
 }

@@ -203,7 +203,7 @@ export class ListenerManager {
   private createContext(config: ListenerConfig): ListenerContext {
     const { deps } = this;
     if (config.filter.kind === 'http') {
-      return { kind: 'http', http: createHcmContext(config.filter, { ...deps, bufferLimitBytes: config.perConnectionBufferLimitBytes }) };
+      return { kind: 'http', http: createHcmContext(config.filter, { ...deps, bufferLimitBytes: config.perConnectionBufferLimitBytes, trafficDirection: config.trafficDirection }) };
     }
     return { kind: 'tcp', tcp: createTcpProxyContext(config.filter, { stats: deps.store, clusters: deps.clusters, wheel: deps.wheel }) };
   }
