@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { runWeft, WEFT_BIN, type WeftResult } from '../cli/cli-harness.js';
 import { freePorts, waitFor } from './harness.js';
 
-const READY_WITHIN_MS = 20_000;
+// Generous: on a loaded 2-core machine module loading alone can take over 15 s.
+const READY_WITHIN_MS = 60_000;
 const READY_LINE = 'control plane ready';
 
 export interface ControlPlaneConfig {
