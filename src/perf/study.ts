@@ -21,6 +21,7 @@ import { createServer } from 'node:net';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { IDENTITIES_PATH } from '../controlplane/api/paths.js';
 import { cpuSeconds, listeningPid, processTreeRssBytes } from '../lib/process-usage.js';
 import { meshMark, type MeshMark, type MeshMarkRun } from './meshmark.js';
 import type { LoadResult } from './run.js';
@@ -86,13 +87,20 @@ const STARTUP_TIMEOUT_MS = 60_000;
 const CONVERGE_TIMEOUT_MS = 15_000;
 const WEFT = fileURLToPath(new URL('../cli/weft.js', import.meta.url));
 
-/** The mesh every run shares: the target service, its one workload at the URL, and a client workload. */
-function baseDocuments(target: URL): object[] {
+/** The sidecars' ports, chosen before anything starts: the Workloads name their inbound ports. */
+interface SidecarPorts {
+  admin: number;
+  outbound: number;
+  inbound: number;
+}
+
+/** The mesh every run shares: the target service, its one workload at the URL (reached through its sidecar), and a client workload. */
+function baseDocuments(target: URL, targetSidecar: SidecarPorts): object[] {
   const meta = (kind: string, name: string) => ({ apiVersion: 'mesh.weft.dev/v1alpha1', kind, metadata: { name } });
   return [
     { ...meta('Mesh', 'default'), spec: { mtls: { mode: 'DISABLED' } } },
     { ...meta('Service', TARGET), spec: { ports: [{ name: 'http', port: SERVICE_PORT, protocol: 'http' }] } },
-    { ...meta('Workload', `${TARGET}-1`), spec: { service: TARGET, address: target.hostname, ports: [{ name: 'http', port: Number(target.port || 80) }], serviceAccount: TARGET } },
+    { ...meta('Workload', `${TARGET}-1`), spec: { service: TARGET, address: target.hostname, ports: [{ name: 'http', port: Number(target.port || 80) }], inboundPort: targetSidecar.inbound, serviceAccount: TARGET } },
     { ...meta('Service', CLIENT), spec: { ports: [{ name: 'http', port: SERVICE_PORT, protocol: 'http' }] } },
     { ...meta('Workload', `${CLIENT}-1`), spec: { service: CLIENT, address: '127.0.0.1', serviceAccount: CLIENT } },
   ];
@@ -249,18 +257,23 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     const cliEnv = { ...process.env, WEFT_SERVER: apiUrl, ...(token === undefined ? {} : { WEFT_TOKEN: token }) };
     const apiHeaders: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
     const apply = (docs: object[]) => processes.run('weft apply', ['apply', '-f', '-', '--server', apiUrl], docs.map((d) => JSON.stringify(d)).join('\n---\n'), cliEnv);
-    await apply(baseDocuments(target));
+    const sidecarPorts = async (): Promise<SidecarPorts> => ({ admin: await freePort(), outbound: await freePort(), inbound: await freePort() });
+    const [targetPorts, clientPorts] = [await sidecarPorts(), await sidecarPorts()];
+    const baseMesh = baseDocuments(target, targetPorts);
+    await apply(baseMesh);
 
-    const sidecar = async (workload: string) => {
-      const [admin, outbound, inbound] = [await freePort(), await freePort(), await freePort()];
+    const sidecar = async (workload: string, { admin, outbound, inbound }: SidecarPorts) => {
+      // The workload's registration token: what its sidecar sends with its CSR when the mtls function asks for certificates.
+      const identity = await fetch(`${apiUrl}${IDENTITIES_PATH}/${NAMESPACE}/${workload}?token=true`, { headers: apiHeaders, signal: AbortSignal.timeout(5000) });
+      const token = identity.ok ? ((await identity.json()) as { token?: string }).token : undefined;
       const child = processes.start(`${workload}-sidecar`, [
         'proxy', '--workload', workload, '--namespace', NAMESPACE, '--control-plane', `127.0.0.1:${xdsPort}`,
         '--admin-port', String(admin), '--outbound-port', String(outbound), '--inbound-port', String(inbound), '--concurrency', '1', '--drain-timeout', '1',
-      ]);
+      ], token === undefined ? process.env : { ...process.env, WEFT_WORKLOAD_TOKEN: token });
       await waitFor(`the ${workload} sidecar`, async () => (await fetch(`http://127.0.0.1:${admin}/ready`, { signal: AbortSignal.timeout(1000) })).ok);
       return { child, outbound };
     };
-    const [server, client] = await Promise.all([sidecar(`${TARGET}-1`), sidecar(`${CLIENT}-1`)]);
+    const [server, client] = await Promise.all([sidecar(`${TARGET}-1`, targetPorts), sidecar(`${CLIENT}-1`, clientPorts)]);
     const meshUrl = `http://127.0.0.1:${client.outbound}${target.pathname}${target.search}`;
     const meshHeaders: Array<[string, string]> = [['host', `${TARGET}:${SERVICE_PORT}`]];
     await waitFor('the sidecars to take their configuration', async () => (await proxyVersions(apiUrl, apiHeaders)).settled);
@@ -268,6 +281,8 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
 
     const measure = async (name: StudyRun['name'], url: string, headers: Array<[string, string]>): Promise<StudyRun> => {
       options.log(`${name}: ${options.rate} rps for ${options.durationMs / 1000} s`);
+      // Warm-up as a run of its own, so the CPU counted below is the measured window's alone.
+      if (options.warmupMs > 0) await options.runLoad({ url, rate: options.rate, durationMs: options.warmupMs, warmupMs: 0, connections: options.connections, headers });
       const pids = { app: appPid, proxies: [server.child.process.pid!, client.child.process.pid!], controlPlane: controlPlane.process.pid! };
       const cpuBefore = { app: appPid === undefined ? 0 : cpuSeconds(appPid), proxies: sum(pids.proxies.map(cpuSeconds)), controlPlane: cpuSeconds(pids.controlPlane) };
       const peak = { app: 0, proxies: 0, controlPlane: 0 };
@@ -279,7 +294,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
       const sampler = setInterval(sample, 250);
       let result: LoadResult;
       try {
-        result = await options.runLoad({ url, rate: options.rate, durationMs: options.durationMs, warmupMs: options.warmupMs, connections: options.connections, headers });
+        result = await options.runLoad({ url, rate: options.rate, durationMs: options.durationMs, warmupMs: 0, connections: options.connections, headers });
       } finally {
         clearInterval(sampler);
       }
@@ -318,12 +333,12 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
         const notSwitched = await waitForChange(apiUrl, apiHeaders, before.key);
         if (notSwitched !== undefined) {
           functions.push({ name: fn, unavailable: notSwitched });
-          await restore(processes, apiUrl, apiHeaders, cliEnv, documents, apply, target);
+          await restore(processes, apiUrl, apiHeaders, cliEnv, documents, () => apply(baseMesh.slice(0, 1)));
           continue;
         }
       }
       functions.push(await measure(fn, meshUrl, meshHeaders));
-      if (documents.length > 0) await restore(processes, apiUrl, apiHeaders, cliEnv, documents, apply, target);
+      if (documents.length > 0) await restore(processes, apiUrl, apiHeaders, cliEnv, documents, () => apply(baseMesh.slice(0, 1)));
     }
     const bare = functions.find((run): run is StudyRun => run.name === 'none' && 'qps' in run);
     return { offMesh, functions, meshMark: studyMeshMark(offMesh, bare, options) };
@@ -351,14 +366,13 @@ async function restore(
   headers: Record<string, string>,
   env: NodeJS.ProcessEnv,
   documents: object[],
-  apply: (docs: object[]) => Promise<void>,
-  target: URL,
+  reapplyBaseMesh: () => Promise<void>,
 ): Promise<void> {
   for (const doc of documents as Array<{ kind: string; metadata: { name: string } }>) {
     if (doc.kind === 'Mesh') continue;
     await processes.run('weft delete', ['delete', doc.kind, doc.metadata.name, '--server', apiUrl], '', env);
   }
-  await apply(baseDocuments(target).slice(0, 1));
+  await reapplyBaseMesh();
   await waitFor('the proxies to settle after switching a function off', async () => {
     const first = await proxyVersions(apiUrl, headers);
     await new Promise((r) => setTimeout(r, 500));
