@@ -1,6 +1,8 @@
 /** Listener -> ListenerConfig: one filter chain, one terminal network filter (HTTP connection manager or TCP proxy). */
 import { ConfigError } from '../../lib/errors.js';
 import { findHttpFilterParser, listHttpFilterParsers } from '../filters/config-registry.js';
+import { NETWORK_RBAC_FILTER_NAME, NETWORK_RBAC_TYPE_URL } from '../filters/names.js';
+import { parseNetworkRbacConfig } from '../filters/rbac/network-config.js';
 import { durationMs } from './duration.js';
 import { normalizeAccessLogs } from './normalize-access-log.js';
 import { oneOf, ONE_MIB, ONE_HOUR_MS } from './normalize-common.js';
@@ -41,11 +43,19 @@ export function normalizeListener(raw: RawListener, path: string, context: Liste
   }
   const filtersPath = fieldPath(indexPath(chainsPath, 0), 'filters');
   const filters = raw.filter_chains[0]!.filters;
-  if (filters.length > 1) {
-    throw new ConfigError(indexPath(filtersPath, 1), 'a filter chain has exactly one network filter (http_connection_manager or tcp_proxy)');
+  const last = filters.length - 1;
+  const typedConfig = filters[last]!.typed_config;
+  const typedConfigPath = fieldPath(indexPath(filtersPath, last), 'typed_config');
+  if (typedConfig['@type'] === NETWORK_RBAC_TYPE_URL) {
+    throw new ConfigError(fieldPath(typedConfigPath, '@type'), `${NETWORK_RBAC_FILTER_NAME} is not a terminal filter: the chain must end with http_connection_manager or tcp_proxy`);
   }
-  const typedConfig = filters[0]!.typed_config;
-  const typedConfigPath = fieldPath(indexPath(filtersPath, 0), 'typed_config');
+  const rbacFilters = filters.slice(0, last).map((filter, i) => {
+    const at = fieldPath(indexPath(filtersPath, i), 'typed_config');
+    if (filter.typed_config['@type'] !== NETWORK_RBAC_TYPE_URL) {
+      throw new ConfigError(fieldPath(at, '@type'), `only ${NETWORK_RBAC_FILTER_NAME} may come before the terminal filter (http_connection_manager or tcp_proxy), which must be last`);
+    }
+    return parseNetworkRbacConfig(filter.typed_config, at);
+  });
   const socket = raw.address.socket_address;
   return {
     name: raw.name ?? `${socket.address}_${socket.port_value}`,
@@ -54,6 +64,7 @@ export function normalizeListener(raw: RawListener, path: string, context: Liste
     filter: typedConfig['@type'] === TCP_PROXY_TYPE_URL
       ? normalizeTcpProxy(typedConfig, typedConfigPath, context.checkCluster)
       : normalizeHttpConnectionManager(typedConfig, typedConfigPath, context),
+    rbacFilters,
   };
 }
 

@@ -4,6 +4,7 @@ import { AccessLog } from './schema-access-log.js';
 import {
   Address, Bool, Duration, Enum, NonEmptyStr, Obj, Opt, Str, TypedConfigOneOf, UInt, Unsupported, unsupportedFields,
 } from './schema-common.js';
+import { NetworkRbac } from '../filters/rbac/network-config.js';
 import { AdsConfigSource } from './schema-config-source.js';
 import { RouteConfiguration } from './schema-route.js';
 import { HTTP_CONNECTION_MANAGER_TYPE_URL, ROUTER_TYPE_URL, TCP_PROXY_TYPE_URL } from './type-urls.js';
@@ -85,13 +86,13 @@ const TcpProxy = Obj({
 
 const NetworkFilter = Obj({
   name: NonEmptyStr(),
-  typed_config: TypedConfigOneOf(HttpConnectionManager, TcpProxy),
+  typed_config: TypedConfigOneOf(HttpConnectionManager, TcpProxy, NetworkRbac),
   ...unsupportedFields(['config_discovery']),
 });
 
 const FilterChain = Obj({
   name: Opt(Str()),
-  /** Exactly one filter is supported (checked in code, with a clearer message than maxItems). */
+  /** Network RBAC filters, then exactly one terminal filter (checked in code, with a clearer message than maxItems). */
   filters: Type.Array(NetworkFilter, { minItems: 1 }),
   filter_chain_match: Opt(Unsupported('not supported yet: a listener has exactly one filter chain, which matches every connection')),
   ...unsupportedFields(['transport_socket', 'transport_socket_connect_timeout', 'use_proxy_proto', 'metadata', 'on_demand_configuration']),

@@ -8,6 +8,8 @@
  * consumers never re-derive them. Objects are treated as immutable once built.
  */
 
+import type { NetworkRbacConfig } from '../filters/rbac/network-config.js';
+
 export interface SocketAddress {
   address: string;
   port: number;
@@ -60,6 +62,8 @@ export interface ListenerConfig {
   perConnectionBufferLimitBytes: number;
   /** The single filter chain's terminal network filter. */
   filter: HttpConnectionManagerConfig | TcpProxyConfig;
+  /** `envoy.filters.network.rbac` filters before the terminal one, in order (checked when a connection is accepted). */
+  rbacFilters: NetworkRbacConfig[];
 }
 
 export interface AccessLogConfig {

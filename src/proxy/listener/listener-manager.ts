@@ -17,6 +17,7 @@ import { DownstreamConnection } from '../http1/connection.js';
 import { closeHcmContext, createHcmContext, type HcmContext, type RequestMetrics } from '../http1/hcm-context.js';
 import { defineStats, type DeclaredStats } from '../observe/stats.js';
 import type { StatsStore } from '../observe/stats-store.js';
+import { createNetworkRbacChain, type NetworkRbacChain } from '../filters/rbac/network-filter.js';
 import { createTcpProxyContext, proxyTcpConnection, type TcpProxyContext } from '../tcp/tcp-proxy.js';
 import type { ClusterManager } from '../upstream/types.js';
 
@@ -32,7 +33,8 @@ const MANAGER_STATS = {
   histograms: [],
 } as const;
 
-type ListenerContext = { kind: 'http'; http: HcmContext } | { kind: 'tcp'; tcp: TcpProxyContext };
+/** The terminal filter's context, and the network RBAC filters checked before it. */
+type ListenerContext = ({ kind: 'http'; http: HcmContext } | { kind: 'tcp'; tcp: TcpProxyContext }) & { rbac: NetworkRbacChain };
 
 export interface ListenerDeps {
   store: StatsStore;
@@ -88,6 +90,17 @@ class ActiveListener {
     const started = performance.now();
     const generation = this.generation;
     const context = generation.context;
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.stats.downstream_cx_active.dec();
+      this.stats.downstream_cx_destroy.inc();
+      this.stats.downstream_cx_length_ms.record(performance.now() - started);
+    });
+    if (!context.rbac.allows(socket)) {
+      // Envoy's network RBAC closes a denied connection before any byte reaches the terminal filter.
+      socket.destroy();
+      return;
+    }
     if (context.kind === 'http') {
       const connection = new DownstreamConnection(context.http, socket, (c) => generation.connections.delete(c));
       if (!connection.isClosed) generation.connections.add(connection);
@@ -96,12 +109,6 @@ class ActiveListener {
       socket.once('close', () => generation.connections.delete(socket));
       proxyTcpConnection(context.tcp, socket);
     }
-    socket.once('close', () => {
-      this.sockets.delete(socket);
-      this.stats.downstream_cx_active.dec();
-      this.stats.downstream_cx_destroy.inc();
-      this.stats.downstream_cx_length_ms.record(performance.now() - started);
-    });
   }
 }
 
@@ -202,10 +209,11 @@ export class ListenerManager {
 
   private createContext(config: ListenerConfig): ListenerContext {
     const { deps } = this;
+    const rbac = createNetworkRbacChain(config.rbacFilters, deps.store);
     if (config.filter.kind === 'http') {
-      return { kind: 'http', http: createHcmContext(config.filter, { ...deps, bufferLimitBytes: config.perConnectionBufferLimitBytes }) };
+      return { kind: 'http', http: createHcmContext(config.filter, { ...deps, bufferLimitBytes: config.perConnectionBufferLimitBytes }), rbac };
     }
-    return { kind: 'tcp', tcp: createTcpProxyContext(config.filter, { stats: deps.store, clusters: deps.clusters, wheel: deps.wheel }) };
+    return { kind: 'tcp', tcp: createTcpProxyContext(config.filter, { stats: deps.store, clusters: deps.clusters, wheel: deps.wheel }), rbac };
   }
 
   private async bind(config: ListenerConfig): Promise<ActiveListener> {
