@@ -31,6 +31,8 @@ const PROTO_FILES = [
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  'envoy/extensions/filters/http/rbac/v3/rbac.proto',
+  'envoy/extensions/filters/network/rbac/v3/rbac.proto',
 ];
 
 /** The options the brief for gRPC message objects fixes (Envoy field names, 64-bit ints and enums as strings). */

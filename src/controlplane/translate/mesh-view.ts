@@ -11,7 +11,10 @@ import type { Resource } from '../model/resource.js';
 import { serviceKeyFromHost } from '../model/service-host.js';
 import type { ServiceSpec } from '../model/service.js';
 import type { TrafficPolicySpec } from '../model/traffic-policy.js';
+import type { MeshSpec } from '../model/mesh.js';
+import type { TCPRouteSpec } from '../model/tcp-route.js';
 import type { TrafficSplitSpec } from '../model/traffic-split.js';
+import type { TrafficTargetSpec } from '../model/traffic-target.js';
 import type { WorkloadSpec } from '../model/workload.js';
 
 export interface Named<Spec> {
@@ -37,9 +40,16 @@ export interface MeshView {
   /** The TrafficSplit whose root is this service. */
   splitFor(namespace: string, service: string): Named<TrafficSplitSpec> | undefined;
   routeGroup(namespace: string, name: string): HTTPRouteGroupSpec | undefined;
+  tcpRoute(namespace: string, name: string): TCPRouteSpec | undefined;
+  /** The SPIFFE trust domain: the first Mesh's, default `cluster.local`. */
+  readonly trustDomain: string;
+  /** The TrafficTargets whose destination is this service account, sorted by name. */
+  trafficTargetsFor(namespace: string, serviceAccount: string): ReadonlyArray<Named<TrafficTargetSpec>>;
 }
 
 type Kinded = Named<unknown> & { kind: string };
+
+const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 
 export function buildMeshView(resources: readonly Resource[]): MeshView {
   const sorted: Kinded[] = resources
@@ -58,6 +68,13 @@ export function buildMeshView(resources: readonly Resource[]): MeshView {
     return root === undefined ? undefined : key(root.namespace, root.name);
   });
   const routeGroups = firstByKey(ofKind<HTTPRouteGroupSpec>('HTTPRouteGroup'), ownKey);
+  const tcpRoutes = firstByKey(ofKind<TCPRouteSpec>('TCPRoute'), ownKey);
+  // A TrafficTarget's destination lives in its own namespace (the model checks it).
+  const targets = new Map<string, Array<Named<TrafficTargetSpec>>>();
+  for (const target of ofKind<TrafficTargetSpec>('TrafficTarget')) {
+    const k = key(target.namespace, target.spec.destination.name);
+    targets.set(k, [...(targets.get(k) ?? []), target]);
+  }
 
   const workloadsByService = new Map<Named<ServiceSpec>, Array<Named<WorkloadSpec>>>();
   const servicesByWorkload = new Map<Named<WorkloadSpec>, Array<Named<ServiceSpec>>>();
@@ -77,6 +94,9 @@ export function buildMeshView(resources: readonly Resource[]): MeshView {
     policyFor: (namespace, service) => policies.get(key(namespace, service))?.spec,
     splitFor: (namespace, service) => splits.get(key(namespace, service)),
     routeGroup: (namespace, name) => routeGroups.get(key(namespace, name))?.spec,
+    tcpRoute: (namespace, name) => tcpRoutes.get(key(namespace, name))?.spec,
+    trustDomain: ofKind<MeshSpec>('Mesh')[0]?.spec.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    trafficTargetsFor: (namespace, serviceAccount) => targets.get(key(namespace, serviceAccount)) ?? [],
   };
 }
 

@@ -15,6 +15,7 @@ describe('kind registry', () => {
         'split.smi-spec.io/v1alpha4 TrafficSplit',
         'specs.smi-spec.io/v1alpha4 HTTPRouteGroup',
         'specs.smi-spec.io/v1alpha4 TCPRoute',
+        'access.smi-spec.io/v1alpha3 TrafficTarget',
       ],
     );
     assert.deepEqual(KINDS.filter((k) => !k.namespaced).map((k) => k.kind), ['Mesh']);
