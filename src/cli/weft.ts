@@ -12,6 +12,7 @@ import { registerControlPlaneCommand } from './controlplane.js';
 import { registerDeleteCommand } from './delete.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGetCommand } from './get.js';
+import { registerPerfManagementCommands } from './perf-manage.js';
 import { registerProxiesCommand } from './proxies.js';
 import { registerProxyCommand } from './proxy.js';
 import { WEFT_VERSION } from './version.js';
@@ -25,6 +26,7 @@ registerApplyCommand(program);
 registerGetCommand(program);
 registerDeleteCommand(program);
 registerProxiesCommand(program);
+registerPerfManagementCommands(program.command('perf').description('load tests, SMP results and comparisons'));
 program
   .command('version')
   .description('print the version')

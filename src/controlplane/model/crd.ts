@@ -17,6 +17,8 @@ const COPIED_KEYWORDS = new Set([
   'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf',
   'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'uniqueItems',
   'minProperties', 'maxProperties', 'required',
+  // Keeps a field's unknown members instead of pruning them (an SMP document held whole).
+  'x-kubernetes-preserve-unknown-fields',
 ]);
 
 type JsonSchema = Readonly<Record<string, unknown>>;

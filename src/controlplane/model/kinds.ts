@@ -3,6 +3,8 @@ import { gatewayKind } from './gateway.js';
 import { httpRouteGroupKind } from './http-route-group.js';
 import type { KindInfo } from './kind-info.js';
 import { meshKind } from './mesh.js';
+import { performanceProfileKind } from './performance-profile.js';
+import { performanceResultKind } from './performance-result.js';
 import { serviceKind } from './service.js';
 import { tcpRouteKind } from './tcp-route.js';
 import { trafficPolicyKind } from './traffic-policy.js';
@@ -22,6 +24,8 @@ export const KINDS: readonly KindInfo[] = [
   trafficSplitKind,
   httpRouteGroupKind,
   tcpRouteKind,
+  performanceProfileKind,
+  performanceResultKind,
   trafficTargetKind,
 ];
 

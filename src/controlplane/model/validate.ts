@@ -21,6 +21,8 @@ export const DEFAULT_NAMESPACE = 'default';
 
 // Documents are validated once per write, not per request: skip ajv's code optimizer.
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, useDefaults: true, code: { optimize: false } });
+// A Kubernetes annotation (see crd.ts): ajv allows unknown members wherever additionalProperties is not false anyway.
+ajv.addVocabulary(['x-kubernetes-preserve-unknown-fields']);
 for (const [name, format] of Object.entries(STRING_FORMATS)) {
   ajv.addFormat(name, { type: 'string', validate: (value: string) => format.check(value) === undefined });
 }

@@ -29,7 +29,7 @@ function* walk(schema: Schema, path: string): Generator<[string, Schema]> {
 const STRUCTURAL_KEYWORDS = new Set([
   'type', 'description', 'default', 'enum', 'nullable', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf',
   'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties', 'required',
-  'properties', 'items', 'additionalProperties', 'format',
+  'properties', 'items', 'additionalProperties', 'format', 'x-kubernetes-preserve-unknown-fields',
 ]);
 
 describe('CRD generation', () => {

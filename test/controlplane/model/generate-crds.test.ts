@@ -24,7 +24,7 @@ describe('generate-crds script', () => {
     dirs.push(out);
     await run(process.execPath, [SCRIPT, out]);
     const generated = (await readdir(out)).sort();
-    assert.equal(generated.length, KINDS.length);
+    assert.equal(generated.length, KINDS.length, 'one CRD per kind');
     assert.deepEqual((await readdir(COMMITTED)).sort(), generated, 'file set of deploy/crds');
     for (const file of generated) {
       assert.equal(await readFile(join(COMMITTED, file), 'utf8'), await readFile(join(out, file), 'utf8'), `deploy/crds/${file} is stale`);

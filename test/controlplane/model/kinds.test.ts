@@ -15,6 +15,8 @@ describe('kind registry', () => {
         'split.smi-spec.io/v1alpha4 TrafficSplit',
         'specs.smi-spec.io/v1alpha4 HTTPRouteGroup',
         'specs.smi-spec.io/v1alpha4 TCPRoute',
+        'mesh.weft.dev/v1alpha1 PerformanceProfile',
+        'mesh.weft.dev/v1alpha1 PerformanceResult',
         'access.smi-spec.io/v1alpha3 TrafficTarget',
       ],
     );

@@ -1,0 +1,81 @@
+/**
+ * `weft perf compare A B`: each latency percentile and the throughput of two
+ * runs side by side, the change from A (the baseline) to B, and a verdict
+ * against a tolerance — the question a performance regression gate asks.
+ */
+
+/** What a comparison needs from a run: achieved throughput and latency percentiles. */
+export interface RunSummary {
+  /** Requests per second achieved. */
+  qps: number;
+  /** Latency in milliseconds by percentile name (`p50`, `p99`, `p99.9`, `max`, ...). */
+  latencyMs: Readonly<Record<string, number>>;
+}
+
+export type Change = 'better' | 'worse' | 'same';
+
+export interface ComparisonRow {
+  metric: string;
+  unit: 'ms' | 'rps';
+  baseline: number;
+  candidate: number;
+  /** candidate − baseline. */
+  delta: number;
+  /** delta as a percentage of the baseline (null when the baseline is 0). */
+  deltaPercent: number | null;
+  /** Judged in the metric's direction: lower latency and higher throughput are better. */
+  change: Change;
+}
+
+export interface Comparison {
+  rows: ComparisonRow[];
+  tolerancePercent: number;
+  /** `regression` when any metric got worse by more than the tolerance. */
+  verdict: 'pass' | 'regression';
+}
+
+/** The percentiles a comparison shows, in order, when both runs have them. */
+const PERCENTILE_ORDER = ['min', 'p50', 'p75', 'p90', 'p95', 'p99', 'p99.9', 'max', 'average'];
+
+function row(metric: string, unit: 'ms' | 'rps', baseline: number, candidate: number, tolerancePercent: number): ComparisonRow {
+  const delta = candidate - baseline;
+  const deltaPercent = baseline === 0 ? null : (delta / baseline) * 100;
+  const higherIsBetter = unit === 'rps';
+  // With a zero baseline any change is beyond every tolerance.
+  const beyondTolerance = deltaPercent === null ? delta !== 0 : Math.abs(deltaPercent) > tolerancePercent;
+  let change: Change = 'same';
+  if (beyondTolerance) change = delta > 0 === higherIsBetter ? 'better' : 'worse';
+  return { metric, unit, baseline, candidate, delta, deltaPercent, change };
+}
+
+/** Compares `candidate` against `baseline`; a metric changes only when it moves more than `tolerancePercent`. */
+export function compareRuns(baseline: RunSummary, candidate: RunSummary, tolerancePercent = 5): Comparison {
+  if (!(tolerancePercent >= 0)) throw new RangeError(`tolerance must be a percentage ≥ 0, got ${tolerancePercent}`);
+  const names = PERCENTILE_ORDER.filter((name) => name in baseline.latencyMs && name in candidate.latencyMs);
+  const rows = names.map((name) => row(name, 'ms', baseline.latencyMs[name]!, candidate.latencyMs[name]!, tolerancePercent));
+  rows.push(row('throughput', 'rps', baseline.qps, candidate.qps, tolerancePercent));
+  const verdict = rows.some((r) => r.change === 'worse') ? 'regression' : 'pass';
+  return { rows, tolerancePercent, verdict };
+}
+
+/** The SMP fields a summary reads (PerformanceTestResult). */
+interface SmpResultFields {
+  actual_QPS?: unknown;
+  latencies_ms?: Record<string, unknown>;
+}
+
+/**
+ * A comparison's view of an SMP document (`{config, result, ...}` as `weft
+ * perf run -o` writes, or a bare PerformanceTestResult): throughput and every
+ * numeric latency field. Throws when the numbers are missing.
+ */
+export function summarizeSmp(document: Readonly<Record<string, unknown>>, what = 'result'): RunSummary {
+  const result = (typeof document['result'] === 'object' && document['result'] !== null ? document['result'] : document) as SmpResultFields;
+  const qps = result.actual_QPS;
+  if (typeof qps !== 'number' || typeof result.latencies_ms !== 'object' || result.latencies_ms === null) {
+    throw new Error(`${what} is not an SMP performance result: it needs result.actual_QPS and result.latencies_ms`);
+  }
+  const latencyMs: Record<string, number> = {};
+  for (const [name, value] of Object.entries(result.latencies_ms)) if (typeof value === 'number') latencyMs[name] = value;
+  return { qps, latencyMs };
+}
