@@ -15,6 +15,7 @@ import { registerGetCommand } from './get.js';
 import { registerPerfManagementCommands } from './perf-manage.js';
 import { registerProxiesCommand } from './proxies.js';
 import { registerProxyCommand } from './proxy.js';
+import { registerTokenCommands } from './token.js';
 import { WEFT_VERSION } from './version.js';
 
 const program = new Command();
@@ -27,6 +28,7 @@ registerGetCommand(program);
 registerDeleteCommand(program);
 registerProxiesCommand(program);
 registerPerfManagementCommands(program.command('perf').description('load tests, SMP results and comparisons'));
+registerTokenCommands(program);
 program
   .command('version')
   .description('print the version')

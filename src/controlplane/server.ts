@@ -4,20 +4,30 @@
  * empty model: store -> controller (list + watch) -> xDS -> API. Stop order is
  * the reverse, after which the store is closed.
  */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { MeshController } from './controller.js';
 import { startApiServer, type ApiServer } from './api/server.js';
+import { ADMIN_TOKEN_FILE } from './api/paths.js';
+import { createTokenAuthority } from './api/tokens.js';
 import { campaignForLeadership, openStore, type StoreOptions } from './store/index.js';
 import { createSnapshotCache } from './xds/snapshot-cache.js';
 import { startXdsServer, type RunningXdsServer } from './xds/server.js';
+
+const LOOPBACK = '127.0.0.1';
 
 export interface ControlPlaneOptions {
   store: StoreOptions;
   xdsPort: number;
   apiPort: number;
-  /** Address both servers bind; loopback by default (plaintext xDS must not leave the host). */
+  /** Address the REST API binds; loopback by default. */
   host: string;
+  /** Address plaintext xDS binds; default 127.0.0.1 (plaintext xDS must not leave the host unless the operator says so). */
+  xdsHost?: string;
+  /** Where the first start writes the bootstrap admin token (`<dataDir>/admin-token`, mode 0600). */
+  dataDir: string;
   /** The base logger; each part adds its own `component` (a child of a child would repeat the key in every line). */
   log: Logger;
 }
@@ -25,6 +35,10 @@ export interface ControlPlaneOptions {
 export interface RunningControlPlane {
   readonly xdsPort: number;
   readonly apiPort: number;
+  /** Set only on the start that created the first admin token: shown once, never logged. */
+  readonly bootstrapAdminToken: string | undefined;
+  /** Where that token was written. */
+  readonly adminTokenFile: string;
   isLeader(): boolean;
   close(): Promise<void>;
 }
@@ -46,12 +60,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
           log.info({ leader: isLeader }, 'leadership changed');
         })
       : undefined;
+  const tokens = createTokenAuthority(store);
+  const adminTokenFile = join(options.dataDir, ADMIN_TOKEN_FILE);
+  let bootstrapAdminToken: string | undefined;
   try {
+    const issued = await tokens.bootstrapAdmin();
+    if (issued !== undefined) {
+      writeSecretFile(adminTokenFile, `${issued.token}\n`);
+      bootstrapAdminToken = issued.token;
+      log.info({ tokenId: issued.id, file: adminTokenFile }, 'created the first admin API token');
+    }
     await controller.start();
     xds = await startXdsServer({
       cache,
       port: options.xdsPort,
-      host: options.host,
+      host: options.xdsHost ?? LOOPBACK,
       log: part('xds'),
       onStreamEvent: (event) => {
         if (event.kind === 'connected') controller.onProxyConnected(event.nodeId, event.nodeMetadata);
@@ -60,7 +83,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       },
     });
     const proxies = xds.proxies;
-    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: part('api'), proxies, isLeader: () => leader });
+    api = await startApiServer({ store, tokens, port: options.apiPort, host: options.host, log: part('api'), proxies, isLeader: () => leader });
   } catch (err) {
     await api?.close();
     await xds?.close();
@@ -74,6 +97,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   return {
     xdsPort: xds.port,
     apiPort: api.port,
+    bootstrapAdminToken,
+    adminTokenFile,
     isLeader: () => leader,
     async close() {
       await running.api.close();
@@ -84,4 +109,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       log.info('control plane stopped');
     },
   };
+}
+
+/** Owner read/write only, also when the file already existed with looser bits. */
+function writeSecretFile(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, content, { mode: 0o600 });
+  chmodSync(path, 0o600);
 }

@@ -8,6 +8,7 @@
  * over everything (a bulk apply of N resources costs a few passes, not N).
  */
 import type pino from 'pino';
+import { findKind } from '../model/kinds.js';
 import { findMissingReferences, findReferences } from '../model/references.js';
 import type { Condition, Resource, ResourceKey } from '../model/resource.js';
 import type { Store } from '../store/store.js';
@@ -76,7 +77,8 @@ export class StatusConditions {
   }
 
   private async recheckAll(): Promise<void> {
-    const all = await this.store.list();
+    // Internal records (API tokens, the CA's) are not mesh resources and carry no conditions.
+    const all = (await this.store.list()).filter((r) => findKind(r.kind) !== undefined);
     const present = new Set(all.map((r) => keyString({ kind: r.kind, namespace: r.metadata.namespace, name: r.metadata.name })));
     for (const resource of all) {
       if (this.closed) return;
