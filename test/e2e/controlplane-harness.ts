@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { runWeft, WEFT_BIN, type WeftResult } from '../cli/cli-harness.js';
 import { freePorts, waitFor } from './harness.js';
 
-const READY_WITHIN_MS = 20_000;
+// Generous: the shared test machine can take tens of seconds to load the xDS protos under load.
+const READY_WITHIN_MS = 60_000;
 const READY_LINE = 'control plane ready';
 
 export interface ControlPlaneConfig {
