@@ -162,7 +162,8 @@ export async function startProxy(doc: Record<string, unknown>, args: string[] = 
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const admin = (path: string, init?: RequestInit): Promise<Response> => fetch(`http://127.0.0.1:${adminPort}${path}`, init);
-  const deadline = Date.now() + 15_000;
+  // Generous: on the shared test machine a proxy can take well over 10 s to load under load.
+  const deadline = Date.now() + 45_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`weft proxy exited with ${child.exitCode}: ${output}`);
     try {
