@@ -11,7 +11,7 @@ import { runFixedRate, type FixedRateResult } from './lib/fixed-rate.js';
 import { startHaproxy } from './lib/haproxy.js';
 import { startNginxProxy, startNginxUpstream } from './lib/nginx.js';
 import { LOOPBACK } from './lib/ports.js';
-import { publishSection, machineInfo, markdownTable, reproducingCommand, toolVersion } from './lib/report.js';
+import { publishSection, machineInfo, markdownTable, ratio, reproducingCommand, toolVersion, verdict } from './lib/report.js';
 import { processTreeRssBytes } from './lib/rss.js';
 import type { RunningServer } from './lib/server.js';
 import { assertWeftBuilt, startWeft } from './lib/weft.js';
@@ -37,8 +37,6 @@ const TARGETS = {
 } as const;
 
 const ms = (value: number) => value.toFixed(3);
-const ratio = (value: number) => `${value.toFixed(2)}x`;
-const verdict = (passed: boolean) => (passed ? 'PASS' : 'FAIL');
 
 interface Options {
   durationSec: number;

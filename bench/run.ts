@@ -8,6 +8,8 @@ import type { Benchmark } from './lib/benchmark.js';
 const benchmarks: Record<string, () => Promise<Benchmark>> = {
   http1: async () => (await import('./http1.js')).benchmark,
   xds: async () => (await import('./xds.js')).benchmark,
+  loadgen: async () => (await import('./loadgen.js')).benchmark,
+  mtls: async () => (await import('./mtls.js')).benchmark,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -4,7 +4,11 @@
  * services with two workloads each.
  *
  *   npm run bench -- xds [--clients 2000] [--services 1000] [--changes 20] [--workers 4]
- *                        [--cpu-prof DIR] [--no-append]
+ *                        [--scoping scoped|all] [--cpu-prof DIR] [--no-append]
+ *
+ * `--scoping scoped` (default): each workload declares reachableServices (a
+ * handful of services, mesh-fixture.ts); `--scoping all`: none, every sidecar
+ * holds every service (the worst case).
  *
  * Measures the time until every client has a full config (ACKed LDS, RDS, CDS
  * and EDS), then for each one-service change applied through the REST API (as
@@ -23,13 +27,13 @@ import { AdsFleet, type ChangeResult } from './lib/ads-fleet.js';
 import type { ReceivedTotals } from './lib/ads-fleet-protocol.js';
 import type { Benchmark } from './lib/benchmark.js';
 import { startControlPlane, type RunningControlPlane } from './lib/controlplane.js';
-import { meshChange, meshResources, sidecarNodes, WORKLOADS_PER_SERVICE } from './lib/mesh-fixture.js';
+import { meshChange, meshResources, REACH, SCOPINGS, sidecarNodes, WORKLOADS_PER_SERVICE, type Scoping } from './lib/mesh-fixture.js';
 import { LOOPBACK } from './lib/ports.js';
 import { cpuSeconds } from './lib/proc-cpu.js';
 import { publishSection, machineInfo, markdownTable, reproducingCommand } from './lib/report.js';
 import { processTreeRssBytes } from './lib/rss.js';
 
-const DEFAULTS = { clients: 2000, services: 1000, changes: 20, workers: 4, applyConcurrency: 32, quietMs: 2000 } as const;
+const DEFAULTS = { clients: 2000, services: 1000, changes: 20, workers: 4, applyConcurrency: 32, quietMs: 2000, scoping: 'scoped' } as const;
 const TARGETS = { p99ConvergenceMs: 2000, rssMB: 400 } as const;
 const RSS_SAMPLE_MS = 250;
 const CONNECT_TIMEOUT_MS = 120_000;
@@ -46,6 +50,7 @@ interface Options {
   workers: number;
   applyConcurrency: number;
   quietMs: number;
+  scoping: Scoping;
   cpuProfileDir: string | undefined;
   append: boolean;
 }
@@ -60,6 +65,7 @@ function parseOptions(args: readonly string[]): Options {
       workers: { type: 'string', default: String(DEFAULTS.workers) },
       'apply-concurrency': { type: 'string', default: String(DEFAULTS.applyConcurrency) },
       'quiet-ms': { type: 'string', default: String(DEFAULTS.quietMs) },
+      scoping: { type: 'string', default: DEFAULTS.scoping },
       'cpu-prof': { type: 'string' },
       'no-append': { type: 'boolean', default: false },
     },
@@ -76,9 +82,16 @@ function parseOptions(args: readonly string[]): Options {
     workers: count('workers', values.workers, 1),
     applyConcurrency: count('apply-concurrency', values['apply-concurrency'], 1),
     quietMs: count('quiet-ms', values['quiet-ms'], 100),
+    scoping: scopingOf(values.scoping),
     cpuProfileDir: values['cpu-prof'],
     append: !values['no-append'],
   };
+}
+
+function scopingOf(value: string): Scoping {
+  const scoping = SCOPINGS.find((s) => s === value);
+  if (scoping === undefined) throw new Error(`--scoping must be one of ${SCOPINGS.join(', ')}, got ${value}`);
+  return scoping;
 }
 
 /** Peak and latest resident memory of a process, sampled in the background. */
@@ -163,7 +176,7 @@ async function measure(options: Options, notes: string[]): Promise<Measurements>
   let fleet: AdsFleet | undefined;
   try {
     const api = new ApiClient(`http://${LOOPBACK}:${controlPlane.apiPort}`, controlPlane.adminToken);
-    const resources = meshResources(options.services);
+    const resources = meshResources(options.services, options.scoping);
     console.error(`bench: applying ${resources.length} resources (${options.services} services, ${options.services * WORKLOADS_PER_SERVICE} workloads, 1 TrafficSplit)`);
     await createAll(api, resources, options.applyConcurrency);
     endPhase('apply resources');
@@ -183,7 +196,7 @@ async function measure(options: Options, notes: string[]): Promise<Measurements>
 
     const changes: ChangeRecord[] = [];
     for (let k = 0; k < options.changes; k++) {
-      const change = meshChange(k, options.services);
+      const change = meshChange(k, options.services, options.scoping);
       const desired = admitted(change.resource);
       const result = await fleet.measureChange(change.watch, () => applyOne(api, kindOf(desired), desired), { quietMs: options.quietMs, timeoutMs: CHANGE_TIMEOUT_MS });
       changes.push({ ...result, description: change.description, watchedType: TYPE_SHORT_NAMES[change.watch.typeUrl] });
@@ -292,14 +305,16 @@ function findingNotes(m: Measurements, options: Options): string[] {
   const notes: string[] = [];
   const stale = m.changes.filter((c) => c.pushedClients > 0 && c.watchedChanged < c.pushedClients);
   if (stale.length > 0) notes.push(`${stale.length} change(s) pushed clients whose copy of the changed resource did not change`);
-  const everyone = m.changes.filter((c) => c.subscribers === options.clients);
-  if (everyone.length === m.changes.length) {
+  if (options.scoping === 'all') {
     notes.push(
-      `every client subscribes to every changed resource: each sidecar receives every service's cluster over wildcard CDS ` +
-        `(translate/ gives every proxy every cluster; there is no per-workload scoping of reachable services), then subscribes to all ` +
-        `of their assignments, and all sidecars share the single \`outbound\` RouteConfiguration holding every virtual host. ` +
-        `So a one-service change reaches all ${options.clients} proxies, and with state of the world each push re-sends the whole type ` +
-        `(every assignment, or every virtual host), not just the changed resource.`,
+      `unscoped: each sidecar receives every service's cluster over wildcard CDS, subscribes to all of their assignments, and ` +
+        `holds the one \`outbound\` RouteConfiguration with every virtual host. So an EDS change reaches all ${options.clients} proxies ` +
+        `(one assignment each), and an RDS change re-sends the whole route configuration (every virtual host) to all of them.`,
+    );
+  } else {
+    notes.push(
+      `scoped: every sidecar subscribes to a RouteConfiguration named \`outbound\` (so RDS "subscribers" counts all clients), ` +
+        `but its content is per scope: only the sidecars that reach the changed service get a push ("pushed to").`,
     );
   }
   if (m.changes.length < 100) notes.push(`p99 over ${m.changes.length} changes is the slowest change or close to it.`);
@@ -314,8 +329,11 @@ async function run(args: readonly string[]): Promise<number> {
   notes.push(...findingNotes(m, options));
   const machine = machineInfo();
   const shortened = options.clients !== DEFAULTS.clients || options.services !== DEFAULTS.services || options.changes !== DEFAULTS.changes;
+  const scopingText = options.scoping === 'scoped'
+    ? `Scoping: each workload declares \`reachableServices\` (the next ${REACH} services), so each sidecar holds ${REACH} services (${REACH + 2} for the sidecars that reach the split's root) and each service is reachable from ${REACH * WORKLOADS_PER_SERVICE} sidecars.`
+    : 'Scoping: none (`--scoping all`): every sidecar holds every service, the worst case.';
   const section = [
-    `## xds, ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')}${shortened ? ' (shortened run, not comparable)' : ''}`,
+    `## xds (scoping ${options.scoping}), ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')}${shortened ? ' (shortened run, not comparable)' : ''}`,
     '',
     `Command: \`${reproducingCommand()}\``,
     '',
@@ -328,6 +346,8 @@ async function run(args: readonly string[]): Promise<number> {
       `${options.changes} one-service changes applied one at a time as \`weft apply\` does (GET, then PUT), alternating a Workload address (EDS) ` +
       `and a TrafficSplit's weights (RDS); a change is timed from the PUT until the last client ACKs a new version, ` +
       `and is over after ${options.quietMs} ms without a new ACK. The clients share the machine's CPUs with the control plane.`,
+    '',
+    scopingText,
     '',
     resultsTable(m),
     '',

@@ -15,6 +15,7 @@ readonly REQUIRED=(
   ip:iproute2
   ps:procps
   etcd:etcd-server
+  chromium:chromium
 )
 readonly SERVICES=(nginx haproxy etcd)
 

@@ -2,8 +2,13 @@
  * The mesh the xDS benchmark serves: M services with two workloads each, one
  * TrafficSplit (its root's traffic split over two services), a sidecar node
  * for each simulated client, and the one-service changes applied during the
- * run. Everything lives in one namespace, as a flat mesh without scoping
- * would: every sidecar may call every service.
+ * run. Everything lives in one namespace.
+ *
+ * Scoping `scoped` (the default, a realistic fleet): the workloads of service i
+ * declare `reachableServices` the next REACH services (i+1 ... i+REACH, wrapping),
+ * so each sidecar holds a handful of services and each service is reachable
+ * from the sidecars of REACH services. Scoping `all`: no reachableServices,
+ * every sidecar may call every service (the unscoped worst case).
  */
 import { MESH_API_VERSION, SMI_SPLIT_API_VERSION } from '../../src/controlplane/model/kinds.js';
 import type { Resource } from '../../src/controlplane/model/resource.js';
@@ -14,6 +19,11 @@ export const FIXTURE_NAMESPACE = 'default';
 export const WORKLOADS_PER_SERVICE = 2;
 const SERVICE_PORT = 8080;
 const SPLIT_NAME = 'bench-split';
+/** Services each workload reaches under `scoped`. */
+export const REACH = 4;
+
+export type Scoping = 'scoped' | 'all';
+export const SCOPINGS: readonly Scoping[] = ['scoped', 'all'];
 
 /** How a simulated sidecar introduces itself (controller.ts identifyProxy reads WORKLOAD and NAMESPACE). */
 export interface SidecarNode {
@@ -47,12 +57,21 @@ function service(i: number): Resource {
   };
 }
 
-function workload(service: number, replica: number, address = workloadAddress(service, replica)): Resource {
+function reachable(service: number, services: number): string[] {
+  return Array.from({ length: Math.min(REACH, services - 1) }, (_, k) => serviceName((service + 1 + k) % services));
+}
+
+function workload(scoping: Scoping, services: number, service: number, replica: number, address = workloadAddress(service, replica)): Resource {
   return {
     apiVersion: MESH_API_VERSION,
     kind: 'Workload',
     metadata: meta(workloadName(service, replica)),
-    spec: { address, ports: [{ name: 'http', port: SERVICE_PORT }], service: serviceName(service) },
+    spec: {
+      address,
+      ports: [{ name: 'http', port: SERVICE_PORT }],
+      service: serviceName(service),
+      ...(scoping === 'scoped' ? { reachableServices: reachable(service, services) } : {}),
+    },
   };
 }
 
@@ -73,11 +92,11 @@ function split(firstWeight: number): Resource {
 }
 
 /** Services first, then their workloads, then the split (so nothing refers to a missing resource). */
-export function meshResources(services: number): Resource[] {
+export function meshResources(services: number, scoping: Scoping): Resource[] {
   if (services < 3) throw new RangeError('the fixture needs at least 3 services (the TrafficSplit uses three)');
   const all: Resource[] = [];
   for (let i = 0; i < services; i++) all.push(service(i));
-  for (let i = 0; i < services; i++) for (let r = 0; r < WORKLOADS_PER_SERVICE; r++) all.push(workload(i, r));
+  for (let i = 0; i < services; i++) for (let r = 0; r < WORKLOADS_PER_SERVICE; r++) all.push(workload(scoping, services, i, r));
   all.push(split(50));
   return all;
 }
@@ -98,7 +117,7 @@ export function sidecarNodes(clients: number, services: number): SidecarNode[] {
  * mesh (EDS), odd k flips the TrafficSplit's weights (RDS). Each differs from
  * the state before it.
  */
-export function meshChange(k: number, services: number): MeshChange {
+export function meshChange(k: number, services: number, scoping: Scoping): MeshChange {
   if (k % 2 === 1) {
     const firstWeight = (k - 1) % 4 === 0 ? 90 : 10;
     return {
@@ -111,7 +130,7 @@ export function meshChange(k: number, services: number): MeshChange {
   const address = `10.255.${(k >> 8) & 255}.${k & 255}`;
   return {
     description: `Workload ${workloadName(target, 0)} address -> ${address}`,
-    resource: workload(target, 0, address),
+    resource: workload(scoping, services, target, 0, address),
     watch: { typeUrl: CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, name: outboundClusterName(serviceName(target), FIXTURE_NAMESPACE, SERVICE_PORT) },
   };
 }

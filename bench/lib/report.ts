@@ -42,6 +42,10 @@ export function reproducingCommand(): string {
   return process.env.npm_lifecycle_event === 'bench' ? `npm run bench -- ${args}` : `node dist/bench/run.js ${args}`;
 }
 
+/** A ratio as the checks tables print it: `0.85x`. */
+export const ratio = (value: number): string => `${value.toFixed(2)}x`;
+export const verdict = (passed: boolean): string => (passed ? 'PASS' : 'FAIL');
+
 export function markdownTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column].length)));
   const line = (cells: readonly string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;

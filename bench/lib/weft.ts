@@ -6,6 +6,8 @@ import { makeTempDir, spawnManaged } from './processes.js';
 import { repoRoot } from './paths.js';
 import type { RunningServer } from './server.js';
 
+const WEFT_START_TIMEOUT_MS = 60_000;
+
 export const WEFT_CLI = join(repoRoot, 'dist', 'src', 'cli', 'weft.js');
 
 export function assertWeftBuilt(): void {
@@ -18,12 +20,14 @@ export interface WeftPorts {
   admin: number;
 }
 
-export async function startWeft(name: string, concurrency: number, bootstrapFor: (ports: WeftPorts) => string): Promise<RunningServer> {
+/** `listenTimeoutMs`: how long weft may take to listen (longer on a shared, loaded machine). */
+export async function startWeft(name: string, concurrency: number, bootstrapFor: (ports: WeftPorts) => string, listenTimeoutMs?: number): Promise<RunningServer> {
   const dir = makeTempDir(name);
   const ports: WeftPorts = { listener: await freePort(), admin: await freePort() };
   const configPath = join(dir, 'bootstrap.yaml');
   writeFileSync(configPath, bootstrapFor(ports));
   const child = spawnManaged(name, WEFT_CLI, ['proxy', '--config', configPath, '--concurrency', String(concurrency)]);
-  await waitForPort(ports.listener, child);
+  // weft validates its bootstrap in a child process first; on a shared, busy machine that can take tens of seconds.
+  await waitForPort(ports.listener, child, listenTimeoutMs ?? WEFT_START_TIMEOUT_MS);
   return { name, port: ports.listener, process: child };
 }

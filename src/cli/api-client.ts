@@ -11,7 +11,7 @@ import type { KindInfo } from '../controlplane/model/kinds.js';
 import type { Resource } from '../controlplane/model/resource.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADMIN_TOKEN_FILE, collectionPath, DEFAULT_DATA_DIR, itemPath, PROXIES_PATH } from '../controlplane/api/paths.js';
+import { ADMIN_TOKEN_FILE, CA_PATH, CA_ROTATE_PATH, collectionPath, DEFAULT_DATA_DIR, IDENTITIES_PATH, itemPath, PROXIES_PATH } from '../controlplane/api/paths.js';
 import type { StatusBody } from '../controlplane/api/status.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:15080';
@@ -119,6 +119,20 @@ export class ApiClient {
 
   async proxies(): Promise<unknown[]> {
     return ((await this.request('GET', PROXIES_PATH)) as { items: unknown[] }).items;
+  }
+
+  /** The mesh CA's status (`weft ca show`). */
+  async caStatus(): Promise<unknown> {
+    return this.request('GET', CA_PATH);
+  }
+
+  async rotateCa(overlap: string | undefined): Promise<unknown> {
+    return this.request('POST', CA_ROTATE_PATH, overlap === undefined ? {} : { overlap });
+  }
+
+  /** A workload's identity (`weft identity`); `withToken` adds its registration token. */
+  async identity(namespace: string, workload: string, withToken: boolean): Promise<unknown> {
+    return this.request('GET', `${IDENTITIES_PATH}/${encodeURIComponent(namespace)}/${encodeURIComponent(workload)}${withToken ? '?token=true' : ''}`);
   }
 
   /** `method path` on the API with the caller's token; JSON in and out. For endpoints without a typed helper (tokens). */

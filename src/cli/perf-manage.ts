@@ -7,7 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
+import type { PerformanceProfileSpec } from '../controlplane/model/performance-profile.js';
 import type { Resource } from '../controlplane/model/resource.js';
+import { STUDY_FUNCTIONS, type StudyFunction } from '../perf/study-functions.js';
 import { ApiClient, resolveKind, withServerOptions, type ServerOptions } from './api-client.js';
 import { formatAge, formatTable } from './table.js';
 
@@ -15,6 +17,7 @@ export function registerPerfManagementCommands(perf: Command): void {
   registerProfileCommands(perf.command('profile').description('saved load tests (PerformanceProfile resources)'));
   registerResultsCommand(perf);
   registerCompareCommand(perf);
+  registerStudyCommand(perf);
 }
 
 interface ProfileFlags {
@@ -71,6 +74,16 @@ function registerProfileCommands(profile: Command): void {
     process.stdout.write(`performanceprofile/${name} created\n`);
   });
 
+  withServerOptions(
+    profile
+      .command('run')
+      .description('run a saved profile and store its result as a PerformanceResult')
+      .argument('<name>', 'profile name')
+      .option('--no-progress', 'no progress lines'),
+  ).action(async (name: string, opts: ServerOptions & { progress: boolean }) => {
+    process.exitCode = await runProfile(name, opts);
+  });
+
   withServerOptions(profile.command('list').description('list saved profiles')).action(async (opts: ServerOptions) => {
     const kind = await resolveKind('PerformanceProfile');
     const list = await new ApiClient(opts.server, opts.token).list(kind, opts.namespace);
@@ -85,6 +98,51 @@ function registerProfileCommands(profile: Command): void {
       ),
     );
   });
+}
+
+/** Runs profile `name` and stores the result; the exit code follows `weft perf run`'s (3: rate not reached, 130: interrupted). */
+async function runProfile(name: string, opts: ServerOptions & { progress: boolean }): Promise<number> {
+  const client = new ApiClient(opts.server);
+  const profileKind = await resolveKind('PerformanceProfile');
+  const stored = await client.get(profileKind, opts.namespace, name);
+  if (stored === undefined) throw new Error(`PerformanceProfile ${opts.namespace}/${name} not found`);
+  const [{ loadOptionsFromProfile, resultName }, { runLoad }, { toSmpResult }, { formatProgressLine, formatResult }] = await Promise.all([
+    import('../perf/profile.js'),
+    import('../perf/run.js'),
+    import('../perf/smp.js'),
+    import('../perf/report.js'),
+  ]);
+  const { LoadOptionError } = await import('../perf/options.js');
+  let options;
+  try {
+    options = loadOptionsFromProfile(stored.spec as PerformanceProfileSpec);
+  } catch (err) {
+    if (err instanceof LoadOptionError) throw new Error(`PerformanceProfile ${name}: ${err.message}`);
+    throw err;
+  }
+  const stop = new AbortController();
+  const onSigint = (): void => stop.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await runLoad(options, {
+      signal: stop.signal,
+      ...(opts.progress ? { onProgress: (p: Parameters<typeof formatProgressLine>[0]) => process.stderr.write(`${formatProgressLine(p)}\n`) } : {}),
+    });
+    process.stdout.write(formatResult(result));
+    const resultKind = await resolveKind('PerformanceResult');
+    const resource = {
+      apiVersion: resultKind.apiVersion,
+      kind: resultKind.kind,
+      metadata: { name: resultName(name, result.startTime), namespace: opts.namespace, labels: { 'weft.dev/profile': name } },
+      spec: { profile: name, partial: result.partial, smp: toSmpResult(result, { name }) },
+    };
+    await client.create(resultKind, resource as unknown as Resource);
+    process.stdout.write(`performanceresult/${resource.metadata.name} stored\n`);
+    if (result.partial) return 130;
+    return result.rateReached === false ? 3 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 interface StoredResultSpec {
@@ -153,6 +211,73 @@ function registerCompareCommand(perf: Command): void {
     process.stdout.write(`verdict: ${comparison.verdict} (tolerance ±${comparison.tolerancePercent}%)\n`);
     if (comparison.verdict === 'regression' && opts.failOnRegression === true) process.exitCode = 1;
   });
+}
+
+interface StudyFlags {
+  url: string;
+  rate: number;
+  duration: string;
+  warmup: string;
+  connections: number;
+  functions: StudyFunction[];
+  appPid?: number;
+  workDir?: string;
+  output?: string;
+}
+
+function registerStudyCommand(perf: Command): void {
+  perf
+    .command('study')
+    .description('measure what each traffic-control function costs: the same load off-mesh, through a bare sidecar pair, and with one function on at a time')
+    .requiredOption('--url <url>', 'the application, reached directly for the off-mesh run')
+    .requiredOption('--rate <rps>', 'constant request rate of every run', positiveNumber)
+    .option('--duration <d>', 'measured time of each run', '10s')
+    .option('--warmup <d>', 'unmeasured load before each run', '2s')
+    .option('--connections <n>', 'connections of the load generator', positiveInt, 8)
+    .option('--functions <list>', `comma-separated, from: ${STUDY_FUNCTIONS.join(', ')}`, functionList, [...STUDY_FUNCTIONS])
+    .option('--app-pid <pid>', 'the application\'s process, for its CPU and memory (found from the URL\'s port on this host)', positiveInt)
+    .option('--work-dir <dir>', 'logs and the study control plane\'s store (default: a new temporary directory)')
+    .option('-o, --output <file>', 'write every run (SMP documents) and the MeshMark as JSON')
+    .action(async (flags: StudyFlags) => {
+      const [{ runStudy, formatStudy }, { runLoad }, { parseDuration }, { toSmpResult }, { mkdtemp, writeFile }, { tmpdir }, { join }] = await Promise.all([
+        import('../perf/study.js'),
+        import('../perf/run.js'),
+        import('../perf/options.js'),
+        import('../perf/smp.js'),
+        import('node:fs/promises'),
+        import('node:os'),
+        import('node:path'),
+      ]);
+      const workDir = flags.workDir ?? (await mkdtemp(join(tmpdir(), 'weft-study-')));
+      const functions: StudyFunction[] = flags.functions.includes('none') ? flags.functions : ['none', ...flags.functions];
+      const study = await runStudy({
+        url: flags.url,
+        rate: flags.rate,
+        durationMs: parseDuration('duration', flags.duration),
+        warmupMs: parseDuration('warmup', flags.warmup),
+        connections: flags.connections,
+        functions,
+        workDir,
+        ...(flags.appPid === undefined ? {} : { appPid: flags.appPid }),
+        log: (line) => process.stderr.write(`weft perf study: ${line}\n`),
+        runLoad,
+      });
+      process.stdout.write(formatStudy(study));
+      process.stderr.write(`weft perf study: logs in ${workDir}/logs\n`);
+      if (flags.output !== undefined) {
+        const runs = [study.offMesh, ...study.functions].map((run) =>
+          'result' in run ? { name: run.name, app: run.app, proxies: run.proxies, controlPlane: run.controlPlane, smp: toSmpResult(run.result, { name: `study ${run.name}`, labels: { 'weft.dev/function': run.name } }) } : run,
+        );
+        await writeFile(flags.output, `${JSON.stringify({ runs, meshMark: study.meshMark }, null, 2)}\n`);
+      }
+    });
+}
+
+function functionList(value: string): StudyFunction[] {
+  const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const unknown = names.filter((n) => !(STUDY_FUNCTIONS as readonly string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0) throw new InvalidArgumentError(`unknown function(s) ${unknown.join(', ') || '(none given)'}; known: ${STUDY_FUNCTIONS.join(', ')}`);
+  return names as StudyFunction[];
 }
 
 /** An SMP document from a file (a path with a `.json` suffix or a `/`) or a stored PerformanceResult. */

@@ -5,12 +5,12 @@
  * entirely over ADS (the bootstrap is generated). Exits 1 with the field path
  * when the bootstrap is invalid; SIGTERM drains and exits 0; SIGHUP reloads.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { rootLogger } from '../lib/log.js';
+import { proxyRootLogger } from '../lib/json-log.js';
 import { runProxy } from '../proxy/run.js';
 import { buildSidecarBootstrap } from '../proxy/xds-client/sidecar-bootstrap.js';
 
@@ -24,6 +24,7 @@ interface ProxyFlags {
   inboundPort?: number;
   concurrency?: number;
   drainTimeout: number;
+  tokenFile?: string;
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -39,12 +40,15 @@ export function registerProxyCommand(program: Command): void {
     .option('--inbound-port <n>', 'inbound capture port the control plane gives a --workload sidecar (default 15006)', port)
     .option('--concurrency <n>', 'worker processes sharing the listeners (default: all cores; 1 with --workload)', positiveInt)
     .option('--drain-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', positiveInt, 15)
+    .option('--token-file <file>', 'the workload registration token (weft identity NAME --token) the sidecar sends with its CSR; or WEFT_WORKLOAD_TOKEN')
     .action(async (opts: ProxyFlags) => {
+      // The xDS agent process inherits the environment; the token never goes into the bootstrap or the node metadata.
+      if (opts.tokenFile !== undefined) process.env['WEFT_WORKLOAD_TOKEN'] = readToken(opts.tokenFile);
       await runProxy({
         configPath: configPathFor(opts),
         concurrency: opts.concurrency ?? (opts.workload === undefined ? availableParallelism() : 1),
         drainTimeoutMs: opts.drainTimeout * 1000,
-        log: rootLogger.child({ component: 'proxy' }),
+        log: proxyRootLogger().child({ component: 'proxy' }),
       });
     });
 }
@@ -61,6 +65,14 @@ function configPathFor(opts: ProxyFlags): string {
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return file;
+}
+
+function readToken(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new InvalidArgumentError(`--token-file: cannot read ${file}: ${(err as Error).message}`);
+  }
 }
 
 /** `HOST:PORT`, IPv6 as `[::1]:15010`. */

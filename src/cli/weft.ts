@@ -12,11 +12,12 @@ import { registerControlPlaneCommand } from './controlplane.js';
 import { registerDeleteCommand } from './delete.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGetCommand } from './get.js';
-import { registerPerfManagementCommands } from './perf-manage.js';
+import { registerPerfCommand } from './perf.js';
 import { registerProxiesCommand } from './proxies.js';
 import { registerProxyCommand } from './proxy.js';
 import { registerTokenCommands } from './token.js';
 import { WEFT_VERSION } from './version.js';
+import { registerCaCommands } from './ca.js';
 
 const program = new Command();
 program.name('weft').description('Weft service mesh: data plane, control plane and management plane in one CLI.').version(WEFT_VERSION, '-v, --version');
@@ -27,8 +28,9 @@ registerApplyCommand(program);
 registerGetCommand(program);
 registerDeleteCommand(program);
 registerProxiesCommand(program);
-registerPerfManagementCommands(program.command('perf').description('load tests, SMP results and comparisons'));
 registerTokenCommands(program);
+registerPerfCommand(program);
+registerCaCommands(program);
 program
   .command('version')
   .description('print the version')

@@ -2,23 +2,25 @@
  * The control loop: store -> translate -> snapshot cache.
  *
  * Keeps an in-memory copy of every resource (list, then watch from that
- * revision, so no change falls between the two) and, after any change,
- * recomputes the snapshot of every connected node. Changes are coalesced for
- * `debounceMs` so a `weft apply` of many documents costs one recomputation.
- * Resource versions in a snapshot are content hashes (xds/snapshot.ts), so a
- * node is only sent the resources whose content changed for it: a change to one
- * service reaches only the proxies whose config depends on that service.
+ * revision, so no change falls between the two). Changes are coalesced for
+ * `debounceMs` so a `weft apply` of many documents costs one recomputation,
+ * and only the nodes whose snapshot depends on a changed resource are
+ * recomputed (translate/dependencies.ts). Resource versions in a snapshot are
+ * content hashes (xds/snapshot.ts), so a recomputed node is only sent the
+ * resources whose content changed for it.
  */
 import type { Logger } from 'pino';
 import type { EnvoyJson } from '../xds/codec.js';
-import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL } from '../xds/type-urls.js';
+import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL, SECRET_TYPE_URL } from '../xds/type-urls.js';
 import type { Resource } from './model/resource.js';
 import type { Store } from './store/store.js';
+import { ALL, changeDependencies, DependencyIndex, proxyDependencies, type Dependencies } from './translate/dependencies.js';
+import type { MeshView } from './translate/mesh-view.js';
 import { DEFAULT_INBOUND_PORT, DEFAULT_OUTBOUND_PORT } from './translate/names.js';
 import type { CapturePorts } from './translate/sidecar.js';
-import { createTranslator, type ProxyIdentity, type Translator } from './translate/translate.js';
+import { createTranslator, type ProxyIdentity, type Translator, type XdsConfig } from './translate/translate.js';
 import type { SnapshotCache } from './xds/snapshot-cache.js';
-import { newSnapshot } from './xds/snapshot.js';
+import { newSnapshot, type Snapshot } from './xds/snapshot.js';
 
 export interface ControllerOptions {
   store: Store;
@@ -34,14 +36,25 @@ interface NodeInfo {
   streams: number;
 }
 
+/** A stored resource as it was before the pending changes and as it is now (undefined: absent). */
+interface PendingChange {
+  before: Resource | undefined;
+  after: Resource | undefined;
+}
+
 export class MeshController {
   private readonly resources = new Map<string, Resource>();
   private readonly nodes = new Map<string, NodeInfo>();
+  private readonly dependencies = new DependencyIndex();
+  /** Changes since the last recomputation, by resource id. */
+  private readonly pending = new Map<string, PendingChange>();
   private watch: { close(): void } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private generation = 0;
   /** The current model version's translator; rebuilt lazily after each change. */
   private translator: Translator | undefined;
+  /** The snapshot made of each translation (translations are shared between nodes with equal config). */
+  private readonly snapshots = new WeakMap<XdsConfig, Snapshot>();
 
   constructor(private readonly options: ControllerOptions) {}
 
@@ -51,9 +64,12 @@ export class MeshController {
     for (const resource of await store.list()) this.resources.set(resourceId(resource), resource);
     this.watch = store.watch((event) => {
       const id = resourceId(event.resource);
+      const before = this.resources.get(id);
       if (event.type === 'DELETED') this.resources.delete(id);
       else this.resources.set(id, event.resource);
-      this.translator = undefined;
+      const change = this.pending.get(id);
+      if (change === undefined) this.pending.set(id, { before, after: this.resources.get(id) });
+      else change.after = this.resources.get(id);
       this.scheduleRecompute();
     }, revision);
     this.options.log.info({ resources: this.resources.size, revision }, 'controller started');
@@ -66,13 +82,14 @@ export class MeshController {
       return;
     }
     this.nodes.set(nodeId, { identity: identifyProxy(nodeId, metadata), streams: 1 });
-    this.recomputeNode(nodeId);
+    this.recomputeNode(nodeId, this.currentTranslator());
   }
 
   onProxyDisconnected(nodeId: string): void {
     const node = this.nodes.get(nodeId);
     if (node === undefined || --node.streams > 0) return;
     this.nodes.delete(nodeId);
+    this.dependencies.delete(nodeId);
     this.options.cache.clearSnapshot(nodeId);
   }
 
@@ -81,34 +98,97 @@ export class MeshController {
     clearTimeout(this.timer);
   }
 
+  /** The translator of the current model version; pending changes are folded in first. */
+  private currentTranslator(): Translator {
+    if (this.pending.size > 0) this.recompute();
+    return (this.translator ??= createTranslator([...this.resources.values()]));
+  }
+
   private scheduleRecompute(): void {
     if (this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.generation++;
-      for (const nodeId of this.nodes.keys()) this.recomputeNode(nodeId);
+      if (this.pending.size > 0) this.recompute();
     }, this.options.debounceMs ?? 50);
   }
 
-  private recomputeNode(nodeId: string): void {
-    const node = this.nodes.get(nodeId);
-    if (node === undefined) return;
-    const { log, cache } = this.options;
-    try {
-      this.translator ??= createTranslator([...this.resources.values()]);
-      const xds = this.translator.forProxy(node.identity);
-      const snapshot = newSnapshot(`${this.generation}`, {
+  /** Applies the pending changes: a new translator, and new snapshots for the nodes that depend on what changed. */
+  private recompute(): void {
+    if (this.nodes.size === 0) {
+      // Nobody to recompute for: the next node gets a translator of the model as it is then.
+      this.pending.clear();
+      this.translator = undefined;
+      return;
+    }
+    const before = this.translator ?? createTranslator(this.resourcesBefore());
+    const changes = [...this.pending.values()];
+    this.pending.clear();
+    const after = (this.translator = createTranslator([...this.resources.values()]));
+    this.generation++;
+    const affected = this.dependencies.affected(changedKeys(changes, before.view, after.view));
+    this.options.log.debug({ generation: this.generation, changes: changes.length, affected: affected.size, nodes: this.nodes.size }, 'recomputing snapshots');
+    for (const nodeId of affected) this.recomputeNode(nodeId, after);
+  }
+
+  /** The resources as they were before the pending changes (only needed when no translator was built since the start). */
+  private resourcesBefore(): Resource[] {
+    const before = new Map(this.resources);
+    for (const [id, change] of this.pending) {
+      if (change.before === undefined) before.delete(id);
+      else before.set(id, change.before);
+    }
+    return [...before.values()];
+  }
+
+  /**
+   * Nodes with equal config share one snapshot value, which the cache checks and
+   * encodes once. A node's own secrets ride on a shallow copy of it: the per-type
+   * maps of the shared part are reused, not rebuilt.
+   */
+  private snapshotFor(xds: XdsConfig, secrets: object[]): Snapshot {
+    let shared = this.snapshots.get(xds);
+    if (shared === undefined) {
+      shared = newSnapshot(`${this.generation}`, {
         [LISTENER_TYPE_URL]: xds.listeners as EnvoyJson[],
         [ROUTE_CONFIGURATION_TYPE_URL]: xds.routes as EnvoyJson[],
         [CLUSTER_TYPE_URL]: xds.clusters as EnvoyJson[],
         [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: xds.endpoints as EnvoyJson[],
+        [SECRET_TYPE_URL]: [],
       });
+      this.snapshots.set(xds, shared);
+    }
+    if (secrets.length === 0) return shared;
+    const own = newSnapshot(shared.version, { [SECRET_TYPE_URL]: secrets as EnvoyJson[] });
+    return { version: shared.version, resources: new Map([...shared.resources, ...own.resources]) };
+  }
+
+  private recomputeNode(nodeId: string, translator: Translator): void {
+    const node = this.nodes.get(nodeId);
+    if (node === undefined) return;
+    const { log, cache } = this.options;
+    this.dependencies.set(nodeId, proxyDependencies(translator.view, node.identity));
+    try {
+      const snapshot = this.snapshotFor(translator.forProxy(node.identity), translator.secretsFor(node.identity));
       cache.setSnapshot(nodeId, snapshot);
     } catch (err) {
       // The previous snapshot keeps serving; the error names the resource at fault.
       log.error({ err, nodeId }, 'cannot build a snapshot for this proxy; it keeps its last config');
     }
   }
+}
+
+/** What the changes touch: both versions of each resource, read in the views before and after. */
+function changedKeys(changes: readonly PendingChange[], before: MeshView, after: MeshView): Dependencies {
+  const keys = new Set<string>();
+  for (const change of changes) {
+    for (const resource of [change.before, change.after]) {
+      if (resource === undefined) continue;
+      const touched = changeDependencies(resource, before, after);
+      if (touched === ALL) return ALL;
+      for (const key of touched) keys.add(key);
+    }
+  }
+  return keys;
 }
 
 /**

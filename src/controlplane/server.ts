@@ -13,6 +13,9 @@ import { startApiServer, type ApiServer } from './api/server.js';
 import { ADMIN_TOKEN_FILE } from './api/paths.js';
 import { createTokenAuthority } from './api/tokens.js';
 import { campaignForLeadership, openStore, type StoreOptions } from './store/index.js';
+import { certificateServiceDefinition, certificateServiceHandlers } from './ca/certificate-service.js';
+import type { SigningMaterial } from './ca/authority.js';
+import { createMeshCa, type MeshCa } from './ca/mesh-ca.js';
 import { createSnapshotCache } from './xds/snapshot-cache.js';
 import { startXdsServer, type RunningXdsServer } from './xds/server.js';
 
@@ -30,6 +33,8 @@ export interface ControlPlaneOptions {
   dataDir: string;
   /** The base logger; each part adds its own `component` (a child of a child would repeat the key in every line). */
   log: Logger;
+  /** The mesh CA: an operator's CA (else a generated root kept in the store) and the default certificate lifetime. */
+  ca?: { files?: SigningMaterial; certificateLifetimeMs?: number; sweepIntervalMs?: number; activationDelayMs?: number };
 }
 
 export interface RunningControlPlane {
@@ -51,6 +56,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   const controller = new MeshController({ store, cache, log: part('controller') });
   let xds: RunningXdsServer | undefined;
   let api: ApiServer | undefined;
+  let ca: MeshCa | undefined;
   // With etcd, replicas share the store; one leader does the store-writing background work. SQLite is single-replica.
   let leader = options.store.kind === 'sqlite';
   const election =
@@ -70,8 +76,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       bootstrapAdminToken = issued.token;
       log.info({ tokenId: issued.id, file: adminTokenFile }, 'created the first admin API token');
     }
+    ca = createMeshCa({
+      store,
+      log: part('ca'),
+      isLeader: () => leader,
+      ...(options.ca?.files === undefined ? {} : { files: options.ca.files }),
+      ...(options.ca?.certificateLifetimeMs === undefined ? {} : { defaultLifetimeMs: options.ca.certificateLifetimeMs }),
+      ...(options.ca?.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.ca.sweepIntervalMs }),
+      ...(options.ca?.activationDelayMs === undefined ? {} : { activationDelayMs: options.ca.activationDelayMs }),
+    });
+    await ca.start();
     await controller.start();
     xds = await startXdsServer({
+      services: [{ definition: certificateServiceDefinition(), handlers: certificateServiceHandlers(ca) }],
       cache,
       port: options.xdsPort,
       host: options.xdsHost ?? LOOPBACK,
@@ -83,17 +100,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       },
     });
     const proxies = xds.proxies;
-    api = await startApiServer({ store, tokens, port: options.apiPort, host: options.host, log: part('api'), proxies, isLeader: () => leader });
+    api = await startApiServer({ store, tokens, port: options.apiPort, host: options.host, log: part('api'), proxies, isLeader: () => leader, ca });
   } catch (err) {
     await api?.close();
     await xds?.close();
+    ca?.close();
     controller.close();
     await election?.resign();
     await store.close();
     throw err;
   }
   log.info({ xdsPort: xds.port, apiPort: api.port, store: options.store.kind }, 'control plane ready');
-  const running = { xds, api };
+  const running = { xds, api, ca };
   return {
     xdsPort: xds.port,
     apiPort: api.port,
@@ -103,6 +121,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     async close() {
       await running.api.close();
       await running.xds.close();
+      running.ca.close();
       controller.close();
       await election?.resign();
       await store.close();

@@ -4,14 +4,7 @@
  * error, fatal, silent), default info.
  */
 import { pino } from 'pino';
-
-function levelFromEnv(): string {
-  const wanted = process.env['WEFT_LOG_LEVEL'];
-  if (wanted === undefined || wanted === '') return 'info';
-  if (wanted === 'silent' || Object.hasOwn(pino.levels.values, wanted)) return wanted;
-  process.stderr.write(`weft: ignoring WEFT_LOG_LEVEL=${wanted} (not a log level); using info\n`);
-  return 'info';
-}
+import { levelFromEnv } from './json-log.js';
 
 export const rootLogger: pino.Logger = pino({ name: 'weft', level: levelFromEnv() }, pino.destination(2));
 

@@ -3,9 +3,9 @@
  * `stop` (drain, then release) and exits 0, or 1 if stopping failed; repeated
  * signals while stopping are ignored. SIGHUP runs `reload` when given.
  */
-import type pino from 'pino';
+import type { Logger } from './json-log.js';
 
-export function handleShutdownSignals(log: pino.Logger, stop: () => Promise<void>, reload?: () => void): void {
+export function handleShutdownSignals(log: Logger, stop: () => Promise<void>, reload?: () => void): void {
   let stopping = false;
   const onSignal = (signal: string): void => {
     if (stopping) return;

@@ -58,24 +58,34 @@ export function compareRuns(baseline: RunSummary, candidate: RunSummary, toleran
   return { rows, tolerancePercent, verdict };
 }
 
-/** The SMP fields a summary reads (PerformanceTestResult). */
+/** The SMP fields a summary reads (PerformanceTestResult), and Weft's own fuller percentiles. */
 interface SmpResultFields {
   actual_QPS?: unknown;
   latencies_ms?: Record<string, unknown>;
 }
 
+/** Weft's percentile names (`weft.latencyMs`) as a comparison shows them. */
+const WEFT_PERCENTILES: Readonly<Record<string, string>> = { p75: 'p75', p95: 'p95', p999: 'p99.9' };
+
 /**
- * A comparison's view of an SMP document (`{config, result, ...}` as `weft
- * perf run -o` writes, or a bare PerformanceTestResult): throughput and every
- * numeric latency field. Throws when the numbers are missing.
+ * A comparison's view of an SMP document (as `weft perf run -o` writes it, or
+ * a bare PerformanceTestResult): throughput, SMP's latencies, and the extra
+ * percentiles Weft keeps under `weft.latencyMs` when present. Throws when the
+ * SMP numbers are missing.
  */
 export function summarizeSmp(document: Readonly<Record<string, unknown>>, what = 'result'): RunSummary {
-  const result = (typeof document['result'] === 'object' && document['result'] !== null ? document['result'] : document) as SmpResultFields;
+  const nested = document['performance_test_result'];
+  const result = (typeof nested === 'object' && nested !== null ? nested : document) as SmpResultFields;
   const qps = result.actual_QPS;
   if (typeof qps !== 'number' || typeof result.latencies_ms !== 'object' || result.latencies_ms === null) {
-    throw new Error(`${what} is not an SMP performance result: it needs result.actual_QPS and result.latencies_ms`);
+    throw new Error(`${what} is not an SMP performance result: it needs performance_test_result.actual_QPS and .latencies_ms`);
   }
   const latencyMs: Record<string, number> = {};
   for (const [name, value] of Object.entries(result.latencies_ms)) if (typeof value === 'number') latencyMs[name] = value;
+  const weft = (document['weft'] as { latencyMs?: Record<string, unknown> } | undefined)?.latencyMs;
+  for (const [name, shown] of Object.entries(WEFT_PERCENTILES)) {
+    const value = weft?.[name];
+    if (typeof value === 'number') latencyMs[shown] = value;
+  }
   return { qps, latencyMs };
 }

@@ -9,7 +9,7 @@
  * by at most that); it forwards SIGHUP as a reload and SIGTERM as a drain.
  */
 import cluster, { type Worker } from 'node:cluster';
-import type pino from 'pino';
+import type { Logger } from '../lib/json-log.js';
 import { handleShutdownSignals } from '../lib/signals.js';
 import { startAdminServer, type AdminHooks, type ServerState } from './admin/server.js';
 import { loadBootstrapIsolated } from './config/load-isolated.js';
@@ -20,7 +20,7 @@ export interface RunProxyOptions {
   configPath: string;
   concurrency: number;
   drainTimeoutMs: number;
-  log: pino.Logger;
+  log: Logger;
 }
 
 /** Worker -> primary, every REPORT_INTERVAL_MS and once when live. */

@@ -12,11 +12,14 @@
  * initial_fetch_timeout with its static config) and keeps its last good config
  * while the agent or the control plane is away.
  */
+import { certificateLifetime, createLocalIdentity } from './identity/local-identity.js';
+import { redactSecrets } from './tls/redact.js';
+import { createSecretStore, type SecretStore } from './tls/secret-store.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type pino from 'pino';
+import type { Logger } from '../lib/json-log.js';
 import { DeadlineWheel } from '../lib/timers.js';
 import { startAdminServer, type AdminHooks, type AdminServer, type ServerState } from './admin/server.js';
 import { loadBootstrapIsolated } from './config/load-isolated.js';
@@ -35,7 +38,7 @@ import { dumpClustersText } from './admin/clusters-dump.js';
 export interface ProxyServerOptions {
   /** The bootstrap file: reloaded on SIGHUP and when it changes. */
   configPath: string;
-  log: pino.Logger;
+  log: Logger;
   /** How long SIGTERM waits for in-flight requests before closing what remains. */
   drainTimeoutMs: number;
   /** Workers of a multi-process proxy: the primary serves admin, not the worker. */
@@ -56,6 +59,8 @@ export class ProxyServer {
   private readonly wheel = new DeadlineWheel();
   private readonly clusters: ClusterManager;
   private readonly listeners: ListenerManager;
+  /** Static and SDS secrets; TLS contexts of listeners and clusters watch them. */
+  private readonly secrets: SecretStore = createSecretStore();
   private admin: AdminServer | undefined;
   private state: ServerState = 'PRE_INITIALIZING';
   private current: { bootstrap: Bootstrap; text: string; digest: string; loadedAt: string } | undefined;
@@ -69,13 +74,14 @@ export class ProxyServer {
   /** The last config the xDS agent sent and this process applied, and the agent's connection/ACK state. */
   private xds: { dump?: DynamicResourcesDump; appliedAt?: string; status?: XdsStatus } = {};
   private firstXdsConfig: (() => void) | undefined;
+  private identityTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly options: ProxyServerOptions,
     bootstrap: Bootstrap,
   ) {
     configureAccessLogs({ stats: this.stats });
-    this.clusters = createClusterManager({ stats: this.stats });
+    this.clusters = createClusterManager({ stats: this.stats, secrets: this.secrets, onError: (message) => options.log.error(message) });
     this.listeners = new ListenerManager({
       store: this.stats,
       clusters: this.clusters,
@@ -83,6 +89,7 @@ export class ProxyServer {
       node: bootstrap.node,
       metrics: new RequestMetrics(this.stats, bootstrap.node.cluster || bootstrap.node.id || 'unknown'),
       log: options.log,
+      secrets: this.secrets,
       exclusive: !options.sharedListeners,
     });
   }
@@ -101,6 +108,7 @@ export class ProxyServer {
     if (this.options.serveAdmin && bootstrap.admin !== undefined) {
       this.admin = await startAdminServer(bootstrap.admin.address, this.adminHooks(), this.options.log);
     }
+    this.secrets.update(bootstrap.secrets);
     this.clusters.update(bootstrap.clusters);
     await this.listeners.apply(bootstrap.listeners);
     this.current = { bootstrap, text, digest: digest(text), loadedAt: new Date().toISOString() };
@@ -109,7 +117,41 @@ export class ProxyServer {
     if (xdsWarm === undefined) this.goLive();
     else void xdsWarm.then(() => this.goLive());
     this.watchConfig();
+    if (ownsKey(bootstrap)) void this.startIdentity(bootstrap);
     this.options.log.info({ listeners: this.listeners.dump(), admin: this.admin?.port }, 'proxy live');
+  }
+
+  /**
+   * The proxy's own key (node metadata WEFT_LOCAL_KEY): generated here, it completes SDS certificates
+   * that come without a key; with an xDS agent, the CSR goes to the control plane's CA, and again at
+   * half the certificate's life.
+   */
+  private async startIdentity(bootstrap: Bootstrap): Promise<void> {
+    const spiffeId = bootstrap.node.metadata['WEFT_SPIFFE_ID'];
+    const identity = await createLocalIdentity(typeof spiffeId === 'string' ? { spiffeId } : {});
+    this.secrets.setLocalKey(identity.privateKeyPem);
+    this.options.log.info('proxy key generated (ECDSA P-256; it never leaves this process)');
+    let retryMs = 1000;
+    const request = async (): Promise<void> => {
+      if (this.stopping !== undefined || this.agent === undefined) return;
+      let nextMs: number;
+      try {
+        const { certificateChainPem } = await this.agent.sign(identity.csrPem);
+        const { notBefore, notAfter } = await certificateLifetime(certificateChainPem);
+        this.stats.counter('server.identity.certificate_issued').inc();
+        nextMs = Math.max(1000, (notAfter.getTime() - notBefore.getTime()) / 2 - (Date.now() - notBefore.getTime()));
+        retryMs = 1000;
+        this.options.log.info({ notAfter: notAfter.toISOString(), renewInMs: Math.round(nextMs) }, 'proxy certificate issued');
+      } catch (err) {
+        this.stats.counter('server.identity.certificate_request_failed').inc();
+        nextMs = retryMs;
+        retryMs = Math.min(retryMs * 2, 60_000);
+        this.options.log.warn({ err: (err as Error).message, retryInMs: nextMs }, 'proxy certificate request failed');
+      }
+      this.identityTimer = setTimeout(() => void request(), Math.min(nextMs, 2 ** 31 - 1));
+      this.identityTimer.unref();
+    };
+    await request();
   }
 
   private goLive(): void {
@@ -140,6 +182,8 @@ export class ProxyServer {
     const run = this.reloading.then(async () => {
       if (this.stopping !== undefined) throw new Error('the proxy is shutting down');
       try {
+        // Secrets first: a rotated certificate swaps into the TLS contexts in place; unchanged listeners stay as they are.
+        this.secrets.update(bootstrap.secrets);
         await this.listeners.apply(bootstrap.listeners);
       } catch (err) {
         this.stats.counter('server.xds_config_rejected').inc();
@@ -203,6 +247,7 @@ export class ProxyServer {
       await this.agent?.stop();
       this.agent = undefined;
       this.xds = {};
+      this.secrets.update(bootstrap.secrets);
       await this.listeners.apply(bootstrap.listeners);
       this.clusters.update(bootstrap.clusters);
       this.current = { bootstrap, text, digest: digest(text), loadedAt: new Date().toISOString() };
@@ -246,6 +291,7 @@ export class ProxyServer {
     this.state = 'DRAINING';
     this.watcher?.close();
     clearTimeout(this.reloadTimer);
+    clearTimeout(this.identityTimer);
     await this.agent?.stop();
     this.options.log.info({ connections: this.listeners.openConnections() }, 'draining');
     await this.listeners.drain(this.options.drainTimeoutMs);
@@ -303,9 +349,10 @@ export class ProxyServer {
     const current = this.current;
     const configs: unknown[] = [];
     if (current !== undefined) {
-      const source = current.bootstrap.source as { static_resources?: { listeners?: unknown[]; clusters?: unknown[] } };
+      // Private keys (inline or in static secrets) are shown as [redacted].
+      const source = redactSecrets(current.bootstrap.source) as { static_resources?: { listeners?: unknown[]; clusters?: unknown[]; secrets?: unknown[] } };
       configs.push({ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: source, last_updated: current.loadedAt });
-      const dynamic = this.xds.dump;
+      const dynamic = redactSecrets(this.xds.dump);
       const versions = this.xds.status?.versions ?? {};
       configs.push({
         '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
@@ -321,6 +368,11 @@ export class ProxyServer {
         version_info: versions[CLUSTER_TYPE_URL] ?? '',
         static_clusters: (source.static_resources?.clusters ?? []).map((cluster) => ({ cluster, last_updated: current.loadedAt })),
         dynamic_active_clusters: (dynamic?.clusters ?? []).map((c) => ({ version_info: c.versionInfo, cluster: c.resource, last_updated: c.lastUpdated })),
+      });
+      configs.push({
+        '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump',
+        static_secrets: (source.static_resources?.secrets ?? []).map((secret) => ({ name: (secret as { name?: string }).name, secret, last_updated: current.loadedAt })),
+        dynamic_active_secrets: (dynamic?.secrets ?? []).map((s) => ({ name: s.name, version_info: s.versionInfo, secret: s.resource, last_updated: s.lastUpdated })),
       });
       if (current.bootstrap.dynamicResources !== undefined) configs.push(...this.xdsConfigDump());
     }
@@ -357,6 +409,12 @@ export class ProxyServer {
       xdsStatus,
     ];
   }
+}
+
+/** Weft's extension in the node metadata: the proxy makes and keeps its own private key. */
+function ownsKey(bootstrap: Bootstrap): boolean {
+  const flag = bootstrap.node.metadata['WEFT_LOCAL_KEY'];
+  return flag === true || flag === 'true';
 }
 
 function digest(text: string): string {

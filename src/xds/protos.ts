@@ -33,6 +33,8 @@ const PROTO_FILES = [
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
   'envoy/extensions/filters/http/rbac/v3/rbac.proto',
   'envoy/extensions/filters/network/rbac/v3/rbac.proto',
+  'envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer.proto',
+  'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
 ];
 
 /** The options the brief for gRPC message objects fixes (Envoy field names, 64-bit ints and enums as strings). */
@@ -66,7 +68,8 @@ function includeDirs(): string[] {
   return ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((dir) => join(depsDir, dir));
 }
 
-function loadProtobufjs(): typeof Protobuf {
+/** protobufjs, the copy @grpc/proto-loader uses (other gRPC services defined in code share it). */
+export function loadProtobufjs(): typeof Protobuf {
   const requireHere = createRequire(import.meta.url);
   const requireFromLoader = createRequire(requireHere.resolve('@grpc/proto-loader'));
   return requireFromLoader('protobufjs') as typeof Protobuf;

@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCliFixture, type CliFixture } from './cli-harness.js';
@@ -12,8 +14,8 @@ metadata: {name: ${name}}
 spec:
   profile: checkout
   smp:
-    config: {smp_version: v0.0.1, clients: [{load_generator: weft, protocol: http, connections: 8, rps: 100, endpoint_url: [http://a]}], duration: 10s}
-    result: {start_time: "${startTime}", latencies_ms: {min: 0.5, average: 1.2, p50: 1, p90: 2, p99: ${p99}, max: 40}, actual_QPS: ${qps}}
+    performance_test_config: {smp_version: v0.0.1, clients: [{load_generator: weft, protocol: http, connections: 8, rps: 100, endpoint_url: [http://a]}], duration: 10s}
+    performance_test_result: {start_time: "${startTime}", latencies_ms: {min: 0.5, average: 1.2, p50: 1, p90: 2, p99: ${p99}, max: 40}, actual_QPS: ${qps}}
 `;
 }
 
@@ -63,7 +65,7 @@ describe('weft perf profile / results / compare', () => {
 
   test('compare shows each percentile and throughput with deltas and a verdict; stored names and files mix', async () => {
     const file = join(dir, 'candidate.json');
-    await writeFile(file, JSON.stringify({ result: { latencies_ms: { min: 0.5, average: 1.2, p50: 1, p90: 2, p99: 4.1, max: 40 }, actual_QPS: 101 } }));
+    await writeFile(file, JSON.stringify({ performance_test_result: { latencies_ms: { min: 0.5, average: 1.2, p50: 1, p90: 2, p99: 4.1, max: 40 }, actual_QPS: 101 } }));
     const same = await fx.weft(['perf', 'compare', 'run-1', file]);
     assert.equal(same.code, 0, same.stderr);
     assert.match(same.stdout, /^p99\s+4\.000 ms\s+4\.100 ms\s+\+0\.100 ms\s+\+2\.5%\s+same$/m);
@@ -78,5 +80,38 @@ describe('weft perf profile / results / compare', () => {
     const missing = await fx.weft(['perf', 'compare', 'run-1', 'nope']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /PerformanceResult default\/nope not found/);
+  });
+
+  test('profile run loads the target as saved and stores an SMP PerformanceResult that results and compare read', async () => {
+    let seen = 0;
+    const server: Server = createServer((req, res) => {
+      seen++;
+      res.end(req.headers['x-run'] === 'profile' ? 'ok' : 'no header');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const created = await fx.weft(['perf', 'profile', 'create', 'local', '--url', url, '--rate', '50', '--duration', '2s', '--connections', '4', '--header', 'x-run:profile']);
+      assert.equal(created.code, 0, created.stderr);
+      const ran = await fx.weft(['perf', 'profile', 'run', 'local']);
+      assert.equal(ran.code, 0, `${ran.stdout}\n${ran.stderr}`);
+      const name = /performanceresult\/(local-\d{8}-\d{6}) stored/.exec(ran.stdout)?.[1];
+      assert.ok(name, ran.stdout);
+      const stored = JSON.parse((await fx.weft(['get', 'performanceresult', name, '-o', 'json'])).stdout);
+      assert.equal(stored.spec.profile, 'local');
+      assert.equal(stored.spec.partial, false);
+      const result = stored.spec.smp.performance_test_result;
+      assert.ok(Math.abs(result.actual_QPS - 50) < 1, `achieved ${result.actual_QPS} rps`);
+      assert.ok(result.latencies_ms.p99 > 0 && result.latencies_ms.p99 < 1000);
+      assert.equal(stored.spec.smp.weft.statusCodes['200'], stored.spec.smp.weft.requests.completed);
+      assert.ok(stored.spec.smp.weft.requests.completed <= seen, 'every answer counted came from the server');
+      const listed = await fx.weft(['perf', 'results', '--profile', 'local']);
+      assert.match(listed.stdout, new RegExp(`^${name}\\s+local\\s+\\d+\\.\\d`, 'm'));
+      const compared = await fx.weft(['perf', 'compare', name, name]);
+      assert.match(compared.stdout, /^p99\.9\s/m, 'Weft\'s own percentiles join SMP\'s');
+      assert.match(compared.stdout, /verdict: pass/);
+    } finally {
+      server.close();
+    }
   });
 });

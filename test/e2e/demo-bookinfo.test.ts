@@ -100,11 +100,23 @@ describe('weft demo (BookInfo)', () => {
   });
 
   it('routes a call by service name through a sidecar\'s outbound port', async () => {
-    const res = await curl(['-f', '-H', 'Host: ratings:9080', `http://127.0.0.1:${base + 101}/ratings/0`]);
+    // Sidecars in mesh.yaml order: productpage-v1 (base+100), details-v1, reviews-v1, reviews-v2 (base+130), reviews-v3, ratings-v1 (base+150).
+    const res = await curl(['-f', '-H', 'Host: ratings:9080', `http://127.0.0.1:${base + 131}/ratings/0`]);
     assert.equal(res.code, 0, res.stderr);
     assert.deepEqual(JSON.parse(res.stdout), { id: 0, ratings: { Reviewer1: 5, Reviewer2: 4 } });
-    const details = await curl(['-f', '-H', 'Host: details.default.svc.cluster.local:9080', `http://127.0.0.1:${base + 151}/details/0`]);
+    const details = await curl(['-f', '-H', 'Host: details.default.svc.cluster.local:9080', `http://127.0.0.1:${base + 101}/details/0`]);
     assert.equal(JSON.parse(details.stdout).publisher, 'PublisherA');
+  });
+
+  it('gives each sidecar routes only to the services its Workload can reach (reachableServices)', async () => {
+    // ratings-v1 calls nothing: its sidecar has no route to details.
+    const outside = await curl(['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Host: details:9080', `http://127.0.0.1:${base + 151}/details/0`]);
+    assert.equal(outside.stdout, '404');
+    // reviews-v2 calls ratings only: that is its one outbound cluster.
+    const dump = await curl(['-f', `http://127.0.0.1:${base + 130}/clusters`]);
+    assert.equal(dump.code, 0, dump.stderr);
+    assert.match(dump.stdout, /outbound\|9080\|\|ratings\.default\.svc/);
+    assert.doesNotMatch(dump.stdout, /outbound\|9080\|\|(details|reviews|productpage)/);
   });
 
   it('stops every process it started on Ctrl-C (SIGINT) and exits 0', async () => {

@@ -194,7 +194,7 @@ describe('weft proxy with dynamic_resources (ADS)', () => {
   it('NACKs a bad resource with its field path, keeps serving the old config and does not loop', async () => {
     const version = ads.set(LISTENER_TYPE_URL, [listener(port, 2)]);
     const nack = await waitFor(() => ads.requests.find((r) => r.typeUrl === LISTENER_TYPE_URL && r.errorDetail !== undefined), 'the NACK');
-    assert.match(nack.errorDetail!, /^dynamic_listeners\["http"\]\.filter_chains\[1\]: a listener has exactly one filter chain/);
+    assert.match(nack.errorDetail!, /^dynamic_listeners\["http"\]\.filter_chains\[1\]\.filter_chain_match: the same filter_chain_match/);
     assert.notEqual(nack.versionInfo, version, 'a NACK reports the last accepted version');
     assert.equal((await get(port, '/other')).upstream, 'a');
 

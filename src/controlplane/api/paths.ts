@@ -9,6 +9,10 @@ import type { KindInfo } from '../model/kinds.js';
 
 export const WATCH_ALL_PATH = '/api/watch';
 export const PROXIES_PATH = '/api/proxies';
+export const CA_PATH = '/api/ca';
+export const CA_ROTATE_PATH = '/api/ca/rotate';
+/** `/api/identities/{namespace}/{workload}` */
+export const IDENTITIES_PATH = '/api/identities';
 export const OPENAPI_PATH = '/openapi.json';
 export const HEALTH_PATH = '/healthz';
 export const TOKENS_PATH = '/api/tokens';

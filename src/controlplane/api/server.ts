@@ -12,6 +12,8 @@ import { WEFT_VERSION } from '../../cli/version.js';
 import { findKind, KINDS } from '../model/kinds.js';
 import type { Store } from '../store/store.js';
 import { registerAuth, registerTokenRoutes } from './auth.js';
+import type { MeshCa } from '../ca/mesh-ca.js';
+import { registerCaRoutes } from './ca.js';
 import { StatusConditions } from './conditions.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { HEALTH_PATH, OPENAPI_PATH, PROXIES_PATH, WATCH_ALL_PATH } from './paths.js';
@@ -43,6 +45,8 @@ export interface ApiServerOptions {
   heartbeatMs?: number;
   /** How long background condition re-checks are coalesced; default 100 ms. */
   recheckDelayMs?: number;
+  /** The mesh CA, for `/api/ca` and `/api/identities`. */
+  ca?: MeshCa;
 }
 
 export interface ApiServer {
@@ -103,6 +107,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   app.get(OPENAPI_PATH, (_request, reply) => reply.type('application/json').send(openApi));
   app.get(HEALTH_PATH, () => ({ status: 'ok', leader: options.isLeader?.() ?? true }));
   app.get(PROXIES_PATH, () => ({ items: options.proxies?.() ?? [] }));
+  if (options.ca !== undefined) registerCaRoutes(app, options.ca);
 
   await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();

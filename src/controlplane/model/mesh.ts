@@ -1,7 +1,7 @@
 /** Mesh: mesh-wide settings (mTLS mode, SPIFFE trust domain). Cluster-scoped, like Kuma's Mesh. */
 import { Type, type Static } from '@sinclair/typebox';
 import { MESH_API_VERSION, type KindInfo } from './kind-info.js';
-import { FormattedString, StrictObject, StringEnum } from './schema-common.js';
+import { Duration, FormattedString, StrictObject, StringEnum } from './schema-common.js';
 
 export const MTLS_MODES = ['STRICT', 'PERMISSIVE', 'DISABLED'] as const;
 
@@ -14,6 +14,9 @@ export const MeshSpecSchema = StrictObject({
             default: 'PERMISSIVE',
             description: 'STRICT: proxies accept only mTLS; PERMISSIVE: mTLS and plaintext; DISABLED: plaintext only.',
           }),
+        ),
+        certificateLifetime: Type.Optional(
+          Duration('How long workload certificates live (default 24h, or `weft controlplane --cert-lifetime`); proxies renew at half of it.'),
         ),
       },
       { default: {}, description: 'Mutual TLS between proxies.' },
@@ -31,7 +34,7 @@ export type MtlsMode = (typeof MTLS_MODES)[number];
 
 /** A validated Mesh spec: the defaults make every field present. */
 export interface MeshSpec extends Static<typeof MeshSpecSchema> {
-  mtls: { mode: MtlsMode };
+  mtls: { mode: MtlsMode; certificateLifetime?: string };
   trustDomain: string;
 }
 

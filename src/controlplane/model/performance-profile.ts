@@ -12,7 +12,7 @@ import { Duration, StrictObject, StringEnum, StringMap } from './schema-common.j
 export const LOAD_PROTOCOLS = ['http1', 'http2', 'grpc'] as const;
 
 export const PerformanceProfileSpecSchema = StrictObject({
-  url: Type.String({ pattern: '^(https?|grpc)://', description: 'The endpoint under load (http://, https:// or grpc://).' }),
+  url: Type.String({ pattern: '^https?://', description: 'The endpoint under load: http://host:port/path (for grpc the path is /package.Service/Method).' }),
   rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Open-loop constant rate, requests per second (with coordinated-omission correction).' })),
   max: Type.Optional(Type.Boolean({ description: 'Closed loop: as fast as the connections allow. Exactly one of rate and max.' })),
   duration: Type.Optional(Duration('How long the load runs after warm-up (default 30s).')),

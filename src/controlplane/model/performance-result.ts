@@ -24,16 +24,16 @@ export const PerformanceResultSpecSchema = StrictObject({
   smp: Type.Unsafe<Record<string, unknown>>({
     type: 'object',
     'x-kubernetes-preserve-unknown-fields': true,
-    required: ['result'],
+    required: ['performance_test_result'],
     properties: {
-      result: Type.Unsafe<Record<string, unknown>>({
+      performance_test_result: Type.Unsafe<Record<string, unknown>>({
         type: 'object',
         'x-kubernetes-preserve-unknown-fields': true,
         required: ['latencies_ms', 'actual_QPS'],
         properties: { latencies_ms: SmpLatencySchema, actual_QPS: Type.Number({ minimum: 0 }) },
       }),
     },
-    description: 'The SMP document: PerformanceTestConfig (config), PerformanceTestResult (result), ServiceMeshConfig, EnvironmentConfig and Weft\'s histogram.',
+    description: 'The SMP document: performance_test_config, performance_test_result, service_mesh_config, environment_config, and Weft\'s fuller result under weft.',
   }),
 });
 
@@ -41,8 +41,8 @@ export type PerformanceResultSpec = Static<typeof PerformanceResultSpecSchema>;
 
 function validateSemantics(resource: Resource, path: string): FieldError[] {
   const spec = resource.spec as PerformanceResultSpec;
-  const latency = (spec.smp['result'] as { latencies_ms: Record<string, number> }).latencies_ms;
-  const latencyPath = fieldPath(fieldPath(fieldPath(fieldPath(path, 'spec'), 'smp'), 'result'), 'latencies_ms');
+  const latency = (spec.smp['performance_test_result'] as { latencies_ms: Record<string, number> }).latencies_ms;
+  const latencyPath = fieldPath(fieldPath(fieldPath(fieldPath(path, 'spec'), 'smp'), 'performance_test_result'), 'latencies_ms');
   const errors: FieldError[] = [];
   // Each percentile is at least the one before it, as any histogram's are.
   const ordered = ['min', 'p50', 'p90', 'p99', 'max'] as const;

@@ -13,16 +13,18 @@ export function workloadPortFor(servicePort: ServicePort, workload: WorkloadSpec
 }
 
 /**
- * One locality per zone (zone-less workloads share the empty locality), each
+ * `throughSidecars`: for sidecar clients, which reach a workload that declares
+ * its sidecar's `inboundPort` there. One locality per zone (zone-less workloads share the empty locality), each
  * weighted by its endpoint count so that locality-aware clients (grpc-js-xds
  * skips localities without a weight) spread load evenly over endpoints. A
  * duplicate address:port is listed once: grpc-js-xds rejects duplicates.
  */
-export function loadAssignment(clusterName: string, servicePort: ServicePort, workloads: ReadonlyArray<Named<WorkloadSpec>>): JsonObject {
+export function loadAssignment(clusterName: string, servicePort: ServicePort, workloads: ReadonlyArray<Named<WorkloadSpec>>, throughSidecars = false): JsonObject {
   const byZone = new Map<string, JsonObject[]>();
   const seen = new Set<string>();
   for (const workload of workloads) {
-    const port = workloadPortFor(servicePort, workload.spec);
+    // A sidecar client reaches a workload with a sidecar on the sidecar's inbound port (no traffic capture here).
+    const port = (throughSidecars ? workload.spec.inboundPort : undefined) ?? workloadPortFor(servicePort, workload.spec);
     const hostPort = `${workload.spec.address}:${port}`;
     if (seen.has(hostPort)) continue;
     seen.add(hostPort);

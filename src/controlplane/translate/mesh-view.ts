@@ -5,13 +5,15 @@
  * Ties (two policies for one service) go to the first name in that order.
  * Specs are read as the model's validation leaves them (defaults applied).
  */
+import { CA_KIND, ISSUED_CERTIFICATE_KIND, type CaRecordSpec, type IssuedCertificateSpec } from '../ca/records.js';
+import { DEFAULT_TRUST_DOMAIN } from '../ca/identity.js';
 import type { GatewaySpec } from '../model/gateway.js';
+import type { MeshSpec } from '../model/mesh.js';
 import type { HTTPRouteGroupSpec } from '../model/http-route-group.js';
 import type { Resource } from '../model/resource.js';
 import { serviceKeyFromHost } from '../model/service-host.js';
 import type { ServiceSpec } from '../model/service.js';
 import type { TrafficPolicySpec } from '../model/traffic-policy.js';
-import type { MeshSpec } from '../model/mesh.js';
 import type { TCPRouteSpec } from '../model/tcp-route.js';
 import type { TrafficSplitSpec } from '../model/traffic-split.js';
 import type { TrafficTargetSpec } from '../model/traffic-target.js';
@@ -45,11 +47,16 @@ export interface MeshView {
   readonly trustDomain: string;
   /** The TrafficTargets whose destination is this service account, sorted by name. */
   trafficTargetsFor(namespace: string, serviceAccount: string): ReadonlyArray<Named<TrafficTargetSpec>>;
+  /** The first Mesh's mTLS mode and trust domain; undefined without a Mesh (proxies talk plaintext). */
+  readonly mtls: { mode: MeshSpec['mtls']['mode']; trustDomain: string } | undefined;
+  /** The CA's stored state (trust bundle), when the control plane runs a CA. */
+  readonly ca: CaRecordSpec | undefined;
+  /** The certificate last issued to a workload's proxy. */
+  issuedCertificate(namespace: string, workload: string): IssuedCertificateSpec | undefined;
 }
 
 type Kinded = Named<unknown> & { kind: string };
 
-const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 
 export function buildMeshView(resources: readonly Resource[]): MeshView {
   const sorted: Kinded[] = resources
@@ -75,13 +82,24 @@ export function buildMeshView(resources: readonly Resource[]): MeshView {
     const k = key(target.namespace, target.spec.destination.name);
     targets.set(k, [...(targets.get(k) ?? []), target]);
   }
+  const mesh = ofKind<MeshSpec>('Mesh')[0]?.spec;
+  const issued = firstByKey(ofKind<IssuedCertificateSpec>(ISSUED_CERTIFICATE_KIND), ownKey);
 
   const workloadsByService = new Map<Named<ServiceSpec>, Array<Named<WorkloadSpec>>>();
   const servicesByWorkload = new Map<Named<WorkloadSpec>, Array<Named<ServiceSpec>>>();
+  // Members by `spec.service`, and the namespace's workloads for selectors: O(services + workloads), not their product.
+  const byService = groupBy(workloads, (w) => key(w.namespace, w.spec.service));
+  const byNamespace = groupBy(workloads, (w) => w.namespace);
   for (const service of services) {
-    const members = workloads.filter((w) => backs(w, service));
+    const members = service.spec.selector === undefined
+      ? byService.get(ownKey(service)) ?? []
+      : (byNamespace.get(service.namespace) ?? []).filter((w) => w.spec.service === service.name || selects(service, w));
     workloadsByService.set(service, members);
-    for (const member of members) servicesByWorkload.set(member, [...(servicesByWorkload.get(member) ?? []), service]);
+    for (const member of members) {
+      const backed = servicesByWorkload.get(member);
+      if (backed === undefined) servicesByWorkload.set(member, [service]);
+      else backed.push(service);
+    }
   }
 
   return {
@@ -95,21 +113,34 @@ export function buildMeshView(resources: readonly Resource[]): MeshView {
     splitFor: (namespace, service) => splits.get(key(namespace, service)),
     routeGroup: (namespace, name) => routeGroups.get(key(namespace, name))?.spec,
     tcpRoute: (namespace, name) => tcpRoutes.get(key(namespace, name))?.spec,
-    trustDomain: ofKind<MeshSpec>('Mesh')[0]?.spec.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    trustDomain: mesh?.trustDomain ?? DEFAULT_TRUST_DOMAIN,
     trafficTargetsFor: (namespace, serviceAccount) => targets.get(key(namespace, serviceAccount)) ?? [],
+    mtls: mesh === undefined ? undefined : { mode: mesh.mtls?.mode ?? 'PERMISSIVE', trustDomain: mesh.trustDomain ?? DEFAULT_TRUST_DOMAIN },
+    ca: ofKind<CaRecordSpec>(CA_KIND)[0]?.spec,
+    issuedCertificate: (namespace, workload) => issued.get(key(namespace, workload))?.spec,
   };
 }
 
 /**
  * As the model documents: a workload backs the service its `spec.service` names,
- * and every service in its namespace whose selector its labels match.
+ * and every service in its namespace whose selector its labels match (this check).
  */
-function backs(workload: Named<WorkloadSpec>, service: Named<ServiceSpec>): boolean {
-  if (workload.namespace !== service.namespace) return false;
-  if (workload.spec.service === service.name) return true;
+function selects(service: Named<ServiceSpec>, workload: Named<WorkloadSpec>): boolean {
   const selector = Object.entries(service.spec.selector ?? {});
   const labels = workload.spec.labels ?? {};
   return selector.length > 0 && selector.every(([label, value]) => labels[label] === value);
+}
+
+/** Items by key, each group in input order. */
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = keyOf(item);
+    const group = groups.get(k);
+    if (group === undefined) groups.set(k, [item]);
+    else group.push(item);
+  }
+  return groups;
 }
 
 function key(namespace: string, name: string): string {

@@ -15,6 +15,7 @@ import { policyHttpFilters } from './http-filters.js';
 import {
   httpConnectionManager, httpConnectionManagerFilter, inlineRoutes, rdsRoutes, socketListener, tcpProxyFilter,
 } from './listeners.js';
+import type { ServiceSpec } from '../model/service.js';
 import type { WorkloadSpec } from '../model/workload.js';
 import type { MeshView, Named, ServicePort } from './mesh-view.js';
 import {
@@ -38,14 +39,15 @@ export interface ListenersAndRoutes {
   routes: JsonObject[];
 }
 
-export function sidecarOutbound(ctx: RouteContext, clientNamespace: string, ports: CapturePorts): ListenersAndRoutes {
+/** Outbound listeners and routes for `services` (the proxy's scope, scope.ts). */
+export function sidecarOutbound(ctx: RouteContext, clientNamespace: string, ports: CapturePorts, services: ReadonlyArray<Named<ServiceSpec>>): ListenersAndRoutes {
   const listeners = [
     socketListener(outboundListenerName(ports.outbound), ports.outbound, 'OUTBOUND', httpConnectionManagerFilter(
       httpConnectionManager(outboundListenerName(ports.outbound), rdsRoutes(OUTBOUND_ROUTE_CONFIG), []),
     )),
-    ...tcpListeners(ctx.view, ports),
+    ...tcpListeners(ctx.view, services, ports),
   ];
-  return { listeners, routes: [{ name: OUTBOUND_ROUTE_CONFIG, virtual_hosts: outboundVirtualHosts(ctx, clientNamespace) }] };
+  return { listeners, routes: [{ name: OUTBOUND_ROUTE_CONFIG, virtual_hosts: outboundVirtualHosts(ctx, services, clientNamespace) }] };
 }
 
 /**
@@ -54,9 +56,9 @@ export function sidecarOutbound(ctx: RouteContext, clientNamespace: string, port
  * A domain already taken (Envoy rejects duplicates) stays with the first service
  * in (namespace, name) order.
  */
-function outboundVirtualHosts(ctx: RouteContext, clientNamespace: string): JsonObject[] {
+function outboundVirtualHosts(ctx: RouteContext, services: ReadonlyArray<Named<ServiceSpec>>, clientNamespace: string): JsonObject[] {
   const claim = firstClaim<string>();
-  return ctx.view.services.flatMap((service) => {
+  return services.flatMap((service) => {
     const hosts = serviceHosts(service.name, service.namespace, clientNamespace);
     return service.spec.ports.filter(isHttpPort).flatMap((port, i) => {
       const domains = [...(i === 0 ? hosts : []), ...hosts.map((h) => `${h}:${port.port}`)].filter(claim);
@@ -67,9 +69,9 @@ function outboundVirtualHosts(ctx: RouteContext, clientNamespace: string): JsonO
 }
 
 /** A TCP service port gets its own listener; a port already taken (capture ports, another service) stays with the first. */
-function tcpListeners(view: MeshView, ports: CapturePorts): JsonObject[] {
+function tcpListeners(view: MeshView, services: ReadonlyArray<Named<ServiceSpec>>, ports: CapturePorts): JsonObject[] {
   const claim = firstClaim([ports.outbound, ports.inbound]);
-  return view.services.flatMap((service) => service.spec.ports.filter((p) => !isHttpPort(p)).flatMap((port) => {
+  return services.flatMap((service) => service.spec.ports.filter((p) => !isHttpPort(p)).flatMap((port) => {
     if (!claim(port.port)) return [];
     const cluster = outboundClusterName(service.name, service.namespace, port.port);
     const idle = view.policyFor(service.namespace, service.name)?.timeouts?.idle;

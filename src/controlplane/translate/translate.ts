@@ -4,9 +4,10 @@
  * list is sorted by name, so equal inputs give byte-equal JSON (the xDS cache
  * versions resources by hash). Naming conventions: names.ts and README.md.
  *
- * Every proxy gets a cluster and a ClusterLoadAssignment per service port in the
- * mesh (a sidecar may call any service; clients that subscribe by name, like
- * grpc-js-xds, are narrowed by the ADS server). Listeners and routes depend on
+ * Every proxy gets a cluster and a ClusterLoadAssignment per service port in its
+ * scope (scope.ts): every service in the mesh, or for a sidecar whose Workload
+ * sets reachableServices those services and their route targets. Clients that
+ * subscribe by name, like grpc-js-xds, are narrowed further by the ADS server. Listeners and routes depend on
  * the proxy's kind: sidecar.ts, proxyless.ts, gateway.ts.
  */
 import type { Resource } from '../model/resource.js';
@@ -14,11 +15,14 @@ import { outboundCluster } from './clusters.js';
 import { loadAssignment } from './endpoints.js';
 import { pruneUndefined, type JsonObject } from './envoy-values.js';
 import { gatewayListeners } from './gateway.js';
-import { buildMeshView, compare, type MeshView } from './mesh-view.js';
+import type { ServiceSpec } from '../model/service.js';
+import { buildMeshView, compare, type MeshView, type Named } from './mesh-view.js';
 import { DEFAULT_INBOUND_PORT, DEFAULT_OUTBOUND_PORT, outboundClusterName } from './names.js';
 import { proxylessListeners } from './proxyless.js';
 import type { RouteContext } from './routes.js';
-import { sidecarInbound, sidecarOutbound, type CapturePorts } from './sidecar.js';
+import { mtlsEnabled, proxySecrets, reachedThroughSidecars, secureInboundListener, upstreamTlsSocket } from './mtls.js';
+import { everyService, sidecarScope } from './scope.js';
+import { sidecarInbound, sidecarOutbound, type CapturePorts, type InboundResources } from './sidecar.js';
 
 export interface ProxyIdentity {
   nodeId: string;
@@ -30,12 +34,17 @@ export interface ProxyIdentity {
   capturePorts?: CapturePorts;
 }
 
-/** Envoy v3 resources as proto3 JSON (snake_case fields, `@type` in Any). */
-export interface XdsResources {
+/** Envoy v3 resources as proto3 JSON (snake_case fields, `@type` in Any): what proxies of one shape share. */
+export interface XdsConfig {
   listeners: object[];
   routes: object[];
   clusters: object[];
   endpoints: object[];
+}
+
+/** One proxy's whole config: the shared part and its own SDS secrets (`ROOTCA`, and `default` once its certificate is issued). */
+export interface XdsResources extends XdsConfig {
+  secrets: object[];
 }
 
 /**
@@ -44,87 +53,101 @@ export interface XdsResources {
  * the outbound routes of a namespace, a namespace's proxyless listeners) is built
  * once and shared: proxies that see the same thing get the same objects, so the
  * snapshot cache hashes and encodes them once (go-control-plane's "build once,
- * serve many"). Outputs must be treated as immutable.
+ * serve many"). Proxies whose whole config is equal get the same XdsResources
+ * object, which lets the controller and the cache share one snapshot between
+ * them. Outputs must be treated as immutable.
  */
 export interface Translator {
-  forProxy(proxy: ProxyIdentity): XdsResources;
-}
-
-interface Parts {
-  listeners: JsonObject[];
-  routes: JsonObject[];
-  clusters: JsonObject[];
-  endpoints: JsonObject[];
+  /** The index the translator reads (for dependency tracking, translate/dependencies.ts). */
+  readonly view: MeshView;
+  /** Listeners, routes, clusters and endpoints: the same object for every proxy with equal config. */
+  forProxy(proxy: ProxyIdentity): XdsConfig;
+  /** The proxy's own secrets: its certificate is bound to the key only it holds, so this part is never shared. */
+  secretsFor(proxy: ProxyIdentity): object[];
 }
 
 export function createTranslator(resources: readonly Resource[]): Translator {
   const view = buildMeshView(resources);
   const memo = new Map<string, unknown>();
-  /** Builds a shared part on first use, pruned once so every proxy gets the identical objects. */
-  const shared = <T extends object>(key: string, build: () => T): T => {
-    let part = memo.get(key) as T | undefined;
-    if (part === undefined) {
-      part = pruneUndefined(build());
-      memo.set(key, part);
-    }
-    return part;
+  const memoized = <T>(key: string, build: () => T): T => {
+    let value = memo.get(key) as T | undefined;
+    if (value === undefined) memo.set(key, (value = build()));
+    return value;
   };
+  /** Builds a shared part on first use, pruned once so every proxy gets the identical objects. */
+  const shared = <T extends object>(key: string, build: () => T): T => memoized(key, () => pruneUndefined(build()));
   return {
+    view,
     forProxy(proxy) {
       const proxyless = proxy.kind === 'proxyless';
       const ctx: RouteContext = { view, proxyless };
-      const base = shared(`clusters|${proxyless}`, () => outboundClusters(view, proxyless));
-      const out: Parts = { listeners: [], routes: [], clusters: [...base.clusters], endpoints: base.endpoints };
+      const scope = proxy.kind === 'sidecar' ? sidecarScope(view, proxy.namespace, proxy.workload) : everyService(view);
+      const base = () => shared(`clusters|${proxyless}|${scope.key}`, () => outboundClusters(view, proxyless, scope.services));
       switch (proxy.kind) {
         case 'sidecar': {
           const ports = proxy.capturePorts ?? { outbound: DEFAULT_OUTBOUND_PORT, inbound: DEFAULT_INBOUND_PORT };
-          const outbound = shared(`sidecar|${proxy.namespace}|${ports.outbound}|${ports.inbound}`, () => sidecarOutbound(ctx, proxy.namespace, ports));
-          out.listeners.push(...outbound.listeners);
-          out.routes.push(...outbound.routes);
-          if (proxy.workload !== undefined) {
-            const inbound = pruneUndefined(sidecarInbound(view, proxy.namespace, proxy.workload, ports.inbound));
-            out.listeners.push(...inbound.listeners);
-            out.clusters.push(...inbound.clusters);
-          }
-          break;
+          const outboundKey = `${proxy.namespace}|${ports.outbound}|${ports.inbound}|${scope.key}`;
+          const inbound = proxy.workload === undefined ? undefined : secureInbound(view, sidecarInbound(view, proxy.namespace, proxy.workload, ports.inbound));
+          // Sidecars whose inbound side is equal too (replicas of one workload shape) share the whole output.
+          return memoized(`sidecar|${outboundKey}|${JSON.stringify(inbound)}`, () => {
+            const outbound = shared(`sidecar-outbound|${outboundKey}`, () => sidecarOutbound(ctx, proxy.namespace, ports, scope.services));
+            return assemble(base(), outbound, inbound ?? { listeners: [], clusters: [] });
+          });
         }
-        case 'proxyless': {
-          const { listeners, routes } = shared(`proxyless|${proxy.namespace}`, () => proxylessListeners(ctx, proxy.namespace));
-          out.listeners.push(...listeners);
-          out.routes.push(...routes);
-          break;
-        }
-        case 'gateway': {
-          const { listeners, routes } = pruneUndefined(gatewayListeners(ctx, proxy.namespace, proxy.workload));
-          out.listeners.push(...listeners);
-          out.routes.push(...routes);
-          break;
-        }
+        case 'proxyless':
+          return memoized(`proxyless|${proxy.namespace}`, () => assemble(base(), shared(`proxyless-listeners|${proxy.namespace}`, () => proxylessListeners(ctx, proxy.namespace))));
+        case 'gateway':
+          return memoized(`gateway|${proxy.namespace}|${proxy.workload ?? ''}`, () => assemble(base(), pruneUndefined(gatewayListeners(ctx, proxy.namespace, proxy.workload))));
       }
-      return {
-        listeners: sortedBy(out.listeners, 'name'),
-        routes: sortedBy(out.routes, 'name'),
-        clusters: sortedBy(out.clusters, 'name'),
-        endpoints: sortedBy(out.endpoints, 'cluster_name'),
-      };
+    },
+    secretsFor(proxy) {
+      if (proxy.kind !== 'sidecar' || proxy.workload === undefined) return [];
+      return pruneUndefined(proxySecrets(view.ca, view.issuedCertificate(proxy.namespace, proxy.workload)));
     },
   };
 }
 
-/** One proxy's resources from one model version (see createTranslator to serve many). */
-export function translateForProxy(proxy: ProxyIdentity, resources: readonly Resource[]): XdsResources {
-  return createTranslator(resources).forProxy(proxy);
+/** One proxy's sorted resource lists from shared parts (the objects themselves are shared, never copied). */
+function assemble(
+  base: { clusters: JsonObject[]; endpoints: JsonObject[] },
+  listenersAndRoutes: { listeners: JsonObject[]; routes: JsonObject[] },
+  own: { listeners: JsonObject[]; clusters: JsonObject[] } = { listeners: [], clusters: [] },
+): XdsConfig {
+  return {
+    listeners: sortedBy([...listenersAndRoutes.listeners, ...own.listeners], 'name'),
+    routes: sortedBy(listenersAndRoutes.routes, 'name'),
+    clusters: sortedBy([...base.clusters, ...own.clusters], 'name'),
+    endpoints: sortedBy(base.endpoints, 'cluster_name'),
+  };
 }
 
-function outboundClusters(view: MeshView, proxyless: boolean): { clusters: JsonObject[]; endpoints: JsonObject[] } {
+/** A sidecar's inbound listener with TLS per the Mesh's mode (mtls.ts), pruned. */
+function secureInbound(view: MeshView, inbound: InboundResources): InboundResources {
+  const mtls = view.mtls;
+  const listeners = mtlsEnabled(mtls) ? inbound.listeners.map((l) => secureInboundListener(l, mtls)) : inbound.listeners;
+  return pruneUndefined({ listeners, clusters: inbound.clusters });
+}
+
+/** One proxy's resources from one model version (see createTranslator to serve many). */
+export function translateForProxy(proxy: ProxyIdentity, resources: readonly Resource[]): XdsResources {
+  const translator = createTranslator(resources);
+  return { ...translator.forProxy(proxy), secrets: translator.secretsFor(proxy) };
+}
+
+function outboundClusters(view: MeshView, proxyless: boolean, services: ReadonlyArray<Named<ServiceSpec>>): { clusters: JsonObject[]; endpoints: JsonObject[] } {
   const clusters: JsonObject[] = [];
   const endpoints: JsonObject[] = [];
-  for (const service of view.services) {
+  for (const service of services) {
     const policy = view.policyFor(service.namespace, service.name);
     const workloads = view.workloadsOf(service);
+    // Proxyless clients have no SDS and dial workloads directly; sidecars go through the peer's sidecar.
+    const throughSidecars = !proxyless && reachedThroughSidecars(workloads);
+    const mtls = view.mtls;
     for (const port of service.spec.ports) {
-      clusters.push(outboundCluster(service, port, policy, proxyless));
-      endpoints.push(loadAssignment(outboundClusterName(service.name, service.namespace, port.port), port, workloads));
+      const cluster = outboundCluster(service, port, policy, proxyless);
+      if (throughSidecars && mtlsEnabled(mtls)) cluster['transport_socket'] = upstreamTlsSocket(service, port, workloads, mtls.trustDomain);
+      clusters.push(cluster);
+      endpoints.push(loadAssignment(outboundClusterName(service.name, service.namespace, port.port), port, workloads, !proxyless));
     }
   }
   return { clusters, endpoints };

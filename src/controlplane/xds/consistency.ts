@@ -12,7 +12,7 @@ import {
   HTTP_CONNECTION_MANAGER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
-  TYPE_SHORT_NAMES,
+  SERVED_TYPE_SHORT_NAMES as TYPE_SHORT_NAMES,
 } from '../../xds/type-urls.js';
 import { resourceName, type Snapshot } from './snapshot.js';
 

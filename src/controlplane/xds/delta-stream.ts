@@ -15,7 +15,7 @@
  *   (or that it subscribed to and do not exist).
  */
 import type { EncodedAny } from '../../xds/codec.js';
-import { allowsWildcard, type TypeUrl } from '../../xds/type-urls.js';
+import { allowsWildcard, type ServedTypeUrl as TypeUrl } from '../../xds/type-urls.js';
 import type { PublishedSnapshot } from './snapshot-cache.js';
 import { StreamBase, type RequestCommon, type TypeStateBase, freshTypeState } from './stream.js';
 

@@ -3,7 +3,7 @@
  * REST API and the UI) and the events it emits as streams come and go.
  */
 import type { EnvoyJson } from '../../xds/codec.js';
-import type { TypeUrl } from '../../xds/type-urls.js';
+import type { ServedTypeUrl as TypeUrl } from '../../xds/type-urls.js';
 
 export type XdsProtocol = 'sotw' | 'delta';
 

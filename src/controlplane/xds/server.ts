@@ -112,6 +112,8 @@ export interface StartXdsServerOptions extends XdsServerOptions {
   port: number;
   /** Defaults to 127.0.0.1: the plaintext port is for loopback (mTLS comes on 15012). */
   host?: string;
+  /** More gRPC services on the same port (the CA's certificate service). */
+  services?: ReadonlyArray<{ definition: grpc.ServiceDefinition; handlers: grpc.UntypedServiceImplementation }>;
 }
 
 export interface RunningXdsServer {
@@ -129,6 +131,7 @@ export async function startXdsServer(options: StartXdsServerOptions): Promise<Ru
   const xds = createXdsServer(options);
   const server = new grpc.Server();
   server.addService(xdsProtos().aggregatedDiscoveryService, xds.service);
+  for (const { definition, handlers } of options.services ?? []) server.addService(definition, handlers);
   const address = formatHostPort(host, options.port);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {

@@ -7,7 +7,9 @@
  *   resource the protos cannot encode (SnapshotRejectedError, every problem
  *   with its path); the node keeps its previous snapshot.
  * - Each resource is encoded to Any bytes once per (type, name, version) and
- *   shared by every node whose snapshot holds it (reference counted).
+ *   shared by every node whose snapshot holds it (reference counted). Nodes
+ *   given the same Snapshot object share its check and its encoded maps too,
+ *   so 2000 proxies with equal config cost one entry, not 2000.
  * - Each type has a version of its own: the snapshot version in which that
  *   type's resources last changed, so a change to clusters does not re-version
  *   listeners.
@@ -16,7 +18,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { ConfigError } from '../../lib/errors.js';
 import { encodeResource, type EncodedAny } from '../../xds/codec.js';
-import { TYPE_SHORT_NAMES, TYPE_URLS_IN_PUSH_ORDER, type TypeUrl } from '../../xds/type-urls.js';
+import { SERVED_TYPE_SHORT_NAMES as TYPE_SHORT_NAMES, SERVED_TYPE_URLS_IN_PUSH_ORDER as TYPE_URLS_IN_PUSH_ORDER, type ServedTypeUrl as TypeUrl } from '../../xds/type-urls.js';
 import { snapshotProblems, type SnapshotProblem } from './consistency.js';
 import type { Snapshot, SnapshotResource } from './snapshot.js';
 
@@ -67,8 +69,16 @@ interface SharedEncoding {
   references: number;
 }
 
+/** A checked, encoded snapshot value and how many nodes it is published for. */
+interface Prepared {
+  encoded: Map<TypeUrl, Map<string, CachedResource>>;
+  users: number;
+}
+
 export function createSnapshotCache(): SnapshotCache {
   const snapshots = new Map<string, PublishedSnapshot>();
+  /** One entry per snapshot value in use: nodes given the same Snapshot object share its check and encoding. */
+  const prepared = new Map<Snapshot, Prepared>();
   const watchers = new Map<string, Set<() => void>>();
   const encodings = new Map<string, SharedEncoding>();
 
@@ -85,14 +95,33 @@ export function createSnapshotCache(): SnapshotCache {
     return { version: entry.version, any: shared.any };
   }
 
-  function release(published: PublishedSnapshot): void {
-    for (const typeUrl of TYPE_URLS_IN_PUSH_ORDER) {
-      for (const [name, cached] of published.resources(typeUrl)) {
+  function release(encoded: Map<TypeUrl, Map<string, CachedResource>>): void {
+    for (const [typeUrl, byName] of encoded) {
+      for (const [name, cached] of byName) {
         const key = encodingKey(typeUrl, name, cached.version);
         const shared = encodings.get(key);
         if (shared !== undefined && --shared.references === 0) encodings.delete(key);
       }
     }
+  }
+
+  function prepare(nodeId: string, snapshot: Snapshot): Prepared {
+    let entry = prepared.get(snapshot);
+    if (entry === undefined) {
+      const problems = snapshotProblems(snapshot);
+      if (problems.length > 0) throw new SnapshotRejectedError(nodeId, snapshot.version, problems);
+      entry = { encoded: encodeAll(nodeId, snapshot), users: 0 };
+      prepared.set(snapshot, entry);
+    }
+    entry.users++;
+    return entry;
+  }
+
+  function unpublish(published: PublishedSnapshot): void {
+    const entry = prepared.get(published.snapshot);
+    if (entry === undefined || --entry.users > 0) return;
+    prepared.delete(published.snapshot);
+    release(entry.encoded);
   }
 
   function encodeAll(nodeId: string, snapshot: Snapshot): Map<TypeUrl, Map<string, CachedResource>> {
@@ -111,7 +140,7 @@ export function createSnapshotCache(): SnapshotCache {
       }
     }
     if (problems.length > 0) {
-      release(publishedView(snapshot, encoded, new Map()));
+      release(encoded);
       throw new SnapshotRejectedError(nodeId, snapshot.version, problems);
     }
     return encoded;
@@ -119,9 +148,7 @@ export function createSnapshotCache(): SnapshotCache {
 
   return {
     setSnapshot(nodeId, snapshot) {
-      const problems = snapshotProblems(snapshot);
-      if (problems.length > 0) throw new SnapshotRejectedError(nodeId, snapshot.version, problems);
-      const encoded = encodeAll(nodeId, snapshot);
+      const { encoded } = prepare(nodeId, snapshot);
       const previous = snapshots.get(nodeId);
       const typeVersions = new Map<TypeUrl, string>();
       let changed = previous === undefined;
@@ -135,7 +162,7 @@ export function createSnapshotCache(): SnapshotCache {
         }
       }
       snapshots.set(nodeId, publishedView(snapshot, encoded, typeVersions));
-      if (previous !== undefined) release(previous);
+      if (previous !== undefined) unpublish(previous);
       if (!changed) return;
       if (snapshotChannel.hasSubscribers) snapshotChannel.publish({ nodeId, version: snapshot.version });
       for (const onChange of watchers.get(nodeId) ?? []) onChange();
@@ -147,7 +174,7 @@ export function createSnapshotCache(): SnapshotCache {
       const previous = snapshots.get(nodeId);
       if (previous === undefined) return;
       snapshots.delete(nodeId);
-      release(previous);
+      unpublish(previous);
     },
     nodeIds() {
       return [...snapshots.keys()];
@@ -183,6 +210,7 @@ function publishedView(
 }
 
 function sameResources(a: ReadonlyMap<string, CachedResource>, b: ReadonlyMap<string, CachedResource>): boolean {
+  if (a === b) return true;
   if (a.size !== b.size) return false;
   for (const [name, cached] of a) if (b.get(name)?.version !== cached.version) return false;
   return true;

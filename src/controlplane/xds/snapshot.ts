@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EnvoyJson } from '../../xds/codec.js';
-import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, type TypeUrl } from '../../xds/type-urls.js';
+import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, type ServedTypeUrl as TypeUrl } from '../../xds/type-urls.js';
 
 export interface SnapshotResource {
   version: string;

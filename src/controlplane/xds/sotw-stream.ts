@@ -14,7 +14,7 @@
  *   because a client treats one missing from a response as deleted.
  */
 import type { EncodedAny } from '../../xds/codec.js';
-import { allowsWildcard, type TypeUrl } from '../../xds/type-urls.js';
+import { allowsWildcard, type ServedTypeUrl as TypeUrl } from '../../xds/type-urls.js';
 import type { CachedResource, PublishedSnapshot } from './snapshot-cache.js';
 import { StreamBase, type RequestCommon, type TypeStateBase, freshTypeState } from './stream.js';
 
@@ -31,8 +31,8 @@ export interface DiscoveryResponse {
 }
 
 interface SotwTypeState extends TypeStateBase {
-  /** name -> version of the resources in the last response. */
-  sent: Map<string, string>;
+  /** The resources (name -> version) the last response was made from; often the snapshot's own map, shared, never copied. */
+  sent: ReadonlyMap<string, CachedResource>;
 }
 
 export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, SotwTypeState> {
@@ -69,7 +69,7 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
     const version = published.typeVersion(typeUrl);
     const resources = this.changedOnly(typeUrl, state, toSend).map((cached) => cached.any);
     this.write(typeUrl, state, { version_info: version, resources, type_url: typeUrl, nonce }, version, nonce, { resources: resources.length, removed: 0 });
-    state.sent = new Map([...toSend].map(([name, cached]) => [name, cached.version]));
+    state.sent = toSend;
     return true;
   }
 
@@ -80,11 +80,11 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
    * that changed, and clients keep the others: a one-service change then sends
    * one ClusterLoadAssignment, not the mesh's every one, to each proxy.
    */
-  private changedOnly(typeUrl: TypeUrl, state: SotwTypeState, toSend: Map<string, CachedResource>): CachedResource[] {
+  private changedOnly(typeUrl: TypeUrl, state: SotwTypeState, toSend: ReadonlyMap<string, CachedResource>): CachedResource[] {
     // A first response, or a changed subscription, is answered with the whole subscribed set.
     if (allowsWildcard(typeUrl) || !state.sentOnce || !sameNames(state.sent, toSend)) return [...toSend.values()];
     const changed: CachedResource[] = [];
-    for (const [name, cached] of toSend) if (state.sent.get(name) !== cached.version) changed.push(cached);
+    for (const [name, cached] of toSend) if (state.sent.get(name)?.version !== cached.version) changed.push(cached);
     return changed;
   }
 
@@ -95,9 +95,10 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
     state.subscribed = new Set(names.filter((name) => name !== '*'));
   }
 
-  private selected(typeUrl: TypeUrl, state: SotwTypeState, published: PublishedSnapshot): Map<string, CachedResource> {
+  /** The subscribed resources; the snapshot's own (shared) map when that is all of them, so 2000 streams hold no copies. */
+  private selected(typeUrl: TypeUrl, state: SotwTypeState, published: PublishedSnapshot): ReadonlyMap<string, CachedResource> {
     const all = published.resources(typeUrl);
-    if (state.wildcard) return new Map(all);
+    if (state.wildcard || (state.subscribed.size === all.size && everyKeyIn(state.subscribed, all))) return all;
     const chosen = new Map<string, CachedResource>();
     for (const name of state.subscribed) {
       const cached = all.get(name);
@@ -107,14 +108,21 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
   }
 }
 
-function sameNames(sent: Map<string, string>, next: Map<string, CachedResource>): boolean {
+function everyKeyIn(names: ReadonlySet<string>, resources: ReadonlyMap<string, CachedResource>): boolean {
+  for (const name of names) if (!resources.has(name)) return false;
+  return true;
+}
+
+function sameNames(sent: ReadonlyMap<string, CachedResource>, next: ReadonlyMap<string, CachedResource>): boolean {
+  if (sent === next) return true;
   if (sent.size !== next.size) return false;
   for (const name of next.keys()) if (!sent.has(name)) return false;
   return true;
 }
 
-function sameVersions(sent: Map<string, string>, next: Map<string, CachedResource>): boolean {
+function sameVersions(sent: ReadonlyMap<string, CachedResource>, next: ReadonlyMap<string, CachedResource>): boolean {
+  if (sent === next) return true;
   if (sent.size !== next.size) return false;
-  for (const [name, cached] of next) if (sent.get(name) !== cached.version) return false;
+  for (const [name, cached] of next) if (sent.get(name)?.version !== cached.version) return false;
   return true;
 }

@@ -16,10 +16,10 @@ import {
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
-  TYPE_SHORT_NAMES,
-  TYPE_URLS_IN_PUSH_ORDER,
-  isTypeUrl,
-  type TypeUrl,
+  SERVED_TYPE_SHORT_NAMES as TYPE_SHORT_NAMES,
+  SERVED_TYPE_URLS_IN_PUSH_ORDER as TYPE_URLS_IN_PUSH_ORDER,
+  isServedTypeUrl as isTypeUrl,
+  type ServedTypeUrl as TypeUrl,
 } from '../../xds/type-urls.js';
 import type { NackError, ProxyStatus, ProxyStreamEvent, TypeStatus, XdsProtocol } from './proxy-status.js';
 import type { PublishedSnapshot, SnapshotCache } from './snapshot-cache.js';
@@ -86,6 +86,8 @@ export abstract class StreamBase<Request extends RequestCommon, Response, TypeSt
   private node: { cluster: string; metadata: EnvoyJson } | undefined;
   private nonceCounter = 0;
   private closed = false;
+  /** The call's write buffer is full: pushes wait for 'drain', then send whatever is current then. */
+  private blocked = false;
   private readonly connectedAt = new Date().toISOString();
   protected readonly log: Logger;
 
@@ -104,6 +106,10 @@ export abstract class StreamBase<Request extends RequestCommon, Response, TypeSt
     });
     call.on('cancelled', () => this.finish());
     call.on('close', () => this.finish());
+    call.on('drain', () => {
+      this.blocked = false;
+      this.pushAll();
+    });
   }
 
   /** The first request on a type creates its state. */
@@ -154,7 +160,9 @@ export abstract class StreamBase<Request extends RequestCommon, Response, TypeSt
 
   /** Writes a response and records it; `version` is what status and ACKs compare against. */
   protected write(typeUrl: TypeUrl, state: TypeState, response: Response, version: string, nonce: string, counts: { resources: number; removed: number }): void {
-    this.call.write(response);
+    // Backpressure: a client that does not read stops getting pushes until it catches up; it then
+    // gets the latest state in one response per type (responses are computed from state, not queued).
+    if (!this.call.write(response)) this.blocked = true;
     state.sentOnce = true;
     state.sentVersion = version;
     state.lastNonce = nonce;
@@ -220,7 +228,7 @@ export abstract class StreamBase<Request extends RequestCommon, Response, TypeSt
   }
 
   private pushType(typeUrl: TypeUrl): void {
-    if (this.closed || this.nodeId === undefined) return;
+    if (this.closed || this.blocked || this.nodeId === undefined) return;
     const state = this.types.get(typeUrl);
     const published = this.context.cache.published(this.nodeId);
     if (state === undefined || published === undefined) return;

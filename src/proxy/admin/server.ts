@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type pino from 'pino';
+import type { Logger } from '../../lib/json-log.js';
 import type { SocketAddress } from '../config/types.js';
 import type { StatsStore } from '../observe/stats-store.js';
 
@@ -182,7 +182,7 @@ function send(res: ServerResponse, reply: Reply, method: string | undefined): vo
   res.end(method === 'HEAD' ? undefined : reply.body);
 }
 
-export function startAdminServer(address: SocketAddress, hooks: AdminHooks, log: pino.Logger): Promise<AdminServer> {
+export function startAdminServer(address: SocketAddress, hooks: AdminHooks, log: Logger): Promise<AdminServer> {
   const server = createServer((req, res) => {
     // The request body is never used; drain it so keep-alive connections stay usable.
     req.resume();

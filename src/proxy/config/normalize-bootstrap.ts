@@ -9,6 +9,7 @@ import { durationMs } from './duration.js';
 import { normalizeAccessLogs } from './normalize-access-log.js';
 import { normalizeCluster } from './normalize-cluster.js';
 import { normalizeListener } from './normalize-listener.js';
+import { normalizeSecret } from './normalize-tls.js';
 import type { ClusterReferenceCheck } from './normalize-route.js';
 import { fieldPath, indexPath } from './path.js';
 import type { RawAdmin, RawBootstrap } from './schema-bootstrap.js';
@@ -17,6 +18,7 @@ import type { AdminConfig, Bootstrap, ClusterConfig, DynamicResourcesConfig, Lis
 
 const LISTENERS_PATH = 'static_resources.listeners';
 const CLUSTERS_PATH = 'static_resources.clusters';
+const SECRETS_PATH = 'static_resources.secrets';
 
 const DYNAMIC_PATH = 'dynamic_resources';
 const ADS_CLUSTER_PATH = 'dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name';
@@ -26,8 +28,11 @@ const DEFAULT_INITIAL_FETCH_TIMEOUT_MS = 15_000;
 export function normalizeBootstrap(raw: RawBootstrap, source: unknown): Bootstrap {
   const dynamic = raw.dynamic_resources;
   const adsCluster = dynamic?.ads_config.grpc_services[0]!.envoy_grpc.cluster_name;
+  const secrets = (raw.static_resources?.secrets ?? []).map((s, i) => normalizeSecret(s, indexPath(SECRETS_PATH, i)));
+  checkUniqueNames(secrets, SECRETS_PATH, 'secret');
+  const staticSecrets = new Set(secrets.map((s) => s.name));
   const clusters = (raw.static_resources?.clusters ?? []).map((c, i) =>
-    normalizeCluster(c, indexPath(CLUSTERS_PATH, i), { ads: dynamic !== undefined, isAdsCluster: c.name === adsCluster }));
+    normalizeCluster(c, indexPath(CLUSTERS_PATH, i), { ads: dynamic !== undefined, isAdsCluster: c.name === adsCluster, staticSecrets }));
   checkUniqueNames(clusters, CLUSTERS_PATH, 'cluster');
   const clusterNames = new Set(clusters.map((c) => c.name));
   // With CDS, a static listener may route to a cluster the ADS server has not sent yet.
@@ -35,13 +40,14 @@ export function normalizeBootstrap(raw: RawBootstrap, source: unknown): Bootstra
     if (!clusterNames.has(name) && dynamic?.cds_config === undefined) throw new ConfigError(path, `unknown cluster ${JSON.stringify(name)}`);
   };
   const listeners = (raw.static_resources?.listeners ?? []).map((l, i) =>
-    normalizeListener(l, indexPath(LISTENERS_PATH, i), { checkCluster, ads: dynamic !== undefined }));
+    normalizeListener(l, indexPath(LISTENERS_PATH, i), { checkCluster, ads: dynamic !== undefined, staticSecrets }));
   checkUniqueNames(listeners, LISTENERS_PATH, 'listener');
   checkUniqueAddresses(listeners);
   const bootstrap: Bootstrap = {
     node: { id: raw.node?.id ?? '', cluster: raw.node?.cluster ?? '', metadata: raw.node?.metadata ?? {} },
     listeners,
     clusters,
+    secrets,
     source,
   };
   if (raw.admin !== undefined) bootstrap.admin = normalizeAdmin(raw.admin, 'admin');
@@ -68,7 +74,7 @@ function normalizeDynamicResources(raw: RawDynamicResources, clusters: ClusterCo
   };
 }
 
-function checkUniqueNames(items: ReadonlyArray<ListenerConfig | ClusterConfig>, path: string, what: string): void {
+function checkUniqueNames(items: ReadonlyArray<{ name: string }>, path: string, what: string): void {
   const seen = new Map<string, number>();
   items.forEach(({ name }, i) => {
     const first = seen.get(name);

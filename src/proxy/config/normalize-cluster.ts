@@ -1,4 +1,5 @@
 /** Cluster -> ClusterConfig, with Envoy's defaults applied and cross-field rules checked. */
+import { normalizeUpstreamTransportSocket, type TlsContext } from './normalize-tls.js';
 import { isIP } from 'node:net';
 import { ConfigError } from '../../lib/errors.js';
 import { durationMs } from './duration.js';
@@ -30,8 +31,8 @@ const OUTLIER_DEFAULTS = {
 const DEFAULT_EXPECTED_STATUSES: Array<[number, number]> = [[200, 201]];
 
 /** What a cluster's normalization needs to know about the bootstrap around it. */
-export interface ClusterContext {
-  /** The bootstrap has dynamic_resources: EDS clusters are allowed. */
+export interface ClusterContext extends TlsContext {
+  /** The bootstrap has dynamic_resources: EDS clusters and SDS over ADS are allowed. */
   ads: boolean;
   /** This is the ADS cluster, the only one that may speak HTTP/2 (the xDS agent dials it, no request does). */
   isAdsCluster: boolean;
@@ -67,6 +68,12 @@ export function normalizeCluster(raw: RawCluster, path: string, context: Cluster
     perConnectionBufferLimitBytes: raw.per_connection_buffer_limit_bytes ?? ONE_MIB,
   };
   if (type === 'EDS') cluster.edsServiceName = raw.eds_cluster_config!.service_name ?? raw.name;
+  if (raw.transport_socket !== undefined) {
+    const socketPath = fieldPath(path, 'transport_socket');
+    const tls = normalizeUpstreamTransportSocket(raw.transport_socket, socketPath, context);
+    if (tls !== undefined && context.isAdsCluster) throw new ConfigError(socketPath, 'not supported yet on the ADS cluster: the xDS agent connects in plaintext');
+    if (tls !== undefined) cluster.tls = tls;
+  }
   if (raw.outlier_detection !== undefined) {
     cluster.outlierDetection = normalizeOutlierDetection(raw.outlier_detection, fieldPath(path, 'outlier_detection'));
   }

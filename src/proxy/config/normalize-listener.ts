@@ -1,4 +1,8 @@
-/** Listener -> ListenerConfig: one filter chain, one terminal network filter (HTTP connection manager or TCP proxy). */
+/**
+ * Listener -> ListenerConfig: filter chains (told apart only by transport_protocol),
+ * each with an optional TLS transport socket and one terminal network filter
+ * (HTTP connection manager or TCP proxy).
+ */
 import { ConfigError } from '../../lib/errors.js';
 import { findHttpFilterParser, listHttpFilterParsers } from '../filters/config-registry.js';
 import { NETWORK_RBAC_FILTER_NAME, NETWORK_RBAC_TYPE_URL } from '../filters/names.js';
@@ -8,9 +12,10 @@ import { normalizeAccessLogs } from './normalize-access-log.js';
 import { oneOf, ONE_MIB, ONE_HOUR_MS } from './normalize-common.js';
 import { emptyRouteConfiguration, normalizeRouteConfiguration, type ClusterReferenceCheck } from './normalize-route.js';
 import { fieldPath, indexPath } from './path.js';
-import { RouterTypedConfig, type RawHttpConnectionManager, type RawHttpFilter, type RawListener, type RawRouterTypedConfig, type RawTcpProxy } from './schema-listener.js';
+import { normalizeDownstreamTransportSocket, type TlsContext } from './normalize-tls.js';
+import { RouterTypedConfig, type RawFilterChain, type RawHttpConnectionManager, type RawHttpFilter, type RawListener, type RawRouterTypedConfig, type RawTcpProxy } from './schema-listener.js';
 import { ROUTER_TYPE_URL, TCP_PROXY_TYPE_URL } from './type-urls.js';
-import type { HttpConnectionManagerConfig, HttpFilterConfig, ListenerConfig, TcpProxyConfig } from './types.js';
+import type { FilterChainConfig, HttpConnectionManagerConfig, HttpFilterConfig, ListenerConfig, TcpProxyConfig } from './types.js';
 import { compileValidator, type Validator } from './validator.js';
 
 /** The router's normalized config (HttpFilterConfig.config of the last filter). */
@@ -30,19 +35,38 @@ const HCM_DEFAULTS = {
 const validateRouterConfig: Validator<RawRouterTypedConfig> = compileValidator(RouterTypedConfig);
 
 /** What a listener's normalization needs to know about the bootstrap around it. */
-export interface ListenerContext {
+export interface ListenerContext extends TlsContext {
   checkCluster: ClusterReferenceCheck;
-  /** The bootstrap has dynamic_resources: `rds` is allowed. */
+  /** The bootstrap has dynamic_resources: `rds` and SDS over ADS are allowed. */
   ads: boolean;
 }
 
 export function normalizeListener(raw: RawListener, path: string, context: ListenerContext): ListenerConfig {
   const chainsPath = fieldPath(path, 'filter_chains');
-  if (raw.filter_chains.length > 1) {
-    throw new ConfigError(indexPath(chainsPath, 1), 'a listener has exactly one filter chain (several chains need filter_chain_match, not supported yet)');
-  }
-  const filtersPath = fieldPath(indexPath(chainsPath, 0), 'filters');
-  const filters = raw.filter_chains[0]!.filters;
+  const filterChains = raw.filter_chains.map((chain, i) => normalizeFilterChain(chain, indexPath(chainsPath, i), context));
+  checkChainsDistinct(filterChains, chainsPath);
+  const filtersPath = fieldPath(path, 'listener_filters');
+  (raw.listener_filters ?? []).forEach((filter, i) => {
+    if (filter.name !== TLS_INSPECTOR_NAME && filter.typed_config === undefined) {
+      throw new ConfigError(fieldPath(indexPath(filtersPath, i), 'name'), `unknown listener filter ${JSON.stringify(filter.name)}; supported: ${TLS_INSPECTOR_NAME}`);
+    }
+  });
+  const socket = raw.address.socket_address;
+  return {
+    name: raw.name ?? `${socket.address}_${socket.port_value}`,
+    address: { address: socket.address, port: socket.port_value },
+    perConnectionBufferLimitBytes: raw.per_connection_buffer_limit_bytes ?? ONE_MIB,
+    filterChains,
+    // Envoy injects the inspector by itself when a chain matches on transport_protocol.
+    tlsInspector: (raw.listener_filters ?? []).length > 0 || filterChains.some((c) => c.transportProtocol !== undefined),
+  };
+}
+
+export const TLS_INSPECTOR_NAME = 'envoy.filters.listener.tls_inspector';
+
+function normalizeFilterChain(raw: RawFilterChain, path: string, context: ListenerContext): FilterChainConfig {
+  const filtersPath = fieldPath(path, 'filters');
+  const filters = raw.filters;
   const last = filters.length - 1;
   const typedConfig = filters[last]!.typed_config;
   const typedConfigPath = fieldPath(indexPath(filtersPath, last), 'typed_config');
@@ -56,16 +80,36 @@ export function normalizeListener(raw: RawListener, path: string, context: Liste
     }
     return parseNetworkRbacConfig(filter.typed_config, at);
   });
-  const socket = raw.address.socket_address;
-  return {
-    name: raw.name ?? `${socket.address}_${socket.port_value}`,
-    address: { address: socket.address, port: socket.port_value },
-    perConnectionBufferLimitBytes: raw.per_connection_buffer_limit_bytes ?? ONE_MIB,
+  const chain: FilterChainConfig = {
+    name: raw.name ?? '',
     filter: typedConfig['@type'] === TCP_PROXY_TYPE_URL
       ? normalizeTcpProxy(typedConfig, typedConfigPath, context.checkCluster)
       : normalizeHttpConnectionManager(typedConfig, typedConfigPath, context),
     rbacFilters,
   };
+  const transportProtocol = raw.filter_chain_match?.transport_protocol;
+  if (transportProtocol !== undefined) chain.transportProtocol = transportProtocol;
+  if (raw.transport_socket !== undefined) {
+    const tls = normalizeDownstreamTransportSocket(raw.transport_socket, fieldPath(path, 'transport_socket'), context);
+    if (tls !== undefined) chain.tls = tls;
+  }
+  if (transportProtocol === 'raw_buffer' && chain.tls !== undefined) {
+    throw new ConfigError(fieldPath(path, 'transport_socket'), 'a chain for transport_protocol "raw_buffer" (plaintext) cannot terminate TLS');
+  }
+  return chain;
+}
+
+/** Two chains with the same match would make the second unreachable (Envoy rejects it too). */
+function checkChainsDistinct(chains: FilterChainConfig[], path: string): void {
+  const seen = new Map<string, number>();
+  chains.forEach((chain, i) => {
+    const key = chain.transportProtocol ?? '';
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new ConfigError(fieldPath(indexPath(path, i), 'filter_chain_match'), `the same filter_chain_match as ${indexPath(path, first)}: chains are told apart only by transport_protocol ("tls" / "raw_buffer")`);
+    }
+    seen.set(key, i);
+  });
 }
 
 function normalizeHttpConnectionManager(raw: RawHttpConnectionManager, path: string, context: ListenerContext): HttpConnectionManagerConfig {

@@ -5,6 +5,7 @@ import { Address, Obj, Opt, Str, Struct, unsupportedFields } from './schema-comm
 import { Cluster } from './schema-cluster.js';
 import { DynamicResources } from './schema-config-source.js';
 import { Listener } from './schema-listener.js';
+import { Secret } from './schema-tls.js';
 
 const Node = Obj({
   id: Opt(Str()),
@@ -24,7 +25,7 @@ const Admin = Obj({
 const StaticResources = Obj({
   listeners: Opt(Type.Array(Listener)),
   clusters: Opt(Type.Array(Cluster)),
-  ...unsupportedFields(['secrets']),
+  secrets: Opt(Type.Array(Secret)),
 });
 
 export const Bootstrap = Obj({

@@ -5,6 +5,7 @@ import {
   unsupportedFields,
 } from './schema-common.js';
 import { AdsConfigSource } from './schema-config-source.js';
+import { UpstreamTransportSocket } from './schema-tls.js';
 import { UPSTREAM_HTTP_PROTOCOL_OPTIONS_NAME, UPSTREAM_HTTP_PROTOCOL_OPTIONS_TYPE_URL } from './type-urls.js';
 
 /** EDS only with dynamic_resources (the xDS agent resolves the endpoints). */
@@ -148,7 +149,7 @@ export const Cluster = Obj({
   /** Deprecated in Envoy, still accepted. */
   max_requests_per_connection: Opt(UInt()),
   per_connection_buffer_limit_bytes: Opt(UInt({ minimum: 1 })),
-  transport_socket: Opt(Unsupported()),
+  transport_socket: Opt(UpstreamTransportSocket),
   /** Deprecated in Envoy, still common in ADS examples; only on the ADS cluster (checked in code). */
   http2_protocol_options: Opt(Obj({})),
   hosts: Opt(Unsupported('removed in Envoy v3; use load_assignment')),

@@ -2,12 +2,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AccessLog } from './schema-access-log.js';
 import {
-  Address, Bool, Duration, Enum, NonEmptyStr, Obj, Opt, Str, TypedConfigOneOf, UInt, Unsupported, unsupportedFields,
+  Address, Bool, Duration, Enum, NonEmptyStr, Obj, Opt, Str, TypedConfigOneOf, UInt, unsupportedFields,
 } from './schema-common.js';
 import { NetworkRbac } from '../filters/rbac/network-config.js';
 import { AdsConfigSource } from './schema-config-source.js';
 import { RouteConfiguration } from './schema-route.js';
-import { HTTP_CONNECTION_MANAGER_TYPE_URL, ROUTER_TYPE_URL, TCP_PROXY_TYPE_URL } from './type-urls.js';
+import { DownstreamTransportSocket } from './schema-tls.js';
+import { HTTP_CONNECTION_MANAGER_TYPE_URL, ROUTER_TYPE_URL, TCP_PROXY_TYPE_URL, TLS_INSPECTOR_TYPE_URL } from './type-urls.js';
 
 const SERVER_HEADER_TRANSFORMATIONS = ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_THROUGH'] as const;
 
@@ -90,25 +91,44 @@ const NetworkFilter = Obj({
   ...unsupportedFields(['config_discovery']),
 });
 
+/** Only transport_protocol is supported: it tells TLS from plaintext on one port (with the TLS inspector). */
+const FilterChainMatch = Obj({
+  transport_protocol: Opt(Enum(['tls', 'raw_buffer'])),
+  ...unsupportedFields([
+    'destination_port', 'prefix_ranges', 'address_suffix', 'suffix_len', 'direct_source_prefix_ranges', 'source_type',
+    'source_prefix_ranges', 'source_ports', 'server_names', 'application_protocols',
+  ]),
+});
+
 const FilterChain = Obj({
   name: Opt(Str()),
   /** Network RBAC filters, then exactly one terminal filter (checked in code, with a clearer message than maxItems). */
   filters: Type.Array(NetworkFilter, { minItems: 1 }),
-  filter_chain_match: Opt(Unsupported('not supported yet: a listener has exactly one filter chain, which matches every connection')),
-  ...unsupportedFields(['transport_socket', 'transport_socket_connect_timeout', 'use_proxy_proto', 'metadata', 'on_demand_configuration']),
+  filter_chain_match: Opt(FilterChainMatch),
+  transport_socket: Opt(DownstreamTransportSocket),
+  ...unsupportedFields(['transport_socket_connect_timeout', 'use_proxy_proto', 'metadata', 'on_demand_configuration']),
+});
+
+/** Only the TLS inspector; its typed_config is the empty message (or omitted, as older Envoy configs do). */
+const ListenerFilter = Obj({
+  name: NonEmptyStr(),
+  typed_config: Opt(Obj({ '@type': Type.Literal(TLS_INSPECTOR_TYPE_URL), ...unsupportedFields(['enable_ja3_fingerprinting', 'enable_ja4_fingerprinting', 'initial_read_buffer_size']) })),
+  ...unsupportedFields(['config_discovery', 'filter_disabled']),
 });
 
 export const Listener = Obj({
   name: Opt(NonEmptyStr()),
   address: Address,
-  /** Exactly one chain is supported (checked in code). */
+  /** Chains differ only by filter_chain_match.transport_protocol (checked in code). */
   filter_chains: Type.Array(FilterChain, { minItems: 1 }),
+  listener_filters: Opt(Type.Array(ListenerFilter)),
+  listener_filters_timeout: Opt(Duration()),
   per_connection_buffer_limit_bytes: Opt(UInt({ minimum: 1 })),
   /** Informational in Envoy (used by some filters to tell inbound from outbound); ignored by Weft. */
   traffic_direction: Opt(Enum(['UNSPECIFIED', 'INBOUND', 'OUTBOUND'])),
   ...unsupportedFields([
     'additional_addresses', 'stat_prefix', 'default_filter_chain', 'filter_chain_matcher', 'use_original_dst',
-    'listener_filters', 'listener_filters_timeout', 'continue_on_listener_filters_timeout', 'transparent', 'freebind',
+    'continue_on_listener_filters_timeout', 'transparent', 'freebind',
     'socket_options', 'tcp_fast_open_queue_length', 'udp_listener_config', 'api_listener', 'connection_balance_config',
     'reuse_port', 'enable_reuse_port', 'access_log', 'tcp_backlog_size', 'max_connections_to_accept_per_socket_event',
     'bind_to_port', 'internal_listener', 'enable_mptcp', 'ignore_global_conn_limit', 'bypass_overload_manager',
@@ -117,6 +137,7 @@ export const Listener = Obj({
 });
 
 export type RawListener = Static<typeof Listener>;
+export type RawFilterChain = Static<typeof FilterChain>;
 export type RawHttpConnectionManager = Static<typeof HttpConnectionManager>;
 export type RawHttpFilter = Static<typeof HttpFilter>;
 export type RawTcpProxy = Static<typeof TcpProxy>;

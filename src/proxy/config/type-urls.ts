@@ -10,3 +10,8 @@ export const STDERR_ACCESS_LOG_TYPE_URL = 'type.googleapis.com/envoy.extensions.
 /** Also the key under a cluster's `typed_extension_protocol_options`, without the prefix. */
 export const UPSTREAM_HTTP_PROTOCOL_OPTIONS_NAME = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 export const UPSTREAM_HTTP_PROTOCOL_OPTIONS_TYPE_URL = `type.googleapis.com/${UPSTREAM_HTTP_PROTOCOL_OPTIONS_NAME}` as const;
+export const DOWNSTREAM_TLS_CONTEXT_TYPE_URL = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+export const UPSTREAM_TLS_CONTEXT_TYPE_URL = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+export const RAW_BUFFER_TYPE_URL = 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
+export const TLS_INSPECTOR_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
+export const SECRET_TYPE_URL = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';

@@ -32,6 +32,8 @@ export interface Bootstrap {
   admin?: AdminConfig;
   listeners: ListenerConfig[];
   clusters: ClusterConfig[];
+  /** `static_resources.secrets`, plus SDS secrets from ADS; names are unique. */
+  secrets: SecretConfig[];
   /** Set when listeners, clusters, routes or endpoints come from an ADS server (the xDS agent fetches them). */
   dynamicResources?: DynamicResourcesConfig;
   /** The document as the operator wrote it, for /config_dump. */
@@ -60,10 +62,76 @@ export interface ListenerConfig {
   address: SocketAddress;
   /** Envoy `per_connection_buffer_limit_bytes`, default 1 MiB. */
   perConnectionBufferLimitBytes: number;
-  /** The single filter chain's terminal network filter. */
+  /** In config order; a connection takes the most specific chain that matches (see FilterChainMatch). */
+  filterChains: FilterChainConfig[];
+  /** `listener_filters` has `envoy.filters.listener.tls_inspector` (or a chain matches on transport_protocol): peek at the first byte. */
+  tlsInspector: boolean;
+}
+
+export interface FilterChainConfig {
+  name: string;
+  /** `filter_chain_match.transport_protocol`; undefined matches every connection. */
+  transportProtocol?: 'tls' | 'raw_buffer';
+  /** `transport_socket` with a DownstreamTlsContext; undefined = plaintext. */
+  tls?: DownstreamTlsConfig;
+  /** The chain's terminal network filter. */
   filter: HttpConnectionManagerConfig | TcpProxyConfig;
   /** `envoy.filters.network.rbac` filters before the terminal one, in order (checked when a connection is accepted). */
   rbacFilters: NetworkRbacConfig[];
+}
+
+// ---------------------------------------------------------------------------
+// TLS and secrets
+
+/** PEM text after a DataSource was read (inline_string, inline_bytes decoded, filename read at load). */
+export interface TlsCertificateConfig {
+  certificateChain: string;
+  /** Undefined: the proxy's own key (generated at start; the certificate must be for it). */
+  privateKey?: string;
+}
+
+export interface SanMatcher {
+  sanType: 'URI' | 'DNS';
+  match: StringMatch;
+}
+
+export interface ValidationContextConfig {
+  /** PEM bundle; several roots are all trusted (overlapping bundle during a root rotation). */
+  trustedCa?: string;
+  /** Any one must match one SAN of the peer's leaf; empty = any. */
+  sanMatchers: SanMatcher[];
+}
+
+/** An SDS Secret: one of the two is set. */
+export interface SecretConfig {
+  name: string;
+  tlsCertificate?: TlsCertificateConfig;
+  validationContext?: ValidationContextConfig;
+}
+
+/** Inline in the context, or a secret by name (static_resources.secrets or SDS over ADS). */
+export type SecretSource<T> = { kind: 'inline'; value: T } | { kind: 'sds'; name: string; ads: boolean };
+
+export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
+
+export interface CommonTlsContextConfig {
+  certificate?: SecretSource<TlsCertificateConfig>;
+  /** The trusted CA (and SAN matchers) source; with combined_validation_context, `sanMatchers` below add the default context's. */
+  validation?: SecretSource<ValidationContextConfig>;
+  /** `combined_validation_context.default_validation_context.match_typed_subject_alt_names`. */
+  extraSanMatchers: SanMatcher[];
+  alpnProtocols: string[];
+  minVersion: TlsVersion;
+  maxVersion: TlsVersion;
+}
+
+export interface DownstreamTlsConfig extends CommonTlsContextConfig {
+  requireClientCertificate: boolean;
+}
+
+export interface UpstreamTlsConfig extends CommonTlsContextConfig {
+  /** `sni`; undefined = none sent. */
+  sni?: string;
 }
 
 export interface AccessLogConfig {
@@ -389,6 +457,8 @@ export interface ClusterConfig {
   perConnectionBufferLimitBytes: number;
   /** EDS clusters: `eds_cluster_config.service_name`, default the cluster name; endpoints stay empty until the xDS agent fills them in. */
   edsServiceName?: string;
+  /** `transport_socket` with an UpstreamTlsContext; undefined = plaintext. */
+  tls?: UpstreamTlsConfig;
   /** The cluster speaks HTTP/2: allowed only for the ADS cluster, which only the xDS agent dials. */
   http2?: true;
 }

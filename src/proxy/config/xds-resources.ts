@@ -1,6 +1,6 @@
 /**
  * Resources from an ADS server -> the internal config. Each Listener, Cluster,
- * RouteConfiguration and ClusterLoadAssignment is validated with the same
+ * RouteConfiguration, ClusterLoadAssignment and Secret is validated with the same
  * schemas and normalized by the same code as the static_resources of a
  * bootstrap; then they are merged with the static bootstrap into one Bootstrap:
  * RDS route configs become their HCM's routeConfig, EDS assignments their
@@ -14,17 +14,20 @@ import { ConfigError } from '../../lib/errors.js';
 import { normalizeCluster, normalizeLoadAssignment } from './normalize-cluster.js';
 import { normalizeListener, type ListenerContext } from './normalize-listener.js';
 import { normalizeRouteConfiguration } from './normalize-route.js';
+import { adsSecretNames, normalizeSecret } from './normalize-tls.js';
 import { fieldPath } from './path.js';
 import { Cluster, ClusterLoadAssignment, type RawCluster, type RawClusterLoadAssignment } from './schema-cluster.js';
 import { Listener, type RawListener } from './schema-listener.js';
 import { RouteConfiguration as RouteConfigurationSchema, type RawRouteConfiguration } from './schema-route.js';
-import type { Bootstrap, ClusterConfig, EndpointConfig, ListenerConfig, RouteConfiguration } from './types.js';
+import { Secret as SecretSchema, type RawSecret } from './schema-tls.js';
+import type { Bootstrap, ClusterConfig, EndpointConfig, ListenerConfig, RouteConfiguration, SecretConfig } from './types.js';
 import { compileValidator, type Validator } from './validator.js';
 
 const validateListener: Validator<RawListener> = compileValidator(Listener);
 const validateCluster: Validator<RawCluster> = compileValidator(Cluster);
 const validateRouteConfiguration: Validator<RawRouteConfiguration> = compileValidator(RouteConfigurationSchema);
 const validateClusterLoadAssignment: Validator<RawClusterLoadAssignment> = compileValidator(ClusterLoadAssignment);
+const validateSecret: Validator<RawSecret> = compileValidator(SecretSchema);
 
 /** The resources of each type the ADS server sent, as proto3 JSON (snake_case field names), by resource name. */
 export interface XdsResourceSet {
@@ -32,6 +35,8 @@ export interface XdsResourceSet {
   clusters: ReadonlyMap<string, unknown>;
   routeConfigs: ReadonlyMap<string, unknown>;
   loadAssignments: ReadonlyMap<string, unknown>;
+  /** SDS (`envoy.extensions.transport_sockets.tls.v3.Secret`). */
+  secrets: ReadonlyMap<string, unknown>;
 }
 
 /** The /config_dump section names Envoy uses, which also prefix error paths. */
@@ -40,6 +45,7 @@ export const XDS_SECTIONS = {
   clusters: 'dynamic_active_clusters',
   routeConfigs: 'dynamic_route_configs',
   loadAssignments: 'dynamic_endpoint_configs',
+  secrets: 'dynamic_active_secrets',
 } as const;
 
 const DYNAMIC_LISTENER_CONTEXT: ListenerContext = { checkCluster: () => undefined, ads: true };
@@ -76,6 +82,13 @@ export function parseLoadAssignmentResource(doc: unknown, name: string): Endpoin
   return normalizeLoadAssignment(doc, 'EDS', path);
 }
 
+export function parseSecretResource(doc: unknown, name: string): SecretConfig {
+  const path = resourcePath('secrets', name);
+  validateSecret(doc, path);
+  checkName(doc.name, name, path);
+  return normalizeSecret(doc, path);
+}
+
 /** A resource is keyed by its own name; a mismatch means a broken server. */
 function checkName(declared: string | undefined, name: string, path: string): void {
   if (declared !== undefined && declared !== name) throw new ConfigError(path, `the resource is named ${JSON.stringify(declared)}, not ${JSON.stringify(name)}`);
@@ -105,12 +118,20 @@ export function composeBootstrap(base: Bootstrap, resources: XdsResourceSet): Bo
   });
   checkUniqueAddresses(base.listeners, dynamicListeners);
   const routeConfigs = new Map([...resources.routeConfigs].map(([name, doc]) => [name, parseRouteConfigurationResource(doc, name)]));
-  const listeners = [...base.listeners, ...dynamicListeners].map((listener) => {
-    const { filter } = listener;
-    const routeConfig = filter.kind === 'http' && filter.rds !== undefined ? routeConfigs.get(filter.rds.routeConfigName) : undefined;
-    return routeConfig === undefined ? listener : { ...listener, filter: { ...filter, routeConfig } };
+  const listeners = [...base.listeners, ...dynamicListeners].map((listener) => ({
+    ...listener,
+    filterChains: listener.filterChains.map((chain) => {
+      const { filter } = chain;
+      const routeConfig = filter.kind === 'http' && filter.rds !== undefined ? routeConfigs.get(filter.rds.routeConfigName) : undefined;
+      return routeConfig === undefined ? chain : { ...chain, filter: { ...filter, routeConfig } };
+    }),
+  }));
+  const staticSecrets = new Set(base.secrets.map((s) => s.name));
+  const dynamicSecrets = [...resources.secrets].map(([name, doc]) => {
+    if (staticSecrets.has(name)) throw new ConfigError(resourcePath('secrets', name), `a static secret is already named ${JSON.stringify(name)}`);
+    return parseSecretResource(doc, name);
   });
-  return { ...base, listeners, clusters };
+  return { ...base, listeners, clusters, secrets: [...base.secrets, ...dynamicSecrets] };
 }
 
 /** A dynamic listener may not take the address of another listener (port 0 asks the OS for a fresh one each time). */
@@ -128,11 +149,16 @@ function checkUniqueAddresses(staticListeners: ListenerConfig[], dynamicListener
   }
 }
 
-/** The RDS and EDS names a composed Bootstrap refers to: what the agent subscribes to. */
-export function referencedNames(bootstrap: Bootstrap): { routeConfigs: string[]; loadAssignments: string[] } {
+/** The RDS, EDS and SDS names a composed Bootstrap refers to: what the agent subscribes to. */
+export function referencedNames(bootstrap: Bootstrap): { routeConfigs: string[]; loadAssignments: string[]; secrets: string[] } {
+  const secrets = new Set<string>();
+  for (const listener of bootstrap.listeners) for (const chain of listener.filterChains) for (const name of adsSecretNames(chain.tls)) secrets.add(name);
+  for (const cluster of bootstrap.clusters) for (const name of adsSecretNames(cluster.tls)) secrets.add(name);
   const routeConfigs = new Set<string>();
-  for (const { filter } of bootstrap.listeners) if (filter.kind === 'http' && filter.rds !== undefined) routeConfigs.add(filter.rds.routeConfigName);
+  for (const listener of bootstrap.listeners) {
+    for (const { filter } of listener.filterChains) if (filter.kind === 'http' && filter.rds !== undefined) routeConfigs.add(filter.rds.routeConfigName);
+  }
   const loadAssignments = new Set<string>();
   for (const cluster of bootstrap.clusters) if (cluster.edsServiceName !== undefined) loadAssignments.add(cluster.edsServiceName);
-  return { routeConfigs: [...routeConfigs].sort(), loadAssignments: [...loadAssignments].sort() };
+  return { routeConfigs: [...routeConfigs].sort(), loadAssignments: [...loadAssignments].sort(), secrets: [...secrets].sort() };
 }

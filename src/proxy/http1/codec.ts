@@ -50,18 +50,66 @@ export function responseHead(
   return `${head}\r\n`;
 }
 
-const CRLF = Buffer.from('\r\n');
-export const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+/** The last chunk of a chunked body, with no trailers. */
+export const LAST_CHUNK = '0\r\n\r\n';
+/** Body pieces up to this size are copied into the pending text; larger ones are written as they are. */
+const INLINE_BYTES = 16 * 1024;
 
-/** Writes one chunk of a chunked body (size line, data, CRLF) as a single writev. */
-export function writeChunk(socket: Writable, chunk: Buffer): boolean {
-  if (chunk.length === 0) return true;
-  socket.cork();
-  socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-  socket.write(chunk);
-  const flowing = socket.write(CRLF);
-  socket.uncork();
-  return flowing;
+/**
+ * Gathers what one read produces for a socket (a message head, small body
+ * pieces, chunk framing) into one latin1 string and writes it at flush(): one
+ * `write` call and one syscall per message, with no cork bookkeeping.
+ * latin1 maps bytes 0-255 one to one, so body bytes pass through unchanged.
+ * At most INLINE_BYTES wait; a larger piece goes out at once, with what is
+ * pending, as one writev.
+ */
+export class WireWriter {
+  private pending = '';
+
+  constructor(private readonly socket: Writable) {}
+
+  /** Head or framing text (latin1), sent at the next flush or with the next large piece. */
+  text(text: string): void {
+    this.pending += text;
+  }
+
+  /** Body bytes. Returns false when the socket is backed up (the caller pauses its source). */
+  bytes(chunk: Buffer): boolean {
+    if (this.pending.length + chunk.length <= INLINE_BYTES) {
+      this.pending += chunk.toString('latin1');
+      return !this.socket.writableNeedDrain;
+    }
+    if (this.pending === '') return this.socket.write(chunk);
+    const socket = this.socket;
+    socket.cork();
+    socket.write(this.pending, 'latin1');
+    this.pending = '';
+    const flowing = socket.write(chunk);
+    socket.uncork();
+    return flowing;
+  }
+
+  /** One chunk of a chunked body: size line, data, CRLF. */
+  chunk(chunk: Buffer): boolean {
+    if (chunk.length === 0) return !this.socket.writableNeedDrain;
+    this.pending += `${chunk.length.toString(16)}\r\n`;
+    const flowing = this.bytes(chunk);
+    this.pending += '\r\n';
+    return flowing;
+  }
+
+  /** Writes what is pending. Returns false when the socket is backed up. */
+  flush(): boolean {
+    if (this.pending === '') return !this.socket.writableNeedDrain;
+    const text = this.pending;
+    this.pending = '';
+    return this.socket.write(text, 'latin1');
+  }
+
+  /** Drops what is pending (the connection is being reset). */
+  discard(): void {
+    this.pending = '';
+  }
 }
 
 const REASONS: Record<number, string> = {

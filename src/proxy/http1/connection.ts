@@ -83,12 +83,10 @@ export class DownstreamConnection implements ParserHandler {
       if (this.readAheadBytes > PIPELINE_READ_AHEAD_BYTES) this.socket.pause();
     }
     this.stream?.onDownstreamActivity();
-    // Local replies (direct responses, errors) leave as one writev.
-    this.socket.cork();
+    // No cork: a stream's response leaves in one write of its own (WireWriter).
     this.inParser = true;
     this.parser.execute(chunk);
     this.inParser = false;
-    this.socket.uncork();
     this.parseWhileIdle();
   }
 

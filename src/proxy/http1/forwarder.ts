@@ -34,6 +34,8 @@ export interface ResponseSink {
   /** false = the downstream is backed up; the forwarder pauses until resumeResponse(). */
   onUpstreamBody(chunk: Buffer): boolean;
   onUpstreamComplete(): void;
+  /** End of one upstream read: write what it produced; false = the downstream is backed up. */
+  flushResponse(): boolean;
   onUpstreamFailure(error: WeftError, flag?: string): void;
   /** The upstream switched protocols: returns bytes the client already sent past the request head. */
   onUpgraded(): Buffer;
@@ -164,6 +166,10 @@ export class Forwarder implements AttemptOwner {
     return this.sink.onUpstreamBody(chunk);
   }
 
+  onAttemptReadEnd(): boolean {
+    return this.sink.flushResponse();
+  }
+
   onAttemptComplete(): void {
     this.finishAttempt();
     this.finish();
@@ -201,7 +207,7 @@ export class Forwarder implements AttemptOwner {
     this.cluster.stats.upstream_rq_total.inc();
     this.sink.onUpstreamAttempt(host.label);
     const perTryMs = this.route.retryPolicy?.perTryTimeoutMs ?? 0;
-    this.attempt = new UpstreamAttempt(this, this.context, host, this.request, perTryMs, this.sink.downstreamSocket);
+    this.attempt = new UpstreamAttempt(this, this.context, host, this.request, perTryMs);
     this.attempt.start();
   }
 

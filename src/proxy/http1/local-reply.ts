@@ -3,6 +3,7 @@
  * answer (STYLE.md 11). Bodies are short plain text, like Envoy's.
  */
 import { WeftError, type WeftErrorCode } from '../../lib/errors.js';
+import { TLS_FAILURE, type TlsFailureError } from '../upstream/tls-connector.js';
 import { reasonPhrase } from './codec.js';
 
 /** A complete `connection: close` response for errors found before any stream exists (parse errors, header timeouts). */
@@ -55,11 +56,14 @@ export function upstreamFailure(error: WeftError, afterResponseStarted = false):
   const entry = FAILURES[error.code];
   if ('resetReason' in entry) {
     const when = afterResponseStarted ? 'after' : 'before';
+    // A failed TLS handshake or verification says why, as Envoy's "transport failure reason".
+    const transport = (error.cause as TlsFailureError | undefined)?.[TLS_FAILURE];
+    const reason = transport === undefined ? entry.resetReason : `${entry.resetReason}, transport failure reason: ${transport}`;
     return {
       status: entry.status,
       flag: entry.flag,
-      details: `upstream_reset_${when}_response_started{${entry.resetReason.replaceAll(' ', '_')}}`,
-      body: `upstream connect error or disconnect/reset before headers. reset reason: ${entry.resetReason}`,
+      details: `upstream_reset_${when}_response_started{${reason.replaceAll(' ', '_')}}`,
+      body: `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`,
     };
   }
   return { status: entry.status, flag: entry.flag, details: entry.details, body: entry.body ?? error.message };

@@ -21,7 +21,7 @@ export function mirrorRequest(context: HcmContext, cluster: Cluster, request: At
   request.headers.forEach((name, value, lower) => headers.add(name, lower === 'host' ? shadowHost(value) : value));
   cluster.stats.upstream_rq_total.inc();
   const owner = new ShadowOwner(body ?? [], context, cluster, timeoutMs);
-  owner.start(new UpstreamAttempt(owner, context, host, { ...request, headers, upgrade: false }, 0, undefined));
+  owner.start(new UpstreamAttempt(owner, context, host, { ...request, headers, upgrade: false }, 0));
 }
 
 /** Envoy's shadowAppendedHost: `-shadow` goes before the port, `[v6]:port` included. */
@@ -61,6 +61,10 @@ class ShadowOwner implements AttemptOwner {
   }
 
   onAttemptDrained(): void {}
+
+  onAttemptReadEnd(): boolean {
+    return true;
+  }
 
   onAttemptResponseHead(): boolean {
     return true;

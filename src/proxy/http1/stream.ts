@@ -18,7 +18,7 @@ import { FilterStatus, type FilterCallbacks, type FilterRequest, type HttpFilter
 import { AccessLogEntry } from '../observe/access-log-entry.js';
 import { redirectLocation } from '../router/redirect.js';
 import type { CompiledRoute, RouteRequest } from '../router/route-table.js';
-import { Framing, LAST_CHUNK, reasonPhrase, responseHead, stripHopByHop, writeChunk } from './codec.js';
+import { Framing, LAST_CHUNK, reasonPhrase, responseHead, stripHopByHop, WireWriter } from './codec.js';
 import { statusClassCounter, type DownstreamConnection } from './connection.js';
 import { Forwarder, type ResponseSink, type UpstreamResponse } from './forwarder.js';
 import { HeaderMap } from './headers.js';
@@ -67,6 +67,8 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
   private attempts = 0;
   private firstUpstreamByteAt = 0;
   private responseHeaders: HeaderMap | undefined;
+  /** The response's bytes; flushed when the response ends or at the end of each upstream read. */
+  private readonly out: WireWriter;
   private readonly idleDeadline: Deadline;
   /** The HCM's stream_idle_timeout, or the route's idle_timeout once a route forwards. */
   private idleTimeoutMs: number;
@@ -87,6 +89,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
     this.remoteAddress = connection.remoteIp;
     this.headers = HeaderMap.fromRaw(head.rawHeaders);
     this.isUpgrade = head.upgrade && isAllowedUpgrade(this.headers.get('upgrade'), context.config.upgradeTypes);
+    this.out = new WireWriter(connection.socket);
     this.idleDeadline = new Deadline(context.wheel, () => this.onStreamIdleTimeout());
     this.idleTimeoutMs = context.config.streamIdleTimeoutMs;
   }
@@ -319,12 +322,19 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
     }
     this.responseFraming = bodyless ? Framing.None : framing;
     this.writeHead(status, response.reason, headers, framing, response.contentLength, connection);
+    // The tunnel writes to the socket directly from here on.
+    if (response.upgrade) this.out.flush();
   }
 
   onUpstreamBody(chunk: Buffer): boolean {
     if (this.done) return true;
     this.idleDeadline.extend(this.idleTimeoutMs);
     return this.writeBody(chunk);
+  }
+
+  /** The end of one upstream read: what it produced leaves in one write. */
+  flushResponse(): boolean {
+    return this.out.flush();
   }
 
   onUpstreamComplete(): void {
@@ -420,25 +430,26 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
     const head = responseHead(status, reason, headers, framing, contentLength, connection);
     // %BYTES_SENT% is body bytes, as in Envoy; only an upgrade's response counts its header bytes.
     if (connection === 'upgrade') this.bytesSent += head.length;
-    this.connection.socket.write(head, 'latin1');
+    this.out.text(head);
   }
 
   private writeBody(chunk: Buffer): boolean {
     this.bytesSent += chunk.length;
-    const socket = this.connection.socket;
     switch (this.responseFraming) {
       case Framing.None:
         return true;
       case Framing.Chunked:
-        return writeChunk(socket, chunk);
+        return this.out.chunk(chunk);
       default:
-        return socket.write(chunk);
+        return this.out.bytes(chunk);
     }
   }
 
+  /** Flushes: the next stream on this connection (or its close) must come after these bytes. */
   private endBody(): void {
     this.responseComplete = true;
-    if (this.responseFraming === Framing.Chunked) this.connection.socket.write(LAST_CHUNK);
+    if (this.responseFraming === Framing.Chunked) this.out.text(LAST_CHUNK);
+    this.out.flush();
   }
 
   // --- ends -----------------------------------------------------------------------
@@ -454,6 +465,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
 
   private reset(flag: string): void {
     if (flag !== '') this.addResponseFlag(flag);
+    this.out.discard();
     this.forwarder?.cancel();
     this.forwarder = undefined;
     this.finish(false);

@@ -13,7 +13,7 @@ import { Deadline } from '../../lib/timers.js';
 import type { UpstreamOutcome } from '../router/retry-state.js';
 import { tunnel } from '../tcp/pipe.js';
 import type { Host, PoolError, UpstreamConnection } from '../upstream/types.js';
-import { Framing, LAST_CHUNK, requestHead, writeChunk } from './codec.js';
+import { Framing, LAST_CHUNK, requestHead, WireWriter } from './codec.js';
 import type { HcmContext } from './hcm-context.js';
 import { HeaderMap } from './headers.js';
 import { ResponseParser, type HttpParseError, type MessageHead, type ParserHandler } from './parser.js';
@@ -41,6 +41,8 @@ export interface AttemptOwner {
   onAttemptConnected(attempt: UpstreamAttempt): void;
   /** The upstream socket drained: request body may flow again. */
   onAttemptDrained(): void;
+  /** The end of one upstream read; false = the downstream is backed up (the upstream pauses). */
+  onAttemptReadEnd(): boolean;
   /** false = the owner is retrying; the attempt has been aborted. */
   onAttemptResponseHead(attempt: UpstreamAttempt, response: UpstreamResponse): boolean;
   onAttemptResponseBody(chunk: Buffer): boolean;
@@ -60,6 +62,8 @@ export class UpstreamAttempt {
   private acquiring: { cancel(): void } | undefined;
   private readonly framing: Framing;
   private requestEnded = false;
+  /** Set while onAcquired writes the head: body written meanwhile joins it in one write. */
+  private writingHead = false;
   private responseHead: MessageHead | undefined;
   private done = false;
   /** Only when the route sets per_try_timeout. */
@@ -71,8 +75,6 @@ export class UpstreamAttempt {
     readonly host: Host,
     private readonly request: AttemptRequest,
     private readonly perTryTimeoutMs: number,
-    /** Corked while a read from upstream is relayed; undefined for shadow requests. */
-    private readonly downstream: Socket | undefined,
   ) {
     this.framing = request.chunked ? Framing.Chunked : request.contentLength >= 0 ? Framing.ContentLength : Framing.None;
   }
@@ -83,15 +85,18 @@ export class UpstreamAttempt {
   }
 
   sendBody(chunk: Buffer): boolean {
-    const socket = this.conn!.socket;
-    if (this.framing === Framing.Chunked) return writeChunk(socket, chunk);
-    return socket.write(chunk);
+    const out = this.channel!.out;
+    const flowing = this.framing === Framing.Chunked ? out.chunk(chunk) : out.bytes(chunk);
+    return this.writingHead ? flowing : out.flush();
   }
 
   endBody(): void {
     if (this.requestEnded) return;
     this.requestEnded = true;
-    if (this.framing === Framing.Chunked) this.conn!.socket.write(LAST_CHUNK);
+    if (this.framing === Framing.Chunked) {
+      this.channel!.out.text(LAST_CHUNK);
+      if (!this.writingHead) this.channel!.out.flush();
+    }
     if (this.perTryTimeoutMs > 0) {
       this.perTryDeadline = new Deadline(this.context.wheel, () => this.fail({ kind: 'timeout' }, new WeftError('WEFT_ERR_UPSTREAM_TIMEOUT', 'per-try timeout'), 'UT'));
       this.perTryDeadline.arm(this.perTryTimeoutMs);
@@ -158,12 +163,14 @@ export class UpstreamAttempt {
     // An HTTP/1.0 client may omit Host; the upstream request is HTTP/1.1, which requires it.
     if (!this.request.headers.has('host')) this.request.headers.add('host', this.host.hostname);
     const socket = conn.socket;
-    socket.cork();
-    const head = requestHead(this.request.method, this.request.path, this.request.headers, this.framing, this.request.contentLength, this.request.upgrade);
-    socket.write(head, 'latin1');
+    // The head and whatever body is already here leave in one write.
+    channel.out.text(requestHead(this.request.method, this.request.path, this.request.headers, this.framing, this.request.contentLength, this.request.upgrade));
     this.connected = true;
+    this.writingHead = true;
     this.owner.onAttemptConnected(this);
-    socket.uncork();
+    this.writingHead = false;
+    // The attempt may have ended meanwhile (the channel is then detached); its bytes go out regardless, as before.
+    channel.out.flush();
     if (socket.isPaused()) socket.resume();
   }
 
@@ -171,11 +178,9 @@ export class UpstreamAttempt {
 
   onData(chunk: Buffer, parser: ResponseParser): void {
     this.receivedBytes = true;
-    // One writev downstream for everything this read produces (head + body + last chunk).
-    const downstream = this.downstream;
-    downstream?.cork();
     parser.execute(chunk);
-    downstream?.uncork();
+    // One write downstream for everything this read produced (head + body + last chunk).
+    if (!this.owner.onAttemptReadEnd() && !this.done) this.conn?.socket.pause();
   }
 
   onDrain(): void {
@@ -265,10 +270,13 @@ function channelFor(conn: UpstreamConnection): Channel {
 
 class Channel implements ParserHandler {
   readonly parser: ResponseParser;
+  /** The request side's writer, reused by every request on this connection. */
+  readonly out: WireWriter;
   private owner: UpstreamAttempt | undefined;
 
   constructor(private readonly socket: Socket) {
     this.parser = new ResponseParser(this);
+    this.out = new WireWriter(socket);
     socket.on('data', (chunk: Buffer) => this.owner?.onData(chunk, this.parser));
     socket.on('drain', () => this.owner?.onDrain());
     socket.on('end', () => this.owner?.onSocketClosed(this.parser));

@@ -19,7 +19,7 @@
 import { createWriteStream, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { ConfigError } from '../../lib/errors.js';
-import { childLogger } from '../../lib/log.js';
+import { proxyRootLogger, type Logger } from '../../lib/json-log.js';
 import type { AccessLogConfig } from '../config/types.js';
 import type { AccessLogEntry } from './access-log-entry.js';
 import { compileAccessLogFormat, type LogFormatter } from './format.js';
@@ -58,7 +58,7 @@ interface ResolvedSettings {
   maxBufferedBytes: number;
 }
 
-const log = childLogger('access-log');
+const log = (): Logger => proxyRootLogger().child({ component: 'access-log' });
 
 function resolve(settings: Partial<AccessLogSettings>): ResolvedSettings {
   return {
@@ -230,7 +230,7 @@ class LogSink {
     this.stats.write_total_buffered.dec(size);
     if (err) {
       this.stats.write_failed.inc();
-      if (!this.reportedFailure) log.warn({ path: this.path, err }, 'access log write failed; later failures are only counted');
+      if (!this.reportedFailure) log().warn({ path: this.path, err }, 'access log write failed; later failures are only counted');
       this.reportedFailure = true;
     } else {
       this.stats.write_completed.inc();

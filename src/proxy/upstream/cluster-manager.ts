@@ -9,6 +9,7 @@ import * as dns from 'node:dns';
 import { isDeepStrictEqual } from 'node:util';
 import type { ClusterConfig } from '../config/types.js';
 import { createCluster, isDnsCluster, type ClusterDeps, type ManagedCluster } from './cluster.js';
+import { createSecretStore } from '../tls/secret-store.js';
 import { defaultConnect } from './pool.js';
 import type { Cluster, ClusterManager, ClusterManagerOptions } from './types.js';
 
@@ -76,5 +77,7 @@ export function createClusterManager(opts: ClusterManagerOptions): ClusterManage
     random: opts.random ?? Math.random,
     lookup: opts.lookup ?? dns.lookup,
     connect: opts.connect ?? defaultConnect,
+    secrets: opts.secrets ?? createSecretStore(),
+    ...(opts.onError !== undefined ? { onError: opts.onError } : {}),
   });
 }

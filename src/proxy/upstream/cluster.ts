@@ -21,6 +21,9 @@ import type { LoadBalancer } from './lb/load-balancer.js';
 import { createOutlierDetector, type OutlierDetector } from './outlier.js';
 import { createConnectionPool, type PoolOptions } from './pool.js';
 import { createResourceManager, type ClusterResources } from './resource-manager.js';
+import { createSecretStore, type SecretStore } from '../tls/secret-store.js';
+import { defineTlsStats } from '../tls/tls-context.js';
+import { createTlsConnector, type UpstreamTlsConnector } from './tls-connector.js';
 import type { Cluster, Host, LbContext, LookupFn } from './types.js';
 
 export interface ClusterDeps {
@@ -29,6 +32,10 @@ export interface ClusterDeps {
   random: () => number;
   lookup: LookupFn;
   connect: (address: string, port: number) => net.Socket;
+  /** Secrets for clusters with an UpstreamTlsContext (default: none known, so only inline TLS works). */
+  secrets?: SecretStore;
+  /** Where a TLS context reports a secret it cannot use. */
+  onError?: (message: string) => void;
 }
 
 export interface ManagedCluster extends Cluster {
@@ -68,6 +75,7 @@ class UpstreamCluster implements ManagedCluster {
   private readonly healthChecker: HealthChecker | undefined;
   private readonly dns: DnsDiscovery | undefined;
   private readonly hostDeps: HostDeps;
+  private readonly tls: UpstreamTlsConnector | undefined;
 
   constructor(
     public config: ClusterConfig,
@@ -86,6 +94,15 @@ class UpstreamCluster implements ManagedCluster {
     if (healthCheck !== undefined) {
       this.healthChecker = createHealthChecker(healthCheck, { clusterName: config.name, stats, random: deps.random });
     }
+    if (config.tls !== undefined) {
+      this.tls = createTlsConnector(config.tls, {
+        store: deps.secrets ?? createSecretStore(),
+        stats: defineTlsStats(this.scope),
+        label: `cluster ${config.name} transport_socket`,
+        onError: deps.onError ?? (() => undefined),
+      });
+    }
+    const tlsConnector = this.tls;
     const poolOptions: PoolOptions = {
       connectTimeoutMs: config.connectTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
@@ -93,7 +110,7 @@ class UpstreamCluster implements ManagedCluster {
       resources,
       stats,
       now: deps.now,
-      connect: deps.connect,
+      connect: tlsConnector !== undefined ? (address, port) => tlsConnector.connect(address, port) : deps.connect,
       reclaimIdleConnection: (requester) => {
         for (const host of this.hostList) if (host.pool !== requester && host.pool.closeOldestIdle()) return;
       },
@@ -140,6 +157,7 @@ class UpstreamCluster implements ManagedCluster {
     this.dns?.close();
     this.healthChecker?.close();
     this.outlier?.close();
+    this.tls?.close();
     for (const host of this.hostList) host.pool.drain(force);
   }
 

@@ -11,6 +11,7 @@
  * connections nobody uses.
  */
 import * as net from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { ClusterStats } from './cluster-stats.js';
 import type { ManagedHost } from './host.js';
 import type { ClusterResources, ConnectionSlotWaiter } from './resource-manager.js';
@@ -261,7 +262,8 @@ class HostConnectionPool implements ManagedPool, ConnectionSlotWaiter {
       conn.timedOut = true;
       this.closeLocally(conn);
     }, connectTimeoutMs);
-    socket.once('connect', () => this.onConnect(conn));
+    // A TLS connection is usable once its handshake (and verification) is done.
+    socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', () => this.onConnect(conn));
     socket.on('error', (err) => {
       conn.error ??= err;
     });

@@ -9,6 +9,7 @@ import type * as net from 'node:net';
 import type { ClusterConfig } from '../config/types.js';
 import type { Counter, StatsScope } from '../observe/stats.js';
 import type { ClusterStats } from './cluster-stats.js';
+import type { SecretStore } from '../tls/secret-store.js';
 
 export type { ClusterStats } from './cluster-stats.js';
 
@@ -166,4 +167,8 @@ export interface ClusterManagerOptions {
   lookup?: LookupFn;
   /** Opens upstream sockets; tests inject one that never connects. Default net.connect. */
   connect?: (address: string, port: number) => net.Socket;
+  /** Secrets for TLS clusters (static and SDS); default an empty store. */
+  secrets?: SecretStore;
+  /** Where a cluster's TLS context reports a secret it cannot use. */
+  onError?: (message: string) => void;
 }

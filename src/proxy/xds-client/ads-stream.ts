@@ -6,7 +6,7 @@
  * of its response rather than a broken stream.
  */
 import * as grpc from '@grpc/grpc-js';
-import type pino from 'pino';
+import type { Logger } from '../../lib/json-log.js';
 import { encodeMessage, type EncodedAny, type EnvoyJson } from '../../xds/codec.js';
 import { xdsProtos } from '../../xds/protos.js';
 import { Backoff } from './backoff.js';
@@ -41,7 +41,7 @@ export interface AdsStreamOptions extends AdsStreamCallbacks {
   /** Envoy's Node message as JSON (id, cluster, metadata, user_agent_name...). */
   node: EnvoyJson;
   setNodeOnFirstMessageOnly: boolean;
-  log: pino.Logger;
+  log: Logger;
   backoff?: Backoff;
 }
 

@@ -57,6 +57,10 @@ async function main(): Promise<void> {
     status: (status) => send({ type: 'weft:xds:status', status }),
   });
   process.on('message', (reply: ProxyReply) => {
+    if (reply.type === 'weft:ca:sign') {
+      void signCsr(reply.id, reply.csrPem, targets[0]!, base.node);
+      return;
+    }
     const resolve = waiting.get(reply.id);
     waiting.delete(reply.id);
     resolve?.(reply.type === 'weft:xds:applied' ? undefined : reply.error);
@@ -65,6 +69,28 @@ async function main(): Promise<void> {
     agent.close();
     process.exit(0);
   });
+}
+
+/**
+ * The proxy's CSR to the control plane's CA (its certificate service shares the xDS port), with the
+ * workload's registration token from WEFT_WORKLOAD_TOKEN; the workload and namespace come from the node metadata.
+ */
+async function signCsr(id: number, csrPem: string, address: string, node: NodeInfo): Promise<void> {
+  try {
+    const { requestCertificate } = await import('../../controlplane/ca/client.js');
+    const token = process.env['WEFT_WORKLOAD_TOKEN'];
+    const issued = await requestCertificate({
+      address,
+      csrPem,
+      ...(token !== undefined && token !== '' ? { token } : {}),
+      namespace: String(node.metadata['NAMESPACE'] ?? ''),
+      workload: String(node.metadata['WORKLOAD'] ?? ''),
+    });
+    log.info({ spiffeId: issued.spiffeId, expiresAt: issued.expiresAt }, 'certificate issued for the proxy key');
+    send({ type: 'weft:ca:signed', id, certificateChainPem: issued.certificateChainPem });
+  } catch (err) {
+    send({ type: 'weft:ca:signed', id, error: err instanceof Error ? err.message : String(err) });
+  }
 }
 
 main().catch((err: unknown) => {

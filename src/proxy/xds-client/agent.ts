@@ -16,12 +16,13 @@
  * server sends another.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type pino from 'pino';
+import type { Logger } from '../../lib/json-log.js';
 import { ConfigError } from '../../lib/errors.js';
 import { decodeAny, type EncodedAny, type EnvoyJson } from '../../xds/codec.js';
 import {
-  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL, TYPE_SHORT_NAMES, allowsWildcard,
-  TYPE_URLS_IN_PUSH_ORDER, isTypeUrl, type TypeUrl,
+  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL, SECRET_TYPE_URL,
+  SERVED_TYPE_SHORT_NAMES as TYPE_SHORT_NAMES, SERVED_TYPE_URLS_IN_PUSH_ORDER as TYPE_URLS_IN_PUSH_ORDER, isServedTypeUrl as isTypeUrl,
+  type ServedTypeUrl as TypeUrl,
 } from '../../xds/type-urls.js';
 import type { Bootstrap, DynamicResourcesConfig } from '../config/types.js';
 import { composeBootstrap, referencedNames, type XdsResourceSet } from '../config/xds-resources.js';
@@ -35,7 +36,13 @@ const KIND_OF: Record<TypeUrl, Kind> = {
   [CLUSTER_TYPE_URL]: 'clusters',
   [ROUTE_CONFIGURATION_TYPE_URL]: 'routeConfigs',
   [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: 'loadAssignments',
+  [SECRET_TYPE_URL]: 'secrets',
 };
+
+/** LDS and CDS are subscribed by wildcard (a response is the whole set); RDS, EDS and SDS by name. */
+function isWildcard(typeUrl: TypeUrl): boolean {
+  return typeUrl === LISTENER_TYPE_URL || typeUrl === CLUSTER_TYPE_URL;
+}
 
 type Resources = ReadonlyMap<string, DynamicResourceState>;
 
@@ -59,7 +66,7 @@ interface TypeState {
 export interface XdsAgentOptions {
   /** The static bootstrap, with dynamicResources set. */
   base: Bootstrap;
-  log: pino.Logger;
+  log: Logger;
   /** Opens the ADS stream (ads-stream.ts) with the agent's callbacks. */
   openStream(callbacks: AdsStreamCallbacks): AdsStream;
   /** Applies a complete config in the proxy; resolves with undefined when applied, the error otherwise. */
@@ -168,7 +175,7 @@ export class XdsAgent {
   private decodeResources(response: DiscoveryResponse, previous: Resources): Map<string, DynamicResourceState> {
     const kind = KIND_OF[response.typeUrl as TypeUrl];
     const type = TYPE_SHORT_NAMES[response.typeUrl as TypeUrl];
-    const out = allowsWildcard(response.typeUrl as TypeUrl) ? new Map<string, DynamicResourceState>() : new Map(previous);
+    const out = isWildcard(response.typeUrl as TypeUrl) ? new Map<string, DynamicResourceState>() : new Map(previous);
     const seen = new Set<string>();
     response.resources.forEach((any: EncodedAny, i) => {
       const where = `${type} resources[${i}]`;
@@ -193,7 +200,7 @@ export class XdsAgent {
 
   /** The candidates of every type, with `typeUrl` replaced by `resources`, as plain documents. */
   private resourceSet(typeUrl: TypeUrl | undefined, resources?: Resources): XdsResourceSet {
-    const set = { listeners: new Map(), clusters: new Map(), routeConfigs: new Map(), loadAssignments: new Map() } satisfies Record<Kind, Map<string, unknown>>;
+    const set = { listeners: new Map(), clusters: new Map(), routeConfigs: new Map(), loadAssignments: new Map(), secrets: new Map() } satisfies Record<Kind, Map<string, unknown>>;
     for (const state of this.types.values()) {
       const source = state.typeUrl === typeUrl && resources !== undefined ? resources : state.candidate;
       const target = set[KIND_OF[state.typeUrl]];
@@ -208,7 +215,8 @@ export class XdsAgent {
   /** RDS and EDS follow the names the config refers to; a change is a new request for that type. */
   private updateSubscriptions(composed: Bootstrap, send: boolean): void {
     const wanted = referencedNames(composed);
-    for (const [typeUrl, names] of [[ROUTE_CONFIGURATION_TYPE_URL, wanted.routeConfigs], [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, wanted.loadAssignments]] as const) {
+    const named = [[ROUTE_CONFIGURATION_TYPE_URL, wanted.routeConfigs], [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, wanted.loadAssignments], [SECRET_TYPE_URL, wanted.secrets]] as const;
+    for (const [typeUrl, names] of named) {
       const state = this.types.get(typeUrl)!;
       if (isDeepStrictEqual(state.names, names)) continue;
       // An empty list unsubscribes a type that was subscribed; it never subscribes one.
@@ -219,7 +227,7 @@ export class XdsAgent {
     }
   }
 
-  /** Ready to push: every subscribed type answered and every referenced RDS/EDS name arrived. */
+  /** Ready to push: every subscribed type answered and every referenced RDS/EDS/SDS name arrived (listeners and clusters waiting for a secret are warming). */
   private isWarm(): boolean {
     for (const state of this.types.values()) {
       if (!state.subscribed) continue;
@@ -294,6 +302,7 @@ export class XdsAgent {
       clusters: of(CLUSTER_TYPE_URL),
       routeConfigs: of(ROUTE_CONFIGURATION_TYPE_URL),
       loadAssignments: of(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL),
+      secrets: of(SECRET_TYPE_URL),
     };
   }
 

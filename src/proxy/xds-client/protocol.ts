@@ -20,6 +20,8 @@ export interface DynamicResourcesDump {
   clusters: DynamicResourceState[];
   routeConfigs: DynamicResourceState[];
   loadAssignments: DynamicResourceState[];
+  /** SDS secrets (certificate chains and trust bundles; a private key never comes from the control plane). */
+  secrets: DynamicResourceState[];
 }
 
 export interface XdsNack {
@@ -42,6 +44,12 @@ export interface XdsStatus {
 export type AgentMessage =
   /** A complete config (static + dynamic) to apply; answer with `applied` or `failed` and the same id. */
   | { type: 'weft:xds:config'; id: number; bootstrap: Bootstrap; dump: DynamicResourcesDump }
-  | { type: 'weft:xds:status'; status: XdsStatus };
+  | { type: 'weft:xds:status'; status: XdsStatus }
+  /** The answer to `weft:ca:sign`: the chain, or why the CA refused. */
+  | { type: 'weft:ca:signed'; id: number; certificateChainPem?: string; error?: string };
 
-export type ProxyReply = { type: 'weft:xds:applied'; id: number } | { type: 'weft:xds:failed'; id: number; error: string };
+export type ProxyReply =
+  | { type: 'weft:xds:applied'; id: number }
+  | { type: 'weft:xds:failed'; id: number; error: string }
+  /** The proxy's CSR (never its key) for the control plane's CA, which the agent reaches over the ADS cluster. */
+  | { type: 'weft:ca:sign'; id: number; csrPem: string };

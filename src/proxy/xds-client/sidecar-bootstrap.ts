@@ -34,6 +34,8 @@ export function buildSidecarBootstrap(options: SidecarOptions): Record<string, u
       metadata: {
         WORKLOAD: options.workload,
         NAMESPACE: options.namespace,
+        // The sidecar makes its own key and asks the control plane's CA to sign it (identity/).
+        WEFT_LOCAL_KEY: 'true',
         ...(options.capturePorts === undefined ? {} : { OUTBOUND_PORT: String(options.capturePorts.outbound), INBOUND_PORT: String(options.capturePorts.inbound) }),
       },
     },

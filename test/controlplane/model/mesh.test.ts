@@ -18,7 +18,7 @@ describe('Mesh', () => {
 
   it('rejects an unknown mode, a bad trust domain and unknown fields', () => {
     assertErrors(documentOf('Mesh', { mtls: { mode: 'strict', ca: 'x' }, trustDomain: 'Cluster Local' }, { name: 'default' }), [
-      ['spec.mtls.ca', 'unknown field; known fields: mode'],
+      ['spec.mtls.ca', 'unknown field; known fields: mode, certificateLifetime'],
       ['spec.mtls.mode', 'unsupported value "strict"; supported: STRICT, PERMISSIVE, DISABLED'],
       ['spec.trustDomain', 'is not a DNS-1123 subdomain'],
     ]);

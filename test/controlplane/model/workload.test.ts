@@ -38,4 +38,16 @@ describe('Workload', () => {
     assertErrors(documentOf('Workload', { address: '10.0.0.1', service: 'reviews', labels: { version: 'v 2' } }), [['spec.labels.version', 'invalid label value "v 2"']]);
     assertErrors(documentOf('Workload', { address: '10.0.0.1', service: 'reviews', serviceAccount: 'Reviews' }), [['spec.serviceAccount', 'is not a DNS-1123 subdomain']]);
   });
+
+  it('accepts reachableServices as service hosts and rejects external hosts and the same service twice', () => {
+    const spec = assertValid(documentOf('Workload', { address: '10.0.0.1', service: 'productpage', reachableServices: ['details', 'reviews.bookinfo.svc.cluster.local', 'ratings.shop'] })).spec as WorkloadSpec;
+    assert.deepEqual(spec.reachableServices, ['details', 'reviews.bookinfo.svc.cluster.local', 'ratings.shop']);
+    assertErrors(documentOf('Workload', { address: '10.0.0.1', service: 'productpage', reachableServices: ['api.example.com', 'details', 'details.default', 'Bad_Name'] }), [
+      ['spec.reachableServices[3]', 'is not a DNS-1123 subdomain'],
+    ]);
+    assertErrors(documentOf('Workload', { address: '10.0.0.1', service: 'productpage', reachableServices: ['api.example.com', 'details', 'details.default'] }), [
+      ['spec.reachableServices[0]', 'is not a mesh Service host'],
+      ['spec.reachableServices[2]', 'duplicate reachable service "default/details"'],
+    ]);
+  });
 });

@@ -27,7 +27,8 @@ const principal = (id: string) => ({ authenticated: { principal_name: { exact: i
 /** reviews (HTTP, runs as SA reviews) and mysql (TCP, SA mysql); a Mesh with its own trust domain. */
 function mesh() {
   return [
-    resource('mesh.weft.dev/v1alpha1', 'Mesh', 'default', { trustDomain: 'weft.example' }, ''),
+    // mTLS off: the listeners then load from a static bootstrap (with mTLS their certificates come over SDS).
+    resource('mesh.weft.dev/v1alpha1', 'Mesh', 'default', { trustDomain: 'weft.example', mtls: { mode: 'DISABLED' } }, ''),
     service('reviews', { ports: [{ name: 'http', port: 9080, protocol: 'http' }] }),
     workload('reviews-1', { address: '10.0.0.2', service: 'reviews', serviceAccount: 'reviews', ports: [{ name: 'http', port: 9080 }] }),
     service('mysql', { ports: [{ name: 'db', port: 3306, protocol: 'tcp' }] }),
@@ -146,8 +147,9 @@ describe('translate: TrafficTarget -> RBAC', () => {
       for (const listener of xds.listeners) encodeResource(LISTENER_TYPE_URL, listener as Record<string, unknown>);
       const bootstrap = parseBootstrap(toStaticBootstrap(xds));
       const inbound = bootstrap.listeners.find((l) => l.name === 'inbound_0.0.0.0_15006')!;
-      if (name === 'mysql-1') assert.equal(inbound.rbacFilters.length, 1);
-      else assert.equal(inbound.filter.kind === 'http' && inbound.filter.httpFilters[0]!.name, 'envoy.filters.http.rbac');
+      const chain = inbound.filterChains[0]!;
+      if (name === 'mysql-1') assert.equal(chain.rbacFilters.length, 1);
+      else assert.equal(chain.filter.kind === 'http' && chain.filter.httpFilters[0]!.name, 'envoy.filters.http.rbac');
     }
   });
 });

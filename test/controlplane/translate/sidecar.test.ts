@@ -196,7 +196,7 @@ describe('translate: sidecar', () => {
     assert.equal(productpage?.idleTimeoutMs, 60_000);
     assert.deepEqual(productpage?.endpoints.map((e) => `${e.address}:${e.port}`), ['10.0.0.1:9080']);
     const inbound = bootstrap.listeners.find((l) => l.name === 'inbound_0.0.0.0_15006');
-    assert.deepEqual(inbound?.filter.kind === 'http' && inbound.filter.httpFilters.map((f) => f.name), [
+    assert.deepEqual(inbound?.filterChains[0]!.filter.kind === 'http' && inbound.filterChains[0]!.filter.httpFilters.map((f) => f.name), [
       'envoy.filters.http.local_ratelimit', 'envoy.filters.http.fault', 'envoy.filters.http.router',
     ]);
   });

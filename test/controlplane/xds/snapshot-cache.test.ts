@@ -94,4 +94,21 @@ describe('snapshot cache', () => {
     assert.equal(cache.published('n1'), undefined);
     assert.deepEqual(cache.nodeIds(), ['n2']);
   });
+
+  it('shares one snapshot value between nodes: the same encoded maps, kept until the last node lets go', () => {
+    const cache = createSnapshotCache();
+    const shared = serviceSnapshot('v1', 'echo', backends(90));
+    for (const node of ['a', 'b', 'c']) cache.setSnapshot(node, shared);
+    for (const type of [LDS, RDS, CDS, EDS] as const) {
+      assert.equal(cache.published('a')!.resources(type), cache.published('b')!.resources(type), 'one map for both nodes');
+    }
+    const anyBefore = cache.published('a')!.resources(CDS).get('echo-a')!.any;
+    cache.clearSnapshot('a');
+    cache.setSnapshot('b', serviceSnapshot('v2', 'echo', backends(50)));
+    assert.equal(cache.published('c')!.resources(CDS).get('echo-a')!.any, anyBefore, 'c still holds the shared encoding');
+    assert.notEqual(cache.published('b')!.resources(RDS), cache.published('c')!.resources(RDS));
+    assert.equal(cache.published('b')!.typeVersion(CDS), 'v1', 'clusters did not change for b: its CDS version stays');
+    assert.equal(cache.published('b')!.typeVersion(RDS), 'v2');
+  });
 });
+

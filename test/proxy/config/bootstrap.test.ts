@@ -73,7 +73,7 @@ static_resources:
 const NO_MUTATIONS = { requestHeadersToAdd: [], requestHeadersToRemove: [], responseHeadersToAdd: [], responseHeadersToRemove: [] };
 
 function hcm(bootstrap: Bootstrap, listener = 0): HttpConnectionManagerConfig {
-  const filter = bootstrap.listeners[listener]!.filter;
+  const filter = bootstrap.listeners[listener]!.filterChains[0]!.filter;
   assert.equal(filter.kind, 'http');
   return filter as HttpConnectionManagerConfig;
 }
@@ -99,8 +99,7 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
         name: 'listener_0',
         address: { address: '0.0.0.0', port: 10000 },
         perConnectionBufferLimitBytes: 1048576,
-        rbacFilters: [],
-        filter: {
+        filterChains: [{ name: '', rbacFilters: [], filter: {
           kind: 'http',
           statPrefix: 'ingress_http',
           routeConfig: {
@@ -141,7 +140,8 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
           serverName: 'weft',
           serverHeaderTransformation: 'OVERWRITE',
           upgradeTypes: [],
-        },
+        } }],
+        tlsInspector: false,
       }],
       clusters: [{
         name: 'service_envoyproxy_io',
@@ -159,6 +159,7 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
         maxRequestsPerConnection: 0,
         perConnectionBufferLimitBytes: 1048576,
       }],
+      secrets: [],
       source: parseYamlText(QUICK_START),
     };
     assert.deepStrictEqual(bootstrap, expected);
@@ -249,7 +250,7 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
   it('loads TCP proxies with a single cluster and weighted clusters', async () => {
     const bootstrap = await loadBootstrapFile(join(REPO_ROOT, 'samples/bootstrap/tcp-proxy.yaml'));
     assert.deepStrictEqual(bootstrap.admin, { address: { address: '127.0.0.1', port: 9901 }, accessLogPath: '/dev/null' });
-    const [postgres, redis] = bootstrap.listeners.map((l) => l.filter as TcpProxyConfig);
+    const [postgres, redis] = bootstrap.listeners.map((l) => l.filterChains[0]!.filter as TcpProxyConfig);
     assert.equal(bootstrap.listeners[0]!.perConnectionBufferLimitBytes, 32768);
     assert.deepStrictEqual(postgres, {
       kind: 'tcp',
@@ -631,18 +632,27 @@ describe('rejected configs name the field and the reason', () => {
     ['no route_config', (d) => { delete hcmDoc(d)['route_config']; }, HCM_PATH, 'exactly one of route_config, rds is required'],
     ['EDS without dynamic_resources', (d) => { const c = clusterDoc(d); delete c['load_assignment']; c['type'] = 'EDS'; c['eds_cluster_config'] = { eds_config: { ads: {} } }; },
       'static_resources.clusters[0].type', 'EDS needs dynamic_resources.ads_config: the endpoints come from the ADS server'],
-    ['transport_socket on a cluster', (d) => { clusterDoc(d)['transport_socket'] = { name: 'envoy.transport_sockets.tls' }; },
-      'static_resources.clusters[0].transport_socket', 'not supported yet'],
-    ['transport_socket on a filter chain', (d) => { at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0)['transport_socket'] = {}; },
-      'static_resources.listeners[0].filter_chains[0].transport_socket', 'not supported yet'],
+    ['transport_socket without typed_config on a cluster', (d) => { clusterDoc(d)['transport_socket'] = { name: 'envoy.transport_sockets.tls' }; },
+      'static_resources.clusters[0].transport_socket.typed_config', 'required field is missing'],
+    ['transport_socket with a certificate that is not PEM', (d) => {
+      at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0)['transport_socket'] = { name: 'tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', common_tls_context: { tls_certificates: [{ certificate_chain: { inline_string: 'nope' } }] } } };
+    }, 'static_resources.listeners[0].filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificates[0].certificate_chain', 'expected certificates in PEM format'],
+    ['transport_socket naming an unknown static secret', (d) => {
+      at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0)['transport_socket'] = { name: 'tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', common_tls_context: { tls_certificate_sds_secret_configs: [{ name: 'cert' }] } } };
+    }, 'static_resources.listeners[0].filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].name', /^unknown secret "cert"/],
+    ['transport_socket with an unsupported TLS field', (d) => {
+      clusterDoc(d)['transport_socket'] = { name: 'tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', common_tls_context: { tls_params: { cipher_suites: ['A'] } } } };
+    }, 'static_resources.clusters[0].transport_socket.typed_config.common_tls_context.tls_params.cipher_suites', 'not supported yet'],
     ['http2_protocol_options', (d) => { clusterDoc(d)['http2_protocol_options'] = {}; }, 'static_resources.clusters[0].http2_protocol_options', /only the ADS cluster .* may use HTTP\/2/],
     ['explicit HTTP/2 upstream', (d) => { clusterDoc(d)['typed_extension_protocol_options'] = { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
       '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: {} } } }; },
       'static_resources.clusters[0].typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options', /only the ADS cluster .* may use HTTP\/2/],
-    ['filter_chain_match', (d) => { at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0)['filter_chain_match'] = { server_names: ['a'] }; },
-      'static_resources.listeners[0].filter_chains[0].filter_chain_match', /^not supported yet: a listener has exactly one filter chain/],
-    ['two filter chains', (d) => { const chains = at(d, 'static_resources', 'listeners', 0)['filter_chains'] as unknown[]; chains.push(chains[0]); },
-      'static_resources.listeners[0].filter_chains[1]', /^a listener has exactly one filter chain/],
+    ['filter_chain_match on server_names', (d) => { at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0)['filter_chain_match'] = { server_names: ['a'] }; },
+      'static_resources.listeners[0].filter_chains[0].filter_chain_match.server_names', 'not supported yet'],
+    ['two filter chains with the same match', (d) => { const chains = at(d, 'static_resources', 'listeners', 0)['filter_chains'] as unknown[]; chains.push(chains[0]); },
+      'static_resources.listeners[0].filter_chains[1].filter_chain_match', /^the same filter_chain_match as/],
+    ['an unknown listener filter', (d) => { at(d, 'static_resources', 'listeners', 0)['listener_filters'] = [{ name: 'envoy.filters.listener.original_dst' }]; },
+      'static_resources.listeners[0].listener_filters[0].name', /^unknown listener filter/],
     ['two network filters', (d) => { const filters = at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0)['filters'] as unknown[]; filters.unshift(filters[0]); },
       'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.@type', /^only envoy\.filters\.network\.rbac may come before the terminal filter/],
     ['network RBAC as the last filter', (d) => {

@@ -48,6 +48,7 @@ function set(partial: Partial<Record<keyof XdsResourceSet, Array<[string, unknow
     clusters: new Map(partial.clusters ?? []),
     routeConfigs: new Map(partial.routeConfigs ?? []),
     loadAssignments: new Map(partial.loadAssignments ?? []),
+    secrets: new Map(partial.secrets ?? []),
   };
 }
 
@@ -62,7 +63,7 @@ describe('xDS resources normalize with the bootstrap loader', () => {
   });
 
   it('a Listener with rds gets an empty route config until RDS arrives', () => {
-    const hcm = parseListenerResource(rdsListener, 'http').filter as HttpConnectionManagerConfig;
+    const hcm = parseListenerResource(rdsListener, 'http').filterChains[0]!.filter as HttpConnectionManagerConfig;
     assert.deepEqual(hcm.rds, { routeConfigName: 'routes' });
     assert.deepEqual(hcm.routeConfig.virtualHosts, []);
   });
@@ -80,20 +81,42 @@ describe('xDS resources normalize with the bootstrap loader', () => {
 
   it('composes RDS into the HCM and EDS into the cluster, and lists the names to subscribe to', () => {
     const partial = composeBootstrap(base, set({ listeners: [['http', rdsListener]], clusters: [['svc', edsCluster]] }));
-    assert.deepEqual(referencedNames(partial), { routeConfigs: ['routes'], loadAssignments: ['svc-eds'] });
+    assert.deepEqual(referencedNames(partial), { routeConfigs: ['routes'], loadAssignments: ['svc-eds'], secrets: [] });
     const full = composeBootstrap(base, set({
       listeners: [['http', rdsListener]], clusters: [['svc', edsCluster]], routeConfigs: [['routes', routes]], loadAssignments: [['svc-eds', assignment]],
     }));
-    const hcm = full.listeners[0]!.filter as HttpConnectionManagerConfig;
+    const hcm = full.listeners[0]!.filterChains[0]!.filter as HttpConnectionManagerConfig;
     assert.equal(hcm.routeConfig.name, 'routes');
     assert.equal(hcm.routeConfig.virtualHosts[0]!.routes.length, 1);
     assert.equal(full.clusters.find((c) => c.name === 'svc')!.endpoints[0]!.address, '10.0.0.1');
     assert.equal(full.clusters.length, 2, 'the static ADS cluster stays');
   });
 
+  it('SDS: secrets named over ADS by a TLS listener and cluster are subscribed, composed, and checked', () => {
+    const ADS_SOURCE = { ads: {}, resource_api_version: 'V3' };
+    const sds = (name: string): unknown => ({ name, sds_config: ADS_SOURCE });
+    const common = { tls_certificate_sds_secret_configs: [sds('default')], combined_validation_context: { default_validation_context: { match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: 'spiffe://td/' } }] }, validation_context_sds_secret_config: sds('ROOTCA') } };
+    const tlsListener = { ...rdsListener, filter_chains: [{ ...rdsListener.filter_chains[0], transport_socket: { name: 'tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', require_client_certificate: true, common_tls_context: common } } }] };
+    const tlsCluster = { ...edsCluster, transport_socket: { name: 'tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', common_tls_context: common } } };
+    const partial = composeBootstrap(base, set({ listeners: [['http', tlsListener]], clusters: [['svc', tlsCluster]] }));
+    assert.deepEqual(referencedNames(partial).secrets, ['ROOTCA', 'default']);
+    const tls = partial.listeners[0]!.filterChains[0]!.tls!;
+    assert.deepEqual(tls.certificate, { kind: 'sds', name: 'default', ads: true });
+    assert.equal(tls.extraSanMatchers[0]!.match.kind, 'prefix');
+    const chain = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const full = composeBootstrap(base, set({
+      listeners: [['http', tlsListener]], clusters: [['svc', tlsCluster]],
+      secrets: [['default', { name: 'default', tls_certificate: { certificate_chain: { inline_string: chain } } }], ['ROOTCA', { name: 'ROOTCA', validation_context: { trusted_ca: { inline_string: chain } } }]],
+    }));
+    assert.deepEqual(full.secrets.map((s) => [s.name, s.tlsCertificate?.privateKey ?? 'local key']), [['default', 'local key'], ['ROOTCA', 'local key']]);
+    rejects(() => composeBootstrap(base, set({ secrets: [['default', { name: 'default', tls_certificate: { certificate_chain: { inline_string: 'x' } } }]] })),
+      'dynamic_active_secrets["default"].tls_certificate.certificate_chain', /expected certificates in PEM format/);
+    rejects(() => composeBootstrap(base, set({ secrets: [['x', { name: 'x', generic_secret: {} }]] })), 'dynamic_active_secrets["x"].generic_secret', /not supported yet/);
+  });
+
   it('bad resources are rejected with their path', () => {
     rejects(() => parseListenerResource({ ...rdsListener, filter_chains: [rdsListener.filter_chains[0], rdsListener.filter_chains[0]] }, 'http'),
-      'dynamic_listeners["http"].filter_chains[1]', /exactly one filter chain/);
+      'dynamic_listeners["http"].filter_chains[1].filter_chain_match', /the same filter_chain_match/);
     rejects(() => parseClusterResource({ ...edsCluster, lb_policy: 'MAGLEV' }, 'svc'), 'dynamic_active_clusters["svc"].lb_policy', /unsupported value "MAGLEV"/);
     rejects(() => parseClusterResource({ ...edsCluster, http2_protocol_options: {} }, 'svc'), 'dynamic_active_clusters["svc"].http2_protocol_options', /only the ADS cluster/);
     rejects(() => parseRouteConfigurationResource({ ...routes, virtual_hosts: [{ name: 'v', domains: ['a*b'] }] }, 'routes'),

@@ -1,0 +1,196 @@
+/**
+ * `weft perf run` (a load test, here or on agents) and `weft perf agent` (a
+ * remote load generator). Exit codes of `run`: 0 done; 1 could not run (bad
+ * flag, unreachable target); 3 the requested rate was not reached; 130
+ * stopped by SIGINT (the partial result is still printed and written).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { AGENT_DEFAULT_PORT } from '../perf/agent-protocol.js';
+import { LOAD_PROTOCOLS, LoadOptionError, parseDuration, parseHeader, type LoadOptions, type LoadProtocol } from '../perf/options.js';
+import type { LoadProgress } from '../perf/run.js';
+import { registerPerfManagementCommands } from './perf-manage.js';
+
+export const EXIT_RATE_NOT_REACHED = 3;
+export const EXIT_INTERRUPTED = 130;
+
+interface RunFlags {
+  url: string;
+  rate?: number;
+  max?: boolean;
+  duration: string;
+  warmup: string;
+  connections: number;
+  threads: number;
+  method: string;
+  header: string[];
+  body?: string;
+  bodySize?: number;
+  protocol: LoadProtocol;
+  timeout: string;
+  agents?: string[];
+  output?: string;
+  progress: boolean;
+}
+
+/** commander turns an InvalidArgumentError from a parser into `error: option '--x' argument 'y' is invalid. reason`. */
+function flagParser<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (error) {
+      throw new InvalidArgumentError(error instanceof LoadOptionError ? error.reason : error instanceof Error ? error.message : String(error));
+    }
+  };
+}
+
+const positiveNumber = flagParser((text) => {
+  const n = Number(text);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('must be a positive number');
+  return n;
+});
+const positiveInt = flagParser((text) => {
+  const n = Number(text);
+  if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError('must be a whole number > 0');
+  return n;
+});
+const duration = (name: string) => flagParser((text) => (parseDuration(name, text), text));
+const collectHeader = (text: string, all: string[]): string[] => {
+  flagParser((t) => parseHeader('header', t))(text);
+  return [...all, text];
+};
+const agentList = (text: string): string[] => text.split(',').map((a) => a.trim()).filter((a) => a !== '');
+
+export function registerPerfCommand(program: Command): void {
+  const perf = program.command('perf').description('performance management: load tests with SMP results');
+  registerPerfManagementCommands(perf);
+  perf
+    .command('run')
+    .description('run a load test: constant rate (open loop, corrected for coordinated omission) or --max (closed loop)')
+    .requiredOption('--url <url>', 'target, http://host:port/path (for grpc: http://host:port/package.Service/Method)')
+    .option('--rate <rps>', 'requests per second in total (open loop)', positiveNumber)
+    .option('--max', 'as fast as possible: each connection sends when the previous answer arrives (closed loop)')
+    .option('--duration <d>', 'measured duration: 30s, 500ms, 2m', duration('duration'), '30s')
+    .option('--warmup <d>', 'load sent first and not recorded', duration('warmup'), '0s')
+    .option('--connections <n>', 'connections in total, one request in flight on each', positiveInt, 32)
+    .option('--threads <n>', 'worker threads (per agent with --agents)', positiveInt, 1)
+    .option('--method <m>', 'HTTP method', 'GET')
+    .option('--header <name:value>', 'request header (repeatable)', collectHeader, [])
+    .option('--body <file>', 'request body from a file (grpc: a serialized protobuf message)')
+    .option('--body-size <n>', 'request body of N bytes', flagParser((t) => {
+      const n = Number(t);
+      if (!(Number.isInteger(n) && n >= 0)) throw new InvalidArgumentError('must be a whole number >= 0');
+      return n;
+    }))
+    .addOption(new Option('--protocol <p>', 'protocol').choices(LOAD_PROTOCOLS).default('http1'))
+    .option('--timeout <d>', 'a request unanswered this long is a timeout error', duration('timeout'), '10s')
+    .option('--agents <host:port,...>', 'run on these `weft perf agent`s, the rate split between them', agentList)
+    .option('-o, --output <file>', 'write the result as an SMP JSON document')
+    .option('--no-progress', 'no progress bar or progress lines')
+    .action(async (flags: RunFlags, command: Command) => {
+      if ((flags.rate === undefined) === (flags.max !== true)) command.error('error: give exactly one of --rate R or --max');
+      if (flags.body !== undefined && flags.bodySize !== undefined) command.error('error: give at most one of --body FILE and --body-size N');
+      process.exitCode = await perfRun(flags);
+    });
+
+  perf
+    .command('agent')
+    .description('serve as a remote load generator for `weft perf run --agents`')
+    .option('--listen <host:port>', 'control address', `0.0.0.0:${AGENT_DEFAULT_PORT}`)
+    .action(async (flags: { listen: string }, command: Command) => {
+      const match = /^(.+):(\d+)$/.exec(flags.listen);
+      if (!match || Number(match[2]) > 65535) command.error(`error: --listen must be host:port, got ${JSON.stringify(flags.listen)}`);
+      // Loaded on use, like every heavy module here: `weft proxy` shares this entry point.
+      const { startPerfAgent } = await import('../perf/agent.js');
+      const agent = await startPerfAgent({ host: match![1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match![2]), log: (line) => process.stderr.write(`weft perf agent: ${line}\n`) });
+      process.stdout.write(`weft perf agent listening on ${agent.host.includes(':') ? `[${agent.host}]` : agent.host}:${agent.port}\n`);
+      const stop = (): void => void agent.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+function loadOptionsFrom(flags: RunFlags): Partial<LoadOptions> & { url: string } {
+  let body: Uint8Array | undefined;
+  if (flags.body !== undefined) {
+    try {
+      body = readFileSync(flags.body);
+    } catch (error) {
+      throw new Error(`--body ${flags.body}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  } else if (flags.bodySize !== undefined) body = Buffer.alloc(flags.bodySize, 'x');
+  return {
+    url: flags.url,
+    protocol: flags.protocol,
+    rate: flags.rate,
+    durationMs: parseDuration('duration', flags.duration),
+    warmupMs: parseDuration('warmup', flags.warmup),
+    connections: flags.connections,
+    threads: flags.threads,
+    method: flags.method,
+    headers: flags.header.map((h) => parseHeader('header', h)),
+    body,
+    timeoutMs: parseDuration('timeout', flags.timeout),
+    agents: flags.agents ?? [],
+  };
+}
+
+async function perfRun(flags: RunFlags): Promise<number> {
+  const options = loadOptionsFrom(flags);
+  const stop = new AbortController();
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C: leave now
+    interrupted = true;
+    process.stderr.write('\nweft perf: stopping, writing the partial result (Ctrl-C again to quit)\n');
+    stop.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const [{ runLoad }, { toSmpResult }, { formatProgressLine, formatResult, resultWarnings }] = await Promise.all([
+    import('../perf/run.js'),
+    import('../perf/smp.js'),
+    import('../perf/report.js'),
+  ]);
+  const progress = flags.progress ? await progressReporter(formatProgressLine) : undefined;
+  try {
+    const result = await runLoad(options, { signal: stop.signal, ...(progress ? { onProgress: progress.update } : {}) });
+    progress?.stop();
+    process.stdout.write(formatResult(result));
+    if (flags.output !== undefined) {
+      writeFileSync(flags.output, `${JSON.stringify(toSmpResult(result), null, 2)}\n`);
+      process.stderr.write(`weft perf: wrote ${flags.output}${result.partial ? ' (partial)' : ''}\n`);
+    }
+    for (const warning of resultWarnings(result)) if (!warning.includes('requests failed')) process.stderr.write(`weft perf: ${warning}\n`);
+    if (result.partial) return EXIT_INTERRUPTED;
+    return result.rateReached === false ? EXIT_RATE_NOT_REACHED : 0;
+  } catch (error) {
+    progress?.stop();
+    if (error instanceof LoadOptionError) throw new Error(`bad option ${error.message}`);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** A live bar (rate and p99) on a terminal; one plain line per second otherwise. */
+async function progressReporter(formatProgressLine: (p: LoadProgress) => string): Promise<{ update: (p: LoadProgress) => void; stop: () => void }> {
+  if (!process.stderr.isTTY) return { update: (p) => process.stderr.write(`${formatProgressLine(p)}\n`), stop: () => {} };
+  const { SingleBar } = await import('cli-progress');
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: '{bar} {secs}/{total_s}s {phase}| {rps} rps | p99 {p99} ms | {errors} errors',
+    hideCursor: true,
+    clearOnComplete: true,
+  });
+  let started = false;
+  return {
+    update: (p) => {
+      const payload = { total_s: (p.totalMs / 1000).toFixed(0), secs: (p.elapsedMs / 1000).toFixed(0), phase: p.phase === 'warmup' ? 'warm-up ' : '', rps: p.rps.toFixed(0), p99: p.p99Ms.toFixed(2), errors: p.errors };
+      if (!started) {
+        bar.start(p.totalMs, Math.min(p.elapsedMs, p.totalMs), payload);
+        started = true;
+      } else bar.update(Math.min(p.elapsedMs, p.totalMs), payload);
+    },
+    stop: () => started && bar.stop(),
+  };
+}

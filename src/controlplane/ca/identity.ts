@@ -1,0 +1,25 @@
+/**
+ * SPIFFE identities of workloads: `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`
+ * (Istio's path layout, so Istio-aware tools read Weft certificates).
+ */
+
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+
+export interface WorkloadIdentity {
+  trustDomain: string;
+  namespace: string;
+  serviceAccount: string;
+}
+
+export function spiffeId({ trustDomain, namespace, serviceAccount }: WorkloadIdentity): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+const SPIFFE_PATH = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/;
+
+/** The identity a SPIFFE ID names, or undefined when it is not of the `/ns/<ns>/sa/<sa>` form. */
+export function parseSpiffeId(uri: string): WorkloadIdentity | undefined {
+  const match = SPIFFE_PATH.exec(uri);
+  if (match === null) return undefined;
+  return { trustDomain: match[1]!, namespace: match[2]!, serviceAccount: match[3]! };
+}

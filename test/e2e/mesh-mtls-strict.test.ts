@@ -1,0 +1,125 @@
+/**
+ * The whole identity path with real processes: `weft controlplane` (mesh CA),
+ * two `weft proxy --workload` sidecars that make their own keys, get their
+ * certificates through the CSR flow with their registration tokens, and receive
+ * secrets and STRICT mTLS config over ADS. curl goes through both; openssl
+ * s_client without a certificate and plaintext curl are refused at the server
+ * sidecar.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { curl, freePorts, startUpstream, waitFor, WEFT_BIN, type Upstream } from './harness.js';
+import { newSqliteConfig, startControlPlane, type ControlPlaneProcess } from './controlplane-harness.js';
+
+interface Sidecar {
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function startSidecar(cp: ControlPlaneProcess, workload: string, token: string, ports: { admin: number; outbound: number; inbound: number }): Sidecar {
+  const child = spawn(WEFT_BIN, [
+    'proxy', '--workload', workload, '--namespace', 'shop', '--control-plane', `127.0.0.1:${cp.xdsPort}`,
+    '--admin-port', `${ports.admin}`, '--outbound-port', `${ports.outbound}`, '--inbound-port', `${ports.inbound}`,
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WEFT_LOG_LEVEL: 'info', WEFT_WORKLOAD_TOKEN: token } });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+describe('mesh in STRICT mTLS: control plane CA + two sidecars over ADS', () => {
+  let cp: ControlPlaneProcess;
+  let app: Upstream;
+  const sidecars: Sidecar[] = [];
+  let ports: { webAdmin: number; webOut: number; webIn: number; apiAdmin: number; apiOut: number; apiIn: number };
+
+  before(async () => {
+    const [webAdmin, webOut, webIn, apiAdmin, apiOut, apiIn] = (await freePorts(6)) as [number, number, number, number, number, number];
+    ports = { webAdmin, webOut, webIn, apiAdmin, apiOut, apiIn };
+    app = await startUpstream(undefined, 'api-app');
+    cp = await startControlPlane(await newSqliteConfig());
+    const applied = await cp.weft(['apply', '-f', '-'], `
+apiVersion: mesh.weft.dev/v1alpha1
+kind: Mesh
+metadata: { name: default }
+spec: { mtls: { mode: STRICT }, trustDomain: weft.test }
+---
+apiVersion: mesh.weft.dev/v1alpha1
+kind: Service
+metadata: { name: api, namespace: shop }
+spec: { ports: [{ name: http, port: 9080 }] }
+---
+apiVersion: mesh.weft.dev/v1alpha1
+kind: Workload
+metadata: { name: api-1, namespace: shop }
+spec: { address: 127.0.0.1, service: api, serviceAccount: api, inboundPort: ${apiIn}, ports: [{ name: http, port: ${app.port} }] }
+---
+apiVersion: mesh.weft.dev/v1alpha1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec: { ports: [{ name: http, port: 8080 }] }
+---
+apiVersion: mesh.weft.dev/v1alpha1
+kind: Workload
+metadata: { name: web-1, namespace: shop }
+spec: { address: 127.0.0.1, service: web, serviceAccount: web, inboundPort: ${webIn} }
+`);
+    assert.equal(applied.code, 0, applied.stderr);
+    // The API route behind `weft identity --registration-token` (the CLI is exercised in controlplane-ca.test.ts): fewer processes to start.
+    const token = async (workload: string): Promise<string> => {
+      const shown = await cp.api(`/api/identities/shop/${workload}?token=true`);
+      assert.equal(shown.status, 200);
+      return ((await shown.json()) as { token: string }).token;
+    };
+    sidecars.push(startSidecar(cp, 'api-1', await token('api-1'), { admin: apiAdmin, outbound: apiOut, inbound: apiIn }));
+    sidecars.push(startSidecar(cp, 'web-1', await token('web-1'), { admin: webAdmin, outbound: webOut, inbound: webIn }));
+  });
+
+  after(async () => {
+    for (const sidecar of sidecars) await sidecar.stop();
+    await cp?.stop();
+    await app?.close();
+  });
+
+  // Generous wait: each sidecar generates a key, asks for a certificate and warms its config (slow on a loaded machine).
+  it('curl through the client sidecar reaches the app through the server sidecar over mTLS', async () => {
+    let last = '';
+    const response = await waitFor(async () => {
+      const res = await curl(['-sS', '-H', 'Host: api.shop', `http://127.0.0.1:${ports.webOut}/hello`]);
+      last = `${res.code} ${res.stdout} ${res.stderr}`;
+      return res.code === 0 && res.stdout.includes('/hello') ? res : undefined;
+    }, 'a response through both sidecars', 90_000).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; last curl: ${last}\n--- web-1:\n${sidecars[1]?.output().slice(-3000)}\n--- api-1:\n${sidecars[0]?.output().slice(-3000)}`);
+    });
+    assert.equal(JSON.parse(response.stdout).url, '/hello');
+    for (const workload of ['api-1', 'web-1']) {
+      const identity = (await (await cp.api(`/api/identities/shop/${workload}`)).json()) as { certificate?: { chainPem: string } };
+      assert.ok(identity.certificate !== undefined, `${workload} got its certificate through the CSR flow`);
+    }
+    const shown = (await (await cp.api('/api/ca')).json()) as { stats: Record<string, number> };
+    assert.ok(shown.stats['issued']! >= 2);
+  });
+
+  it('the server sidecar refuses openssl s_client without a client certificate, and plaintext', async () => {
+    const sclient = spawnSync('openssl', ['s_client', '-tls1_2', '-connect', `127.0.0.1:${ports.apiIn}`, '-servername', 'api'], {
+      input: 'GET / HTTP/1.1\r\nHost: api\r\n\r\n', encoding: 'utf8', timeout: 15_000,
+    });
+    const said = `${sclient.stdout}${sclient.stderr}`;
+    assert.doesNotMatch(said, /HTTP\/1\.1 200/, 'no response without a client certificate');
+    assert.match(said, /alert|certificate required|handshake failure|unexpected eof|errno|write:|read:/i);
+    const plain = await curl(['-sS', '--max-time', '5', `http://127.0.0.1:${ports.apiIn}/`]);
+    assert.ok(plain.code !== 0 || !plain.stdout.includes('"url"'), `plaintext must not reach the app: ${plain.stdout}`);
+  });
+});

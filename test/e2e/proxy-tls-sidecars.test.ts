@@ -1,0 +1,56 @@
+/**
+ * TLS and mTLS through real `weft proxy` processes, with curl and openssl
+ * s_client as independent clients and certificates made at test time.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { curl, freePort, startProxy, startUpstream, statValue, type ProxyProcess, type Upstream } from './harness.js';
+import { clientSidecar, identities, serverSidecar, spiffe, type Identities, type SidecarPki } from './tls-fixtures.js';
+
+describe('two sidecars over mTLS (client sidecar -> server sidecar)', () => {
+  let ids: Identities;
+  let app: Upstream;
+  let server: ProxyProcess;
+  let client: ProxyProcess;
+  let serverPort: number;
+  let clientPort: number;
+
+  before(async () => {
+    ids = await identities();
+    app = await startUpstream(undefined, 'app');
+    serverPort = await freePort();
+    clientPort = await freePort();
+    const pki: SidecarPki = { caBundle: ids.ca.certPem, server: ids.server, client: ids.client };
+    server = await startProxy(serverSidecar(await freePort(), serverPort, app.port, pki));
+    client = await startProxy(clientSidecar(await freePort(), clientPort, serverPort, pki));
+  });
+
+  after(async () => {
+    await client?.stop();
+    await server?.stop();
+    await app?.close();
+  });
+
+  it('carries requests end to end, verifying both SPIFFE IDs', async () => {
+    const res = await curl([`http://127.0.0.1:${clientPort}/through`]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(JSON.parse(res.stdout).url, '/through');
+    assert.equal(await statValue(client, 'cluster.server.ssl.handshake'), 1);
+    assert.equal(await statValue(server, `listener.127.0.0.1_${serverPort}.ssl.handshake`), 1);
+  });
+
+  it('a client sidecar expecting another SPIFFE ID refuses the server: 503 with the reset reason, ssl.fail_verify_san', async () => {
+    const pki: SidecarPki = { caBundle: ids.ca.certPem, server: ids.server, client: ids.client };
+    const port = await freePort();
+    const strict = await startProxy(clientSidecar(await freePort(), port, serverPort, pki, spiffe('someone-else')));
+    try {
+      const res = await curl(['-i', `http://127.0.0.1:${port}/x`]);
+      assert.match(res.stdout, /^HTTP\/1\.1 503/);
+      assert.match(res.stdout, /reset reason: connection failure, transport failure reason: TLS error: SAN mismatch/);
+      assert.ok((await statValue(strict, 'cluster.server.ssl.fail_verify_san')) >= 1);
+      assert.equal(app.seen.filter((r) => r.url === '/x').length, 0);
+    } finally {
+      await strict.stop();
+    }
+  });
+});
