@@ -18,6 +18,8 @@ import type { SigningMaterial } from './ca/authority.js';
 import { createMeshCa, type MeshCa } from './ca/mesh-ca.js';
 import { createSnapshotCache } from './xds/snapshot-cache.js';
 import { startXdsServer, type RunningXdsServer } from './xds/server.js';
+import { SeriesStore } from './metrics/series-store.js';
+import { startScraper, type Scraper } from './metrics/scraper.js';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -56,6 +58,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   const controller = new MeshController({ store, cache, log: part('controller') });
   let xds: RunningXdsServer | undefined;
   let api: ApiServer | undefined;
+  let scraper: Scraper | undefined;
+  // Golden metrics: every proxy's admin stats, scraped every 5 s, 15 min kept in memory.
+  const series = new SeriesStore();
   let ca: MeshCa | undefined;
   // With etcd, replicas share the store; one leader does the store-writing background work. SQLite is single-replica.
   let leader = options.store.kind === 'sqlite';
@@ -100,8 +105,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       },
     });
     const proxies = xds.proxies;
-    api = await startApiServer({ store, tokens, port: options.apiPort, host: options.host, log: part('api'), proxies, isLeader: () => leader, ca });
+    api = await startApiServer({ store, tokens, port: options.apiPort, host: options.host, log: part('api'), proxies, proxyStatuses: proxies, metrics: series, isLeader: () => leader, ca });
+    scraper = startScraper({ store: series, proxies, log: part('metrics') });
   } catch (err) {
+    scraper?.close();
     await api?.close();
     await xds?.close();
     ca?.close();
@@ -111,7 +118,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     throw err;
   }
   log.info({ xdsPort: xds.port, apiPort: api.port, store: options.store.kind }, 'control plane ready');
-  const running = { xds, api, ca };
+  const running = { xds, api, ca, scraper };
   return {
     xdsPort: xds.port,
     apiPort: api.port,
@@ -119,6 +126,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     adminTokenFile,
     isLeader: () => leader,
     async close() {
+      running.scraper?.close();
       await running.api.close();
       await running.xds.close();
       running.ca.close();

@@ -21,6 +21,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../lib/json-log.js';
 import { DeadlineWheel } from '../lib/timers.js';
+import { formatHostPort } from '../lib/address.js';
 import { startAdminServer, type AdminHooks, type AdminServer, type ServerState } from './admin/server.js';
 import { loadBootstrapIsolated } from './config/load-isolated.js';
 import type { Bootstrap } from './config/types.js';
@@ -170,6 +171,7 @@ export class ProxyServer {
     });
     this.agent = superviseXdsAgent({
       configPath: this.options.configPath,
+      ...(this.admin === undefined || this.current === undefined ? {} : { adminAddress: formatHostPort(this.current.bootstrap.admin!.address.address, this.admin.port) }),
       log: this.options.log.child({ component: 'xds' }),
       apply: (bootstrap, dump) => this.applyXdsConfig(bootstrap, dump),
       status: (status) => (this.xds.status = status),

@@ -1,7 +1,7 @@
 /**
  * `weft proxy` runs from the same entry point as every other command, and every
  * sidecar pays for what that entry point loads statically. This pins the
- * packages it may load: commander and pino. Heavier ones (yaml ~8 MB RSS, ajv +
+ * packages it may load: commander (the proxy logs through src/lib/json-log.ts, not pino). Heavier ones (yaml ~8 MB RSS, ajv +
  * TypeBox, gRPC, fastify, SQLite) must stay behind dynamic `import()` or in the
  * config parser's child process.
  */
@@ -27,7 +27,7 @@ function staticPackages(file: string, seen = new Set<string>(), found = new Map<
 }
 
 describe('the weft entry point', () => {
-  it('statically loads only commander and pino', () => {
+  it('statically loads only commander', () => {
     const packages = staticPackages(ENTRY);
     assert.deepEqual([...packages.keys()].sort(), ['commander'], `unexpected static imports: ${JSON.stringify(Object.fromEntries(packages))}`);
   });

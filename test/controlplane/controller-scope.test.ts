@@ -18,7 +18,7 @@ import { createSnapshotCache } from '../../src/controlplane/xds/snapshot-cache.j
 import { startXdsServer, type RunningXdsServer } from '../../src/controlplane/xds/server.js';
 import type { EnvoyJson } from '../../src/xds/codec.js';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL as EDS, CLUSTER_TYPE_URL as CDS, LISTENER_TYPE_URL as LDS, ROUTE_CONFIGURATION_TYPE_URL as RDS, TYPE_SHORT_NAMES, type TypeUrl } from '../../src/xds/type-urls.js';
-import { httpService, trafficPolicy, workload } from './translate/fixtures.js';
+import { httpService, service, trafficPolicy, workload } from './translate/fixtures.js';
 import { connectAdsClient, type AdsTestClient, type AdsTestStream } from './xds/ads-test-client.js';
 
 const log = pino({ level: 'silent' });
@@ -125,7 +125,7 @@ describe('controller: a change to one service pushes only to the sidecars that r
       ...httpService('b', ['10.0.0.2']),
       ...httpService('c', ['10.0.0.3']),
       ...httpService('d', ['10.0.0.4']),
-      workload('caller-b', { address: '10.0.1.1', service: 'a', reachableServices: ['b'] }),
+      workload('caller-b', { address: '10.0.1.1', service: 'a', reachableServices: ['b', 'later'] }),
       workload('caller-d', { address: '10.0.1.2', service: 'c', reachableServices: ['d'] }),
       workload('caller-all', { address: '10.0.1.3', service: 'a' }),
     ]) await store.put(resource);
@@ -170,5 +170,10 @@ describe('controller: a change to one service pushes only to the sidecars that r
   it('widens a sidecar\'s scope: it alone gets the new cluster, assignment and routes', async () => {
     const pushes = await pushesDuring(() => store.put(workload('caller-d', { address: '10.0.1.2', service: 'c', reachableServices: ['d', 'a'] })), ['caller-d']);
     assert.deepEqual(pushes, { 'caller-b': {}, 'caller-d': { CDS: 1, EDS: 1, RDS: 1 }, 'caller-all': {} });
+  });
+
+  it('creates a service a sidecar declared before it existed: that sidecar (and the unscoped one) get its cluster, assignment and routes', async () => {
+    const pushes = await pushesDuring(() => store.put(service('later', { ports: [{ name: 'http', port: 9080, protocol: 'http' }] })), ['caller-b', 'caller-all']);
+    assert.deepEqual(pushes, { 'caller-b': { CDS: 1, EDS: 1, RDS: 1 }, 'caller-d': {}, 'caller-all': { CDS: 1, EDS: 1, RDS: 1 } });
   });
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { runWeft, WEFT_BIN, type WeftResult } from '../cli/cli-harness.js';
 import { freePorts, waitFor } from './harness.js';
 
-// Generous: the shared test machine can take tens of seconds to load the xDS protos under load.
+// Generous: on a loaded 2-core machine module loading alone can take over 15 s.
 const READY_WITHIN_MS = 60_000;
 const READY_LINE = 'control plane ready';
 

@@ -9,76 +9,29 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { childPids, curl, processAlive, waitFor, WEFT_BIN } from './harness.js';
+import { descendants, startDemo, type DemoProcess } from './demo-harness.js';
+import { curl, processAlive } from './harness.js';
 
-/** Ports the demo derives from its base: base .. base+PORT_SPAN (samples/demo/bookinfo-plan.ts). */
-const PORT_SPAN = 300;
 const PAGES = 60;
 
-/** Every process below `pid`, children first. */
-function descendants(pid: number): number[] {
-  return childPids(pid).flatMap((child) => [child, ...descendants(child)]);
-}
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A base whose whole span is free, below the ephemeral range so port-0 sockets of other tests cannot take it meanwhile. */
-async function freePortBase(): Promise<number> {
-  for (let attempt = 0; attempt < 30; attempt++) {
-    const base = 20_000 + 100 * Math.floor(Math.random() * 120);
-    let free = true;
-    for (let port = base; port < base + PORT_SPAN && free; port++) free = await portFree(port);
-    if (free) return base;
-  }
-  throw new Error('no free block of ports for the demo');
-}
-
 describe('weft demo (BookInfo)', () => {
-  let demo: ChildProcess;
-  let output = '';
+  let running: DemoProcess;
   let base: number;
-  let dataDir: string;
+  const output = (): string => running.output();
 
   before(async () => {
-    base = await freePortBase();
-    dataDir = mkdtempSync(join(tmpdir(), 'weft-demo-'));
-    demo = spawn(WEFT_BIN, ['demo', '--port-base', String(base), '--data-dir', dataDir, '--rps', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    demo.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    demo.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(() => output.includes('Press Ctrl-C to stop.') || demo.exitCode !== null, 'the demo to start', 50_000);
-    assert.equal(demo.exitCode, null, `the demo exited early:\n${output}`);
+    running = await startDemo(2);
+    base = running.base;
   });
 
-  after(() => {
-    // Only if a test failed before the SIGINT test stopped it.
-    if (demo.exitCode === null && demo.signalCode === null) {
-      for (const pid of [...descendants(demo.pid!), demo.pid!]) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  // Kills only what a failed test left running; the SIGINT test stops it otherwise.
+  after(() => running?.kill());
 
   it('prints where productpage, the API and every sidecar are', () => {
-    assert.ok(output.includes(`http://127.0.0.1:${base + 106}/productpage`), output);
-    assert.ok(output.includes(`http://127.0.0.1:${base + 80}`), output);
-    for (let i = 0; i < 6; i++) assert.ok(output.includes(`http://127.0.0.1:${base + 100 + 10 * i}/config_dump`), output);
+    assert.ok(output().includes(`http://127.0.0.1:${base + 106}/productpage`), output());
+    assert.ok(output().includes(`http://127.0.0.1:${base + 80}`), output());
+    for (let i = 0; i < 6; i++) assert.ok(output().includes(`http://127.0.0.1:${base + 100 + 10 * i}/config_dump`), output());
   });
 
   it('splits productpage\'s reviews 50/50 between v2 and v3, through the sidecars', async () => {
@@ -120,13 +73,14 @@ describe('weft demo (BookInfo)', () => {
   });
 
   it('stops every process it started on Ctrl-C (SIGINT) and exits 0', async () => {
+    const demo = running.child;
     const pids = descendants(demo.pid!);
     assert.ok(pids.length >= 13, `control plane, 6 services and 6 sidecars (and their helpers) run: ${pids.length}`);
     const exited = once(demo, 'exit', { signal: AbortSignal.timeout(30_000) });
     demo.kill('SIGINT');
     const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
-    assert.deepEqual([code, signal], [0, null], output);
-    assert.match(output, /demo stopped/);
+    assert.deepEqual([code, signal], [0, null], output());
+    assert.match(output(), /demo stopped/);
     const leftover = pids.filter(processAlive);
     assert.deepEqual(leftover, [], 'no process left behind');
   });

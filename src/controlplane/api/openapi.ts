@@ -6,6 +6,7 @@
 import { documentSchema } from '../model/document.js';
 import type { KindInfo } from '../model/kinds.js';
 import { routePatterns } from './paths.js';
+import { uiOpenApiPaths } from './ui-schemas.js';
 
 const STATUS_SCHEMA = {
   type: 'object',
@@ -105,6 +106,7 @@ export function buildOpenApiDocument(kinds: readonly KindInfo[], version: string
     schemas[`${kind.kind}List`] = listSchema(kind);
     paths = { ...paths, ...kindPaths(kind) };
   }
+  paths = { ...paths, ...uiOpenApiPaths() };
   return {
     openapi: '3.1.0',
     info: { title: 'Weft control plane API', version },

@@ -21,6 +21,13 @@ import { registerResourceRoutes, resumeRevision } from './resources.js';
 import { ApiError, badRequest, notFound, toApiError } from './status.js';
 import type { TokenAuthority } from './tokens.js';
 import { WatchStreams } from './watch.js';
+import { GoldenMetrics } from '../metrics/golden.js';
+import { SeriesStore } from '../metrics/series-store.js';
+import type { ProxyStatus } from '../xds/proxy-status.js';
+import { registerMetricsRoutes } from './metrics-routes.js';
+import { registerPerfRoutes, type PerfEngine } from './perf-routes.js';
+import { registerProxyRoutes } from './proxy-routes.js';
+import { DEFAULT_UI_DIR, serveUi } from './static-ui.js';
 
 /** Documents above this are refused with 413 (the issue's limit; also fastify's default). */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -45,6 +52,14 @@ export interface ApiServerOptions {
   heartbeatMs?: number;
   /** How long background condition re-checks are coalesced; default 100 ms. */
   recheckDelayMs?: number;
+  /** Connected proxies with their xDS state, for the UI's `/api/v1/proxies` routes. */
+  proxyStatuses?: () => ProxyStatus[];
+  /** The scraped golden metrics (empty when not given). */
+  metrics?: SeriesStore;
+  /** The built web UI served at `/`; default dist/ui. */
+  uiDir?: string;
+  /** The load generator behind `/api/v1/perf/runs`; default src/perf, loaded on first use. */
+  perf?: PerfEngine;
   /** The mesh CA, for `/api/ca` and `/api/identities`. */
   ca?: MeshCa;
 }
@@ -82,11 +97,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (apiError.code >= 500) log.error({ err, method: request.method, url: request.url }, 'API request failed');
     void reply.code(apiError.code).type('application/json').send(apiError.toStatus());
   });
-  app.setNotFoundHandler((request, reply) => {
+  const uiDir = options.uiDir ?? DEFAULT_UI_DIR;
+  app.setNotFoundHandler(async (request, reply) => {
+    if (await serveUi(uiDir, request, reply)) return reply;
     const error = request.url.startsWith('/apis/')
       ? notFound(`no kind is served at ${request.method} ${request.url.split('?')[0]}; known kinds: ${KINDS.map((k) => `${k.apiVersion} ${k.plural}`).join(', ')}`)
       : notFound(`no route ${request.method} ${request.url.split('?')[0]}`);
-    void reply.code(404).type('application/json').send(error.toStatus());
+    return reply.code(404).type('application/json').send(error.toStatus());
   });
 
   registerAuth(app, options.tokens);
@@ -107,6 +124,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   app.get(OPENAPI_PATH, (_request, reply) => reply.type('application/json').send(openApi));
   app.get(HEALTH_PATH, () => ({ status: 'ok', leader: options.isLeader?.() ?? true }));
   app.get(PROXIES_PATH, () => ({ items: options.proxies?.() ?? [] }));
+  const series = options.metrics ?? new SeriesStore();
+  registerMetricsRoutes(app, { store, golden: new GoldenMetrics(series) });
+  registerProxyRoutes(app, { proxies: options.proxyStatuses ?? (() => []), series });
+  const perf = registerPerfRoutes(app, options.perf);
   if (options.ca !== undefined) registerCaRoutes(app, options.ca);
 
   await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
@@ -117,6 +138,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   return {
     port: address.port,
     close: async () => {
+      perf.close();
       watches.closeAll();
       await conditions.close();
       await app.close();

@@ -22,6 +22,8 @@ export type StatusReason =
   | 'Expired'
   | 'RequestEntityTooLarge'
   | 'UnsupportedMediaType'
+  | 'BadGateway'
+  | 'ServiceUnavailable'
   | 'InternalError';
 
 export interface StatusBody {

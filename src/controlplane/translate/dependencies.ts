@@ -8,8 +8,7 @@
  * a service count as changes to that Service. A proxy whose snapshot may read
  * anything (an unscoped sidecar, a gateway, a proxyless client) depends on ALL,
  * and a change the index cannot attribute (a Mesh, a Gateway, an
- * HTTPRouteGroup, the CA's trust bundle) affects ALL proxies. A workload's
- * IssuedCertificate counts as a change to that Workload.
+ * HTTPRouteGroup) affects ALL proxies.
  */
 import { ISSUED_CERTIFICATE_KIND } from '../ca/records.js';
 import type { Resource } from '../model/resource.js';
@@ -71,10 +70,6 @@ export function changeDependencies(resource: Resource, before: MeshView, after: 
         const workload = view.workload(namespace, name);
         for (const service of workload === undefined ? [] : view.servicesOf(workload)) keys.add(dependencyKey('Service', service.namespace, service.name));
       }
-      return keys;
-    case ISSUED_CERTIFICATE_KIND:
-      // A workload's certificate is only in its own sidecars' SDS secrets.
-      keys.add(dependencyKey('Workload', namespace, name));
       return keys;
     case 'TrafficPolicy':
       keys.add(dependencyKey('Service', namespace, (resource.spec as TrafficPolicySpec).targetRef.name));

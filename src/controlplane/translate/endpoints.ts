@@ -29,7 +29,7 @@ export function loadAssignment(clusterName: string, servicePort: ServicePort, wo
     if (seen.has(hostPort)) continue;
     seen.add(hostPort);
     const zone = workload.spec.zone ?? '';
-    byZone.set(zone, [...(byZone.get(zone) ?? []), { endpoint: { address: socketAddress(workload.spec.address, port) } }]);
+    byZone.set(zone, [...(byZone.get(zone) ?? []), { endpoint: { address: socketAddress(workload.spec.address, port), hostname: workload.name } }]);
   }
   const endpoints = [...byZone.entries()]
     .sort(([a], [b]) => compare(a, b))

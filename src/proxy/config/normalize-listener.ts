@@ -56,6 +56,7 @@ export function normalizeListener(raw: RawListener, path: string, context: Liste
     name: raw.name ?? `${socket.address}_${socket.port_value}`,
     address: { address: socket.address, port: socket.port_value },
     perConnectionBufferLimitBytes: raw.per_connection_buffer_limit_bytes ?? ONE_MIB,
+    ...(raw.traffic_direction === 'INBOUND' || raw.traffic_direction === 'OUTBOUND' ? { trafficDirection: raw.traffic_direction } : {}),
     filterChains,
     // Envoy injects the inspector by itself when a chain matches on transport_protocol.
     tlsInspector: (raw.listener_filters ?? []).length > 0 || filterChains.some((c) => c.transportProtocol !== undefined),

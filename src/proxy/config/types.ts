@@ -57,11 +57,15 @@ export interface DynamicResourcesConfig {
 // ---------------------------------------------------------------------------
 // Listeners
 
+export type TrafficDirection = 'INBOUND' | 'OUTBOUND';
+
 export interface ListenerConfig {
   name: string;
   address: SocketAddress;
   /** Envoy `per_connection_buffer_limit_bytes`, default 1 MiB. */
   perConnectionBufferLimitBytes: number;
+  /** Envoy `traffic_direction` (UNSPECIFIED -> undefined): which side request metrics report as. */
+  trafficDirection?: TrafficDirection;
   /** In config order; a connection takes the most specific chain that matches (see FilterChainMatch). */
   filterChains: FilterChainConfig[];
   /** `listener_filters` has `envoy.filters.listener.tls_inspector` (or a chain matches on transport_protocol): peek at the first byte. */

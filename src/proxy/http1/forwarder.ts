@@ -27,7 +27,8 @@ export type { UpstreamResponse } from './upstream-attempt.js';
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 export interface ResponseSink {
-  onUpstreamAttempt(hostLabel: string): void;
+  /** `endpointName`: the EDS endpoint's hostname when it names one (the mesh puts the workload there), else ''. */
+  onUpstreamAttempt(hostLabel: string, endpointName: string): void;
   pauseRequestBody(): void;
   resumeRequestBody(): void;
   onUpstreamHead(response: UpstreamResponse): void;
@@ -205,7 +206,7 @@ export class Forwarder implements AttemptOwner {
     }
     this.previousHost = host;
     this.cluster.stats.upstream_rq_total.inc();
-    this.sink.onUpstreamAttempt(host.label);
+    this.sink.onUpstreamAttempt(host.label, host.hostname === host.address ? '' : host.hostname);
     const perTryMs = this.route.retryPolicy?.perTryTimeoutMs ?? 0;
     this.attempt = new UpstreamAttempt(this, this.context, host, this.request, perTryMs);
     this.attempt.start();

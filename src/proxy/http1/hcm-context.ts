@@ -5,7 +5,7 @@
  * they were accepted with until they close, so a reload never changes the rules
  * under an in-flight request.
  */
-import type { HttpConnectionManagerConfig, NodeInfo } from '../config/types.js';
+import type { HttpConnectionManagerConfig, NodeInfo, TrafficDirection } from '../config/types.js';
 import type { FilterInstanceFactory } from '../filters/filter.js';
 import { findHttpFilterByTypeUrl } from '../filters/registry.js';
 import type { AccessLogger } from '../observe/access-log.js';
@@ -63,11 +63,34 @@ export const REQUEST_METRIC_LABELS = [
   'reporter',
   'source_workload',
   'destination_service',
+  'destination_workload',
   'destination_cluster',
   'response_code',
   'request_protocol',
   'response_flags',
 ] as const;
+
+/**
+ * The request header an OUTBOUND sidecar listener sets to its workload and an
+ * INBOUND one reads (and removes), so the destination side can label
+ * `source_workload` (Istio's metadata exchange, reduced to the one field the
+ * golden metrics need).
+ */
+export const SOURCE_WORKLOAD_HEADER = 'x-weft-source-workload';
+/** Label values from the wire must look like a name (DNS label or host), or they become 'unknown': bounds cardinality. */
+const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,252})$/;
+export const UNKNOWN = 'unknown';
+
+/** A peer-supplied label value, or 'unknown' when absent or not name-shaped. */
+export function peerLabel(value: string | undefined): string {
+  return value !== undefined && LABEL_VALUE.test(value) ? value : UNKNOWN;
+}
+
+/** The host of an authority (`reviews:9080` -> `reviews`, `[::1]:80` -> `::1`) as a label value. */
+export function authorityHostLabel(authority: string): string {
+  const host = authority.startsWith('[') ? authority.slice(1, authority.indexOf(']')) : authority.split(':', 1)[0]!;
+  return host.includes(':') ? host : peerLabel(host);
+}
 
 /** The two series one request outcome updates. */
 export interface RequestSeries {
@@ -76,38 +99,63 @@ export interface RequestSeries {
   readonly duration: SecondsHistogram;
 }
 
+export type Reporter = 'source' | 'destination';
+
 /**
- * weft_requests_total and weft_request_duration_seconds, bound once per outcome
- * (virtual host, cluster, status, flags) and cached in nested maps, so a request
- * records its metrics without building a label array or a key string.
+ * weft_requests_total and weft_request_duration_seconds for one reporter,
+ * bound once per outcome (peer, service, cluster, status, flags) and cached in
+ * nested maps, so a request records its metrics without building a label array
+ * or a key string. `source` (OUTBOUND and unmarked listeners): this proxy's
+ * workload is the source, the destination workload is unknown. `destination`
+ * (INBOUND listeners): this proxy's workload is the destination, the source is
+ * what the peer sidecar said.
  */
-export class RequestMetrics {
-  private readonly requests: BindableLabelledCounter;
-  private readonly duration: BindableLabelledHistogram;
-  private readonly cache = new Map<string, Map<string, Map<number, Map<string, RequestSeries>>>>();
+export class ReporterMetrics {
+  private readonly cache = new Map<string, Map<string, Map<string, Map<number, Map<string, RequestSeries>>>>>();
 
   constructor(
-    store: StatsStore,
-    private readonly sourceWorkload: string,
-  ) {
-    this.requests = store.labelledCounter('weft_requests_total', 'Requests handled by the proxy.', REQUEST_METRIC_LABELS);
-    this.duration = store.labelledHistogram('weft_request_duration_seconds', 'Request duration from first byte received to last byte sent.', REQUEST_METRIC_LABELS);
-  }
+    private readonly requests: BindableLabelledCounter,
+    private readonly duration: BindableLabelledHistogram,
+    readonly reporter: Reporter,
+    /** This proxy's workload (node cluster, else node id). */
+    readonly workload: string,
+  ) {}
 
-  series(service: string, cluster: string, status: number, flags: string): RequestSeries {
-    let byCluster = this.cache.get(service);
-    if (byCluster === undefined) this.cache.set(service, (byCluster = new Map()));
+  series(peerWorkload: string, service: string, cluster: string, status: number, flags: string): RequestSeries {
+    let byService = this.cache.get(peerWorkload);
+    if (byService === undefined) this.cache.set(peerWorkload, (byService = new Map()));
+    let byCluster = byService.get(service);
+    if (byCluster === undefined) byService.set(service, (byCluster = new Map()));
     let byStatus = byCluster.get(cluster);
     if (byStatus === undefined) byCluster.set(cluster, (byStatus = new Map()));
     let byFlags = byStatus.get(status);
     if (byFlags === undefined) byStatus.set(status, (byFlags = new Map()));
     let series = byFlags.get(flags);
     if (series === undefined) {
-      const labels = ['source', this.sourceWorkload, service, cluster, String(status), 'http', flags || '-'];
+      const [source, destination] = this.reporter === 'source' ? [this.workload, peerWorkload] : [peerWorkload, this.workload];
+      const labels = [this.reporter, source, service, destination, cluster, String(status), 'http', flags || '-'];
       series = { requests: this.requests.bind(labels), duration: this.duration.bind(labels) };
       byFlags.set(flags, series);
     }
     return series;
+  }
+}
+
+/** The proxy's request metrics: one family pair, one view per reporter. */
+export class RequestMetrics {
+  readonly source: ReporterMetrics;
+  readonly destination: ReporterMetrics;
+
+  constructor(store: StatsStore, workload: string) {
+    const requests = store.labelledCounter('weft_requests_total', 'Requests handled by the proxy.', REQUEST_METRIC_LABELS);
+    const duration = store.labelledHistogram('weft_request_duration_seconds', 'Request duration from first byte received to last byte sent.', REQUEST_METRIC_LABELS);
+    this.source = new ReporterMetrics(requests, duration, 'source', workload);
+    this.destination = new ReporterMetrics(requests, duration, 'destination', workload);
+  }
+
+  /** Envoy's listener `traffic_direction`: INBOUND reports as the destination, anything else as the source. */
+  forDirection(direction: TrafficDirection | undefined): ReporterMetrics {
+    return direction === 'INBOUND' ? this.destination : this.source;
   }
 }
 
@@ -118,7 +166,12 @@ export interface HcmContext {
   readonly filters: readonly FilterInstanceFactory[];
   readonly accessLoggers: readonly AccessLogger[];
   readonly stats: HcmStats;
-  readonly metrics: RequestMetrics;
+  readonly metrics: ReporterMetrics;
+  /**
+   * The listener's `traffic_direction`: OUTBOUND sets the source-workload header on
+   * requests, INBOUND reads and removes it; unmarked listeners leave headers alone.
+   */
+  readonly trafficDirection: TrafficDirection | undefined;
   readonly clusters: ClusterManager;
   readonly wheel: DeadlineWheel;
   readonly limits: ParserLimits;
@@ -142,6 +195,7 @@ export interface HcmDeps {
   wheel: DeadlineWheel;
   node: NodeInfo;
   metrics: RequestMetrics;
+  trafficDirection?: TrafficDirection;
   random?: () => number;
   now?: () => number;
 }
@@ -161,7 +215,8 @@ export function createHcmContext(config: HttpConnectionManagerConfig, deps: HcmD
     filters,
     accessLoggers: config.accessLog.map(createAccessLogger),
     stats: defineStats(scope, HCM_STATS),
-    metrics: deps.metrics,
+    metrics: deps.metrics.forDirection(deps.trafficDirection),
+    trafficDirection: deps.trafficDirection,
     clusters: deps.clusters,
     wheel: deps.wheel,
     limits: {

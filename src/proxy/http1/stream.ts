@@ -22,7 +22,7 @@ import { Framing, LAST_CHUNK, reasonPhrase, responseHead, stripHopByHop, WireWri
 import { statusClassCounter, type DownstreamConnection } from './connection.js';
 import { Forwarder, type ResponseSink, type UpstreamResponse } from './forwarder.js';
 import { HeaderMap } from './headers.js';
-import type { HcmContext } from './hcm-context.js';
+import { authorityHostLabel, peerLabel, SOURCE_WORKLOAD_HEADER, UNKNOWN, type HcmContext } from './hcm-context.js';
 import { upstreamFailure } from './local-reply.js';
 import type { HttpParseError, MessageHead } from './parser.js';
 
@@ -64,6 +64,8 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
   private bytesSent = 0;
   private upstreamCluster = '';
   private upstreamHost = '';
+  /** The other side's workload: INBOUND, the source the peer sidecar named; otherwise the upstream endpoint's name. */
+  private peerWorkload = UNKNOWN;
   private attempts = 0;
   private firstUpstreamByteAt = 0;
   private responseHeaders: HeaderMap | undefined;
@@ -276,9 +278,11 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
 
   // --- ResponseSink (the forwarder's side) ------------------------------------
 
-  onUpstreamAttempt(host: string): void {
+  onUpstreamAttempt(host: string, endpointName: string): void {
     this.attempts++;
     this.upstreamHost = host;
+    // A source report's destination workload: the endpoint's name, as the control plane's EDS gives it.
+    if (this.context.metrics.reporter === 'source') this.peerWorkload = endpointName === '' ? UNKNOWN : peerLabel(endpointName);
   }
 
   pauseRequestBody(): void {
@@ -510,7 +514,10 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
   }
 
   private recordRequestMetrics(durationMs: number): void {
-    const series = this.context.metrics.series(this.route?.virtualHost.name ?? 'unknown', this.upstreamCluster || 'unknown', this.responseCode, this.responseFlags);
+    const { metrics } = this.context;
+    // An inbound listener's virtual hosts are named after ports; the service is the one the client addressed.
+    const service = metrics.reporter === 'destination' ? authorityHostLabel(this.authority) : (this.route?.virtualHost.name ?? UNKNOWN);
+    const series = metrics.series(this.peerWorkload, service, this.upstreamCluster || UNKNOWN, this.responseCode, this.responseFlags);
     series.requests.inc();
     series.duration.record(durationMs / 1000);
   }
@@ -584,6 +591,12 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
     }
     if (config.useRemoteAddress || !headers.has('x-forwarded-proto')) headers.set('x-forwarded-proto', 'http');
     if (config.generateRequestId && !headers.has('x-request-id')) headers.add('x-request-id', randomUUID());
+    const direction = this.context.trafficDirection;
+    if (direction === 'OUTBOUND') headers.set(SOURCE_WORKLOAD_HEADER, this.context.metrics.workload);
+    else if (direction === 'INBOUND') {
+      this.peerWorkload = peerLabel(headers.get(SOURCE_WORKLOAD_HEADER));
+      headers.remove(SOURCE_WORKLOAD_HEADER);
+    }
   }
 }
 

@@ -319,7 +319,7 @@ export class ListenerManager {
       config.filterChains.forEach((chainConfig, i) => {
         const { filter } = chainConfig;
         const network: NetworkContext = filter.kind === 'http'
-          ? { kind: 'http', http: createHcmContext(filter, { ...deps, bufferLimitBytes: config.perConnectionBufferLimitBytes }) }
+          ? { kind: 'http', http: createHcmContext(filter, { ...deps, bufferLimitBytes: config.perConnectionBufferLimitBytes, trafficDirection: config.trafficDirection }) }
           : { kind: 'tcp', tcp: createTcpProxyContext(filter, { stats: deps.store, clusters: deps.clusters, wheel: deps.wheel }) };
         const chain: ChainContext = { config: chainConfig, network, rbac: createNetworkRbacChain(chainConfig.rbacFilters, deps.store) };
         chains.push(chain);

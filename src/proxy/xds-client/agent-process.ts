@@ -21,11 +21,17 @@ function send(message: AgentMessage): void {
 }
 
 
-function nodeJson(node: NodeInfo): EnvoyJson {
+/**
+ * The node as sent to the server. `adminAddress` (the proxy's bound admin listener, our second
+ * argument) becomes metadata ADMIN_ADDRESS unless the bootstrap sets it: the control plane scrapes
+ * `/stats/prometheus` and `/config_dump` there.
+ */
+function nodeJson(node: NodeInfo, adminAddress: string | undefined): EnvoyJson {
+  const metadata = adminAddress === undefined || node.metadata['ADMIN_ADDRESS'] !== undefined ? node.metadata : { ...node.metadata, ADMIN_ADDRESS: adminAddress };
   return {
     id: node.id,
     cluster: node.cluster,
-    metadata: node.metadata,
+    metadata: metadata as EnvoyJson,
     user_agent_name: 'weft',
     user_agent_version: process.env['npm_package_version'] ?? 'dev',
   };
@@ -41,7 +47,7 @@ async function main(): Promise<void> {
   }
   // normalizeBootstrap guarantees the ADS cluster exists and has endpoints.
   const targets = base.clusters.find((c) => c.name === dynamic.adsCluster)!.endpoints.map((e) => formatHostPort(e.address, e.port));
-  const node = nodeJson(base.node);
+  const node = nodeJson(base.node, process.argv[3]);
   const waiting = new Map<number, (error: string | undefined) => void>();
   let nextId = 1;
   const agent = new XdsAgent({

@@ -16,6 +16,8 @@ const AGENT = new URL('./agent-process.js', import.meta.url);
 
 export interface XdsAgentSupervisorOptions {
   configPath: string;
+  /** The admin listener's bound `host:port`, sent to the control plane as node metadata ADMIN_ADDRESS (it scrapes stats there). */
+  adminAddress?: string;
   log: Logger;
   /** Applies a complete config; throws (with the reason) when it cannot. */
   apply(bootstrap: Bootstrap, dump: DynamicResourcesDump): Promise<void>;
@@ -90,7 +92,7 @@ class AgentSupervisor implements XdsAgentSupervisor {
     // The agent handles config, not requests: V8's lite mode (no optimizing compiler) keeps a
     // sidecar's agent at ~70 MB instead of ~118 MB, for ~0.2 s more start-up (measured with Envoy's protos loaded).
     // --no-expose-wasm: lite mode turns wasm off anyway, and says so on stderr unless asked explicitly.
-    const child = fork(AGENT, [this.options.configPath], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--lite-mode', '--no-expose-wasm'] });
+    const child = fork(AGENT, [this.options.configPath, ...(this.options.adminAddress === undefined ? [] : [this.options.adminAddress])], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--lite-mode', '--no-expose-wasm'] });
     this.child = child;
     child.on('message', (message: AgentMessage) => void this.onMessage(child, message));
     child.on('error', (err) => this.options.log.error({ err: err.message }, 'xDS agent process error'));

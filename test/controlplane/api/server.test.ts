@@ -200,7 +200,8 @@ describe('REST API server', () => {
     assert.match(unknown.body.message, /no kind is served.*services/);
     const postUnknown = await call('POST', `${API}/namespaces/default/frobnicators`, service('x'));
     assert.equal(postUnknown.status, 404);
-    assert.equal((await call('GET', '/nope')).status, 404);
+    // Other non-API paths are the web UI's (its index.html when built): only API paths answer API 404s.
+    assert.equal((await call('GET', '/api/nope')).status, 404);
   });
 
   test('a missing reference is stored with an Invalid condition that clears once the referent exists', async () => {

@@ -6,7 +6,7 @@ import { httpService, named, PROXYLESS, service, SIDECAR, trafficPolicy, workloa
 const REVIEWS = 'outbound|9080||reviews.default.svc';
 
 describe('translate: clusters and endpoints', () => {
-  it('turns a service with two workloads into an EDS cluster and its load assignment', () => {
+  it('turns a service with two workloads into an EDS cluster and its load assignment, each endpoint named by its workload', () => {
     const xds = translateForProxy(SIDECAR, httpService('reviews', ['10.0.0.1', '10.0.0.2']));
     assert.deepEqual(xds.clusters, [{
       name: REVIEWS,
@@ -18,8 +18,8 @@ describe('translate: clusters and endpoints', () => {
       endpoints: [{
         locality: {},
         lb_endpoints: [
-          { endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: 9080 } } } },
-          { endpoint: { address: { socket_address: { address: '10.0.0.2', port_value: 9080 } } } },
+          { endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: 9080 } }, hostname: 'reviews-1' } },
+          { endpoint: { address: { socket_address: { address: '10.0.0.2', port_value: 9080 } }, hostname: 'reviews-2' } },
         ],
         load_balancing_weight: 2,
       }],
@@ -33,10 +33,10 @@ describe('translate: clusters and endpoints', () => {
       workload('ratings-a1', { address: '10.0.1.1', service: 'ratings', zone: 'zone-a' }),
       workload('ratings-a2', { address: '10.0.1.3', service: 'ratings', zone: 'zone-a' }),
     ]);
-    const endpoint = (address: string) => ({ endpoint: { address: { socket_address: { address, port_value: 9080 } } } });
+    const endpoint = (address: string, hostname: string) => ({ endpoint: { address: { socket_address: { address, port_value: 9080 } }, hostname } });
     assert.deepEqual(named(xds.endpoints, 'outbound|80||ratings.default.svc', 'cluster_name')['endpoints'], [
-      { locality: { zone: 'zone-a' }, lb_endpoints: [endpoint('10.0.1.1'), endpoint('10.0.1.3')], load_balancing_weight: 2 },
-      { locality: { zone: 'zone-b' }, lb_endpoints: [endpoint('10.0.1.2')], load_balancing_weight: 1 },
+      { locality: { zone: 'zone-a' }, lb_endpoints: [endpoint('10.0.1.1', 'ratings-a1'), endpoint('10.0.1.3', 'ratings-a2')], load_balancing_weight: 2 },
+      { locality: { zone: 'zone-b' }, lb_endpoints: [endpoint('10.0.1.2', 'ratings-b')], load_balancing_weight: 1 },
     ]);
   });
 

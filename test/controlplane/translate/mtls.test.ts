@@ -111,8 +111,8 @@ describe('translate: mTLS', () => {
       endpoints: [{
         locality: {},
         lb_endpoints: [
-          { endpoint: { address: { socket_address: { address: '10.0.0.2', port_value: 15006 } } } },
-          { endpoint: { address: { socket_address: { address: '10.0.0.3', port_value: 15106 } } } },
+          { endpoint: { address: { socket_address: { address: '10.0.0.2', port_value: 15006 } }, hostname: 'reviews-v1' } },
+          { endpoint: { address: { socket_address: { address: '10.0.0.3', port_value: 15106 } }, hostname: 'reviews-v2' } },
         ],
         load_balancing_weight: 2,
       }],

@@ -40,20 +40,20 @@ export interface Topology {
 interface WireMetrics {
   rps: number;
   successRate: number | null;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
 }
 
 const orUndefined = (v: number | null | undefined): number | undefined => (v === null || v === undefined ? undefined : v);
 
 function golden(m: WireMetrics): GoldenMetrics {
-  return { rps: m.rps, successRate: orUndefined(m.successRate), p50Ms: orUndefined(m.p50), p95Ms: orUndefined(m.p95), p99Ms: orUndefined(m.p99) };
+  return { rps: m.rps, successRate: orUndefined(m.successRate), p50Ms: orUndefined(m.p50Ms), p95Ms: orUndefined(m.p95Ms), p99Ms: orUndefined(m.p99Ms) };
 }
 
 interface WireTopology {
   nodes: Array<{ id: string; kind: string; namespace: string; name: string; metrics?: WireMetrics }>;
-  edges: Array<WireMetrics & { source: string; target: string }>;
+  edges: Array<{ source: string; target: string; metrics: WireMetrics }>;
 }
 
 /** GET /api/v1/topology: services and workloads with their golden metrics, and the edges with traffic. */
@@ -61,7 +61,7 @@ export async function getTopology(signal: AbortSignal): Promise<Topology> {
   const wire = await get<WireTopology>('/api/v1/topology', signal);
   return {
     nodes: wire.nodes.map((n) => ({ id: n.id, kind: n.kind.toLowerCase() === 'service' ? 'service' : 'workload', namespace: n.namespace, name: n.name, ...(n.metrics ? { metrics: golden(n.metrics) } : {}) })),
-    edges: wire.edges.map((e) => ({ source: e.source, target: e.target, metrics: golden(e) })),
+    edges: wire.edges.map((e) => ({ source: e.source, target: e.target, metrics: golden(e.metrics) })),
   };
 }
 

@@ -30,20 +30,21 @@ interface OpenApiDoc {
   paths: Record<string, Record<string, { operationId?: string }>>;
 }
 
-/** Every kind with a list operation, from the OpenAPI document the server builds from its kind table. */
+/**
+ * Every resource kind: a collection with a create operation (`create{Kind}`) in
+ * the OpenAPI document the server builds from its kind table. Read-only views
+ * under /apis (SMI TrafficMetrics) have none and are not resources.
+ */
 export async function loadKinds(signal?: AbortSignal): Promise<KindInfo[]> {
   const doc = await get<OpenApiDoc>('/openapi.json', signal);
-  const kinds = new Map<string, KindInfo>();
+  const kinds: KindInfo[] = [];
   for (const [path, operations] of Object.entries(doc.paths)) {
-    const match = /^\/apis\/([^/]+\/[^/]+)\/(?:namespaces\/\{namespace\}\/)?([a-z0-9]+)$/.exec(path);
-    const list = operations['get']?.operationId?.match(/^list([A-Za-z0-9]+?)(AllNamespaces)?$/);
-    if (!match || !list) continue;
-    const key = `${match[1]}/${match[2]}`;
-    const namespaced = path.includes('{namespace}') || list[2] !== undefined;
-    const known = kinds.get(key);
-    kinds.set(key, { kind: list[1]!, apiVersion: match[1]!, plural: match[2]!, namespaced: namespaced || (known?.namespaced ?? false) });
+    const match = /^\/apis\/([^/]+\/[^/]+)\/(namespaces\/\{namespace\}\/)?([a-z0-9]+)$/.exec(path);
+    const create = /^create([A-Za-z0-9]+)$/.exec(operations['post']?.operationId ?? '');
+    if (!match || !create) continue;
+    kinds.push({ kind: create[1]!, apiVersion: match[1]!, plural: match[3]!, namespaced: match[2] !== undefined });
   }
-  return [...kinds.values()];
+  return kinds;
 }
 
 export function collectionPath(kind: KindInfo, namespace?: string): string {

@@ -53,7 +53,8 @@ export function Chart({ title, data, series, time = true, xLabel, yLabel, yRange
       width: Math.max(200, el.clientWidth),
       height,
       scales: {
-        x: { time, ...(xLog ? { distr: 3 } : {}) },
+        // Bars are centred on their x: half a bar of room at both ends.
+        x: { time, ...(xLog ? { distr: 3 } : {}), ...(series.some((s) => s.bars) ? { range: (_u: uPlot, min: number, max: number): uPlot.Range.MinMax => [min - 0.5, max + 0.5] } : {}) },
         y: { range: yRange ? () => yRange : (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
       },
       axes: [
