@@ -175,7 +175,7 @@ async function measure(options: Options, notes: string[]): Promise<Measurements>
   const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   let fleet: AdsFleet | undefined;
   try {
-    const api = new ApiClient(`http://${LOOPBACK}:${controlPlane.apiPort}`);
+    const api = new ApiClient(`http://${LOOPBACK}:${controlPlane.apiPort}`, controlPlane.adminToken);
     const resources = meshResources(options.services, options.scoping);
     console.error(`bench: applying ${resources.length} resources (${options.services} services, ${options.services * WORKLOADS_PER_SERVICE} workloads, 1 TrafficSplit)`);
     await createAll(api, resources, options.applyConcurrency);

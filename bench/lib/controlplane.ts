@@ -1,4 +1,6 @@
 /** Starting `weft controlplane` on the embedded store, in a temp dir, on free loopback ports. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort, waitForPort } from './ports.js';
 import { makeTempDir, spawnManaged, type ManagedProcess } from './processes.js';
 import { WEFT_CLI } from './weft.js';
@@ -7,6 +9,8 @@ export interface RunningControlPlane {
   readonly process: ManagedProcess;
   readonly xdsPort: number;
   readonly apiPort: number;
+  /** The admin API token the control plane wrote into its data dir. */
+  readonly adminToken: string;
 }
 
 export interface ControlPlaneOptions {
@@ -28,5 +32,5 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   );
   await waitForPort(apiPort, child, 30_000);
   await waitForPort(xdsPort, child, 30_000);
-  return { process: child, xdsPort, apiPort };
+  return { process: child, xdsPort, apiPort, adminToken: readFileSync(join(dir, 'admin-token'), 'utf8').trim() };
 }

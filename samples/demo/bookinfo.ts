@@ -64,7 +64,8 @@ export async function runBookinfoDemo(options: BookinfoDemoOptions): Promise<voi
       args: ['controlplane', '--data-dir', dirs.store, '--xds-port', String(plan.xdsPort), '--api-port', String(plan.apiPort)],
     }));
     await waitUntil(`the control plane API at ${apiUrl}`, async () => (await fetch(`${apiUrl}${HEALTH_PATH}`, probeInit())).ok);
-    await group.run({ name: 'apply', command: WEFT, args: ['apply', '-f', '-', '--server', apiUrl], stdin: plan.manifest });
+    // The control plane wrote its first admin token into its data dir; `weft` reads it from there.
+    await group.run({ name: 'apply', command: WEFT, args: ['apply', '-f', '-', '--server', apiUrl], stdin: plan.manifest, env: { WEFT_DATA_DIR: dirs.store } });
     for (const instance of plan.instances) {
       meshMembers.push(group.start(sidecarSpec(instance, plan)), group.start(appSpec(instance)));
     }
@@ -77,7 +78,7 @@ export async function runBookinfoDemo(options: BookinfoDemoOptions): Promise<voi
       const body = await res.text();
       return res.ok && reviewsServedBy(body) !== undefined && !body.includes('currently unavailable');
     });
-    process.stdout.write(banner(plan, productPage, dirs.logs, options.requestsPerSecond));
+    process.stdout.write(banner(plan, productPage, dirs, options.requestsPerSecond));
     traffic = startTraffic({ url: productPage, requestsPerSecond: options.requestsPerSecond, summaryEveryMs: SUMMARY_EVERY_MS, print: (line) => process.stdout.write(`${line}\n`) });
   } catch (err) {
     if (stopping !== undefined) return; // a signal or a crashed child ended the start-up; stop() reports and exits
@@ -156,7 +157,8 @@ function displayPath(path: string): string {
   return rel === '' || rel.startsWith('..') ? path : rel;
 }
 
-function banner(plan: BookinfoPlan, productPage: string, logs: string, rps: number): string {
+function banner(plan: BookinfoPlan, productPage: string, dirs: { store: string; logs: string }, rps: number): string {
+  const logs = dirs.logs;
   const apiUrl = `http://127.0.0.1:${plan.apiPort}`;
   const width = Math.max(...plan.instances.map((i) => i.workload.length));
   const rows = plan.instances.map((i) =>
@@ -167,7 +169,8 @@ function banner(plan: BookinfoPlan, productPage: string, logs: string, rps: numb
     'BookInfo is running on the Weft mesh.',
     `  productpage (through its sidecar)  ${productPage}`,
     `                                     ${productPage.replace('/productpage', '/api/v1/products/0/reviews')}`,
-    `  control plane API                  ${apiUrl}   try: weft get trafficsplits${server}; weft proxies${server}`,
+    `  control plane API                  ${apiUrl}   try: export WEFT_DATA_DIR=${displayPath(dirs.store)}; weft get trafficsplits${server}; weft proxies${server}`,
+    `                                     (the admin API token is in ${displayPath(join(dirs.store, 'admin-token'))})`,
     `  control plane xDS (ADS)            127.0.0.1:${plan.xdsPort}`,
     '  instances and their sidecars:',
     ...rows,

@@ -16,6 +16,8 @@ export interface ChildSpec {
   args: string[];
   /** Written to the child's stdin, which is then closed. */
   stdin?: string;
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
 }
 
 export interface ManagedChild {
@@ -77,7 +79,8 @@ export class ProcessGroup {
     if (this.stopping) throw new Error(`not starting ${spec.name}: the demo is stopping`);
     const logFile = join(this.logDir, `${spec.name}.log`);
     const fd = openSync(logFile, 'w');
-    const child = spawn(spec.command, spec.args, { stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', fd, fd], detached: true });
+    const env = spec.env === undefined ? process.env : { ...process.env, ...spec.env };
+    const child = spawn(spec.command, spec.args, { stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', fd, fd], detached: true, env });
     closeSync(fd);
     child.stdin?.end(spec.stdin);
     const exited = new Promise<number | string>((resolve) => {

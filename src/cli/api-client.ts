@@ -9,7 +9,9 @@
 import type { Command } from 'commander';
 import type { KindInfo } from '../controlplane/model/kinds.js';
 import type { Resource } from '../controlplane/model/resource.js';
-import { CA_PATH, CA_ROTATE_PATH, collectionPath, IDENTITIES_PATH, itemPath, PROXIES_PATH } from '../controlplane/api/paths.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ADMIN_TOKEN_FILE, CA_PATH, CA_ROTATE_PATH, collectionPath, DEFAULT_DATA_DIR, IDENTITIES_PATH, itemPath, PROXIES_PATH } from '../controlplane/api/paths.js';
 import type { StatusBody } from '../controlplane/api/status.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:15080';
@@ -19,13 +21,36 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export interface ServerOptions {
   server: string;
   namespace: string;
+  /** `--token`; undefined: WEFT_TOKEN, then the local control plane's admin-token file. */
+  token?: string;
 }
 
-/** Adds `--server URL` and `-n, --namespace NS` to a command. */
+/** Adds `--server URL`, `--token TOKEN` and `-n, --namespace NS` to a command. */
 export function withServerOptions(command: Command): Command {
   return command
-    .option('--server <url>', 'control plane API address', process.env['WEFT_SERVER'] ?? DEFAULT_SERVER)
+    .option('--server <url>', 'control plane API address', process.env['WEFT_SERVER'] || DEFAULT_SERVER)
+    .option('--token <token>', `API bearer token (default: $WEFT_TOKEN, else <$WEFT_DATA_DIR or ${DEFAULT_DATA_DIR}>/${ADMIN_TOKEN_FILE})`)
     .option('-n, --namespace <namespace>', 'namespace', DEFAULT_NAMESPACE);
+}
+
+/** Where the local control plane writes its first admin token: <$WEFT_DATA_DIR or .weft/data>/admin-token. */
+export function localAdminTokenFile(): string {
+  return join(process.env['WEFT_DATA_DIR'] || DEFAULT_DATA_DIR, ADMIN_TOKEN_FILE);
+}
+
+/**
+ * The token to send: `--token`, else WEFT_TOKEN, else the admin token the local
+ * control plane wrote into its data dir. undefined: none found (the server will say 401).
+ */
+export function resolveToken(flag: string | undefined): string | undefined {
+  if (flag !== undefined && flag !== '') return flag;
+  const env = process.env['WEFT_TOKEN'];
+  if (env !== undefined && env !== '') return env;
+  try {
+    return readFileSync(localAdminTokenFile(), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ResourceList {
@@ -56,9 +81,13 @@ export class ApiRequestError extends Error {
 
 export class ApiClient {
   private readonly base: string;
+  private readonly authorization: Record<string, string>;
 
-  constructor(server: string) {
+  /** `token`: the `--token` flag (resolveToken finds the rest). */
+  constructor(server: string, token?: string) {
     this.base = server.replace(/\/+$/, '');
+    const resolved = resolveToken(token);
+    this.authorization = resolved === undefined ? {} : { authorization: `Bearer ${resolved}` };
   }
 
   async get(kind: KindInfo, namespace: string, name: string): Promise<Resource | undefined> {
@@ -106,13 +135,14 @@ export class ApiClient {
     return this.request('GET', `${IDENTITIES_PATH}/${encodeURIComponent(namespace)}/${encodeURIComponent(workload)}${withToken ? '?token=true' : ''}`);
   }
 
-  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+  /** `method path` on the API with the caller's token; JSON in and out. For endpoints without a typed helper (tokens). */
+  async request(method: string, path: string, body?: unknown): Promise<unknown> {
     const url = `${this.base}${path}`;
     let response: Response;
     try {
       response = await fetch(url, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: body === undefined ? this.authorization : { ...this.authorization, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });

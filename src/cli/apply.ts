@@ -38,7 +38,7 @@ export function registerApplyCommand(program: Command): void {
     const model = await loadModel();
     const resources = (await parseManifests(text, source)).map((doc, i) => admit(model, doc, opts.namespace, `${source}: document ${i + 1}`));
     if (resources.length === 0) throw new Error(`${source}: no documents to apply`);
-    const client = new ApiClient(opts.server);
+    const client = new ApiClient(opts.server, opts.token);
     for (const resource of resources) {
       const outcome = await applyOne(client, model.findKind(resource.kind)!, resource);
       process.stdout.write(`${resource.kind.toLowerCase()}/${resource.metadata.name} ${outcome}\n`);

@@ -18,7 +18,7 @@ export function registerCaCommands(program: Command): void {
   const ca = program.command('ca').description('the mesh certificate authority');
   withServerOptions(ca.command('show').description('show the CA: root, trust domain, roots in the trust bundle, counters').addOption(outputOption()))
     .action(async (opts: ServerOptions & { output: Output }) => {
-      print((await new ApiClient(opts.server).caStatus()) as CaStatus, opts.output, caText);
+      print((await new ApiClient(opts.server, opts.token).caStatus()) as CaStatus, opts.output, caText);
     });
   withServerOptions(
     ca.command('rotate')
@@ -26,16 +26,16 @@ export function registerCaCommands(program: Command): void {
       .option('--overlap <duration>', 'how long the old root stays trusted after the new one signs', '24h')
       .addOption(outputOption()),
   ).action(async (opts: ServerOptions & { overlap: string; output: Output }) => {
-    print((await new ApiClient(opts.server).rotateCa(opts.overlap)) as CaStatus, opts.output, caText);
+    print((await new ApiClient(opts.server, opts.token).rotateCa(opts.overlap)) as CaStatus, opts.output, caText);
   });
 
   withServerOptions(
     program.command('identity <workload>')
       .description("a workload's SPIFFE ID, certificate chain and expiry")
-      .option('--token', "also print the workload's registration token (its proxy's credential for its first certificate)", false)
+      .option('--registration-token', "also print the workload's registration token (its proxy's credential for its first certificate)", false)
       .addOption(outputOption()),
-  ).action(async (workload: string, opts: ServerOptions & { token: boolean; output: Output }) => {
-    const identity = (await new ApiClient(opts.server).identity(opts.namespace, workload, opts.token)) as IdentityStatus;
+  ).action(async (workload: string, opts: ServerOptions & { registrationToken: boolean; output: Output }) => {
+    const identity = (await new ApiClient(opts.server, opts.token).identity(opts.namespace, workload, opts.registrationToken)) as IdentityStatus;
     print(identity, opts.output, identityText);
   });
 }

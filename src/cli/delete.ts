@@ -11,7 +11,7 @@ export function registerDeleteCommand(program: Command): void {
       .argument('<name>', 'resource name'),
   ).action(async (kindName: string, name: string, opts: ServerOptions) => {
     const kind = await resolveKind(kindName);
-    const deleted = await new ApiClient(opts.server).delete(kind, opts.namespace, name);
+    const deleted = await new ApiClient(opts.server, opts.token).delete(kind, opts.namespace, name);
     process.stdout.write(`${deleted.kind.toLowerCase()}/${deleted.metadata.name} deleted\n`);
   });
 }

@@ -22,7 +22,7 @@ export function registerGetCommand(program: Command): void {
       .option('-A, --all-namespaces', 'list across every namespace'),
   ).action(async (kindName: string, name: string | undefined, opts: ServerOptions & { output: OutputFormat; allNamespaces?: boolean }) => {
     const kind = await resolveKind(kindName);
-    const client = new ApiClient(opts.server);
+    const client = new ApiClient(opts.server, opts.token);
     if (name !== undefined) {
       const found = await client.get(kind, opts.namespace, name);
       if (found === undefined) throw new Error(`${kind.kind} ${kind.namespaced ? `${opts.namespace}/` : ''}${name} not found`);

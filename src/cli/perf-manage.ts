@@ -70,7 +70,7 @@ function registerProfileCommands(profile: Command): void {
       tolerancePercent: flags.tolerance,
     };
     const resource = { apiVersion: kind.apiVersion, kind: kind.kind, metadata: { name, namespace: flags.namespace }, spec: withoutUndefined(spec) };
-    await new ApiClient(flags.server).create(kind, resource as Resource);
+    await new ApiClient(flags.server, flags.token).create(kind, resource as Resource);
     process.stdout.write(`performanceprofile/${name} created\n`);
   });
 
@@ -86,7 +86,7 @@ function registerProfileCommands(profile: Command): void {
 
   withServerOptions(profile.command('list').description('list saved profiles')).action(async (opts: ServerOptions) => {
     const kind = await resolveKind('PerformanceProfile');
-    const list = await new ApiClient(opts.server).list(kind, opts.namespace);
+    const list = await new ApiClient(opts.server, opts.token).list(kind, opts.namespace);
     const now = Date.now();
     process.stdout.write(
       formatTable(
@@ -161,7 +161,7 @@ function registerResultsCommand(perf: Command): void {
   ).action(async (opts: ServerOptions & { profile?: string; output: 'table' | 'json' }) => {
     const { summarizeSmp } = await import('../perf/compare.js');
     const kind = await resolveKind('PerformanceResult');
-    const list = await new ApiClient(opts.server).list(kind, opts.namespace);
+    const list = await new ApiClient(opts.server, opts.token).list(kind, opts.namespace);
     const items = list.items
       .filter((r) => opts.profile === undefined || (r.spec as StoredResultSpec).profile === opts.profile)
       .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
@@ -198,7 +198,7 @@ function registerCompareCommand(perf: Command): void {
       .option('--fail-on-regression', 'exit 1 when the verdict is regression'),
   ).action(async (baselineRef: string, candidateRef: string, opts: ServerOptions & { tolerance: number; failOnRegression?: boolean }) => {
     const { compareRuns, summarizeSmp } = await import('../perf/compare.js');
-    const client = new ApiClient(opts.server);
+    const client = new ApiClient(opts.server, opts.token);
     const [baseline, candidate] = await Promise.all([loadSmp(client, opts.namespace, baselineRef), loadSmp(client, opts.namespace, candidateRef)]);
     const comparison = compareRuns(summarizeSmp(baseline, baselineRef), summarizeSmp(candidate, candidateRef), opts.tolerance);
     const rows = comparison.rows.map((row) => {

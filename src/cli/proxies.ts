@@ -29,7 +29,7 @@ export function registerProxiesCommand(program: Command): void {
       .description('list the proxies connected to the control plane, their config versions and ACK/NACK state')
       .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table')),
   ).action(async (opts: ServerOptions & { output: 'table' | 'json' | 'yaml' }) => {
-    const proxies = (await new ApiClient(opts.server).proxies()) as ProxyStatus[];
+    const proxies = (await new ApiClient(opts.server, opts.token).proxies()) as ProxyStatus[];
     if (opts.output === 'json') process.stdout.write(`${JSON.stringify(proxies, null, 2)}\n`);
     else if (opts.output === 'yaml') process.stdout.write((await import('yaml')).stringify(proxies));
     else if (proxies.length === 0) process.stderr.write('no proxies connected\n');

@@ -15,6 +15,7 @@ import { registerGetCommand } from './get.js';
 import { registerPerfCommand } from './perf.js';
 import { registerProxiesCommand } from './proxies.js';
 import { registerProxyCommand } from './proxy.js';
+import { registerTokenCommands } from './token.js';
 import { WEFT_VERSION } from './version.js';
 import { registerCaCommands } from './ca.js';
 
@@ -27,6 +28,7 @@ registerApplyCommand(program);
 registerGetCommand(program);
 registerDeleteCommand(program);
 registerProxiesCommand(program);
+registerTokenCommands(program);
 registerPerfCommand(program);
 registerCaCommands(program);
 program

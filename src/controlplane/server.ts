@@ -4,10 +4,14 @@
  * empty model: store -> controller (list + watch) -> xDS -> API. Stop order is
  * the reverse, after which the store is closed.
  */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { MeshController } from './controller.js';
 import { startApiServer, type ApiServer } from './api/server.js';
+import { ADMIN_TOKEN_FILE } from './api/paths.js';
+import { createTokenAuthority } from './api/tokens.js';
 import { campaignForLeadership, openStore, type StoreOptions } from './store/index.js';
 import { certificateServiceDefinition, certificateServiceHandlers } from './ca/certificate-service.js';
 import type { SigningMaterial } from './ca/authority.js';
@@ -17,12 +21,18 @@ import { startXdsServer, type RunningXdsServer } from './xds/server.js';
 import { SeriesStore } from './metrics/series-store.js';
 import { startScraper, type Scraper } from './metrics/scraper.js';
 
+const LOOPBACK = '127.0.0.1';
+
 export interface ControlPlaneOptions {
   store: StoreOptions;
   xdsPort: number;
   apiPort: number;
-  /** Address both servers bind; loopback by default (plaintext xDS must not leave the host). */
+  /** Address the REST API binds; loopback by default. */
   host: string;
+  /** Address plaintext xDS binds; default 127.0.0.1 (plaintext xDS must not leave the host unless the operator says so). */
+  xdsHost?: string;
+  /** Where the first start writes the bootstrap admin token (`<dataDir>/admin-token`, mode 0600). */
+  dataDir: string;
   /** The base logger; each part adds its own `component` (a child of a child would repeat the key in every line). */
   log: Logger;
   /** The mesh CA: an operator's CA (else a generated root kept in the store) and the default certificate lifetime. */
@@ -32,6 +42,10 @@ export interface ControlPlaneOptions {
 export interface RunningControlPlane {
   readonly xdsPort: number;
   readonly apiPort: number;
+  /** Set only on the start that created the first admin token: shown once, never logged. */
+  readonly bootstrapAdminToken: string | undefined;
+  /** Where that token was written. */
+  readonly adminTokenFile: string;
   isLeader(): boolean;
   close(): Promise<void>;
 }
@@ -57,7 +71,16 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
           log.info({ leader: isLeader }, 'leadership changed');
         })
       : undefined;
+  const tokens = createTokenAuthority(store);
+  const adminTokenFile = join(options.dataDir, ADMIN_TOKEN_FILE);
+  let bootstrapAdminToken: string | undefined;
   try {
+    const issued = await tokens.bootstrapAdmin();
+    if (issued !== undefined) {
+      writeSecretFile(adminTokenFile, `${issued.token}\n`);
+      bootstrapAdminToken = issued.token;
+      log.info({ tokenId: issued.id, file: adminTokenFile }, 'created the first admin API token');
+    }
     ca = createMeshCa({
       store,
       log: part('ca'),
@@ -73,7 +96,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       services: [{ definition: certificateServiceDefinition(), handlers: certificateServiceHandlers(ca) }],
       cache,
       port: options.xdsPort,
-      host: options.host,
+      host: options.xdsHost ?? LOOPBACK,
       log: part('xds'),
       onStreamEvent: (event) => {
         if (event.kind === 'connected') controller.onProxyConnected(event.nodeId, event.nodeMetadata);
@@ -82,7 +105,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       },
     });
     const proxies = xds.proxies;
-    api = await startApiServer({ store, port: options.apiPort, host: options.host, log: part('api'), proxies, proxyStatuses: proxies, metrics: series, isLeader: () => leader, ca });
+    api = await startApiServer({ store, tokens, port: options.apiPort, host: options.host, log: part('api'), proxies, proxyStatuses: proxies, metrics: series, isLeader: () => leader, ca });
     scraper = startScraper({ store: series, proxies, log: part('metrics') });
   } catch (err) {
     scraper?.close();
@@ -99,6 +122,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   return {
     xdsPort: xds.port,
     apiPort: api.port,
+    bootstrapAdminToken,
+    adminTokenFile,
     isLeader: () => leader,
     async close() {
       running.scraper?.close();
@@ -111,4 +136,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       log.info('control plane stopped');
     },
   };
+}
+
+/** Owner read/write only, also when the file already existed with looser bits. */
+function writeSecretFile(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, content, { mode: 0o600 });
+  chmodSync(path, 0o600);
 }

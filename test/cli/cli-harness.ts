@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startApiServer, type ApiServer } from '../../src/controlplane/api/server.js';
+import { createTokenAuthority, type TokenAuthority } from '../../src/controlplane/api/tokens.js';
 import { openSqliteStore } from '../../src/controlplane/store/sqlite-store.js';
 import type { Store } from '../../src/controlplane/store/store.js';
 
@@ -25,16 +26,21 @@ export interface CliFixture {
   store: Store;
   url: string;
   dir: string;
-  /** Runs `weft ARGS --server URL`; `input` goes to stdin. */
-  weft(args: readonly string[], input?: string): Promise<WeftResult>;
+  tokens: TokenAuthority;
+  /** An admin token; `weft()` sends it. */
+  adminToken: string;
+  /** Runs `weft ARGS --server URL` with the admin token (or `token`); `input` goes to stdin. */
+  weft(args: readonly string[], input?: string, token?: string): Promise<WeftResult>;
   /** Writes a file in the fixture's temp dir and returns its path. */
   file(name: string, text: string): string;
   close(): Promise<void>;
 }
 
-export function runWeft(args: readonly string[], input?: string): Promise<WeftResult> {
+/** `token` goes in WEFT_TOKEN; WEFT_DATA_DIR points nowhere, so no local admin-token file is picked up by accident. */
+export function runWeft(args: readonly string[], input?: string, token?: string): Promise<WeftResult> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [WEFT_BIN, ...args], { timeout: 20_000, env: { ...process.env, WEFT_SERVER: '' } }, (error, stdout, stderr) => {
+    const env = { ...process.env, WEFT_SERVER: '', WEFT_TOKEN: token ?? '', WEFT_DATA_DIR: '/nonexistent/weft-test' };
+    const child = execFile(process.execPath, [WEFT_BIN, ...args], { timeout: 20_000, env }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
     });
     child.stdin!.end(input ?? '');
@@ -44,14 +50,18 @@ export function runWeft(args: readonly string[], input?: string): Promise<WeftRe
 export async function startCliFixture(options: { proxies?: () => unknown[] } = {}): Promise<CliFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-cli-'));
   const store = openSqliteStore(join(dir, 'data'));
-  const server = await startApiServer({ store, port: 0, log: pino({ level: 'silent' }), recheckDelayMs: 10, ...options });
+  const tokens = createTokenAuthority(store);
+  const adminToken = (await tokens.create('admin')).token;
+  const server = await startApiServer({ store, tokens, port: 0, log: pino({ level: 'silent' }), recheckDelayMs: 10, ...options });
   const url = `http://127.0.0.1:${server.port}`;
   return {
     server,
     store,
     url,
     dir,
-    weft: (args, input) => runWeft([...args, '--server', url], input),
+    tokens,
+    adminToken,
+    weft: (args, input, token) => runWeft([...args, '--server', url], input, token ?? adminToken),
     file: (name, text) => {
       const path = join(dir, name);
       writeFileSync(path, text);

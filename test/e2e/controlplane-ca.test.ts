@@ -50,8 +50,8 @@ describe('weft controlplane: mesh CA, CSR signing and SDS', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('weft identity --token gives the registration token; a CSR with it is signed and openssl verifies the chain', async () => {
-    const identity = await cp.weft(['identity', 'reviews-v1', '-n', 'shop', '--token', '-o', 'json']);
+  it('weft identity --registration-token gives the registration token; a CSR with it is signed and openssl verifies the chain', async () => {
+    const identity = await cp.weft(['identity', 'reviews-v1', '-n', 'shop', '--registration-token', '-o', 'json']);
     assert.equal(identity.code, 0, identity.stderr);
     const parsed = JSON.parse(identity.stdout) as { spiffeId: string; token: string; certificate?: unknown };
     assert.equal(parsed.spiffeId, REVIEWS_ID);

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runWeft, WEFT_BIN, type WeftResult } from '../cli/cli-harness.js';
@@ -21,6 +21,8 @@ export interface ControlPlaneConfig {
   apiPort: number;
   /** SQLite data dir, or the etcd client URLs (`--store etcd`). */
   store: { dataDir: string } | { etcdEndpoints: string[] };
+  /** `--data-dir`: where the first start writes admin-token (with SQLite, also the store). */
+  dataDir: string;
 }
 
 export interface ControlPlaneProcess extends ControlPlaneConfig {
@@ -30,8 +32,11 @@ export interface ControlPlaneProcess extends ControlPlaneConfig {
   output(): string;
   /** Its log lines with message `msg`, parsed. */
   logLines(msg: string): Array<Record<string, unknown>>;
-  /** `weft ARGS --server <this API>`; `input` goes to stdin. */
-  weft(args: readonly string[], input?: string): Promise<WeftResult>;
+  /** The admin token the control plane wrote into its data dir (read when asked: another replica may have written it). */
+  adminToken(): string;
+  /** `weft ARGS --server <this API>` with the admin token (or `token`); `input` goes to stdin. */
+  weft(args: readonly string[], input?: string, token?: string): Promise<WeftResult>;
+  /** fetch on the API with the admin token, unless `init.headers` has its own authorization. */
   api(path: string, init?: RequestInit): Promise<Response>;
   /** Sends `signal` and waits for the exit; how long that took. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
@@ -40,17 +45,24 @@ export interface ControlPlaneProcess extends ControlPlaneConfig {
 /** Fresh ports and a fresh SQLite data dir (keep the config to restart on the same ones). */
 export async function newSqliteConfig(): Promise<ControlPlaneConfig> {
   const [xdsPort, apiPort] = (await freePorts(2)) as [number, number];
-  return { xdsPort, apiPort, store: { dataDir: mkdtempSync(join(tmpdir(), 'weft-cp-e2e-')) } };
+  const dataDir = mkdtempSync(join(tmpdir(), 'weft-cp-e2e-'));
+  return { xdsPort, apiPort, store: { dataDir }, dataDir };
 }
+
+/** Replicas on one etcd share a data dir: only the first start makes the admin token, and all of them read it there. */
+const dataDirByEtcd = new Map<string, string>();
 
 export async function newEtcdConfig(etcdEndpoints: string[]): Promise<ControlPlaneConfig> {
   const [xdsPort, apiPort] = (await freePorts(2)) as [number, number];
-  return { xdsPort, apiPort, store: { etcdEndpoints } };
+  const key = etcdEndpoints.join(',');
+  let dataDir = dataDirByEtcd.get(key);
+  if (dataDir === undefined) dataDirByEtcd.set(key, (dataDir = mkdtempSync(join(tmpdir(), 'weft-cp-etcd-e2e-'))));
+  return { xdsPort, apiPort, store: { etcdEndpoints }, dataDir };
 }
 
 /** Starts `weft controlplane` and waits for its ready line. */
 export async function startControlPlane(config: ControlPlaneConfig): Promise<ControlPlaneProcess> {
-  const storeArgs = 'dataDir' in config.store ? ['--data-dir', config.store.dataDir] : ['--store', 'etcd', '--etcd-endpoints', config.store.etcdEndpoints.join(',')];
+  const storeArgs = 'dataDir' in config.store ? ['--data-dir', config.store.dataDir] : ['--data-dir', config.dataDir, '--store', 'etcd', '--etcd-endpoints', config.store.etcdEndpoints.join(',')];
   const child = spawn(process.execPath, [WEFT_BIN, 'controlplane', '--xds-port', `${config.xdsPort}`, '--api-port', `${config.apiPort}`, ...storeArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WEFT_LOG_LEVEL: 'info' },
@@ -59,6 +71,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${config.apiPort}`;
+  const adminToken = (): string => readFileSync(join(config.dataDir, 'admin-token'), 'utf8').trim();
   const running: ControlPlaneProcess = {
     ...config,
     child,
@@ -70,8 +83,13 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .filter((line) => line['msg'] === msg),
-    weft: (args, input) => runWeft([...args, '--server', url], input),
-    api: (path, init) => fetch(`${url}${path}`, init),
+    adminToken,
+    weft: (args, input, token) => runWeft([...args, '--server', url], input, token ?? adminToken()),
+    api: (path, init = {}) => {
+      const headers = new Headers(init.headers);
+      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${adminToken()}`);
+      return fetch(`${url}${path}`, { ...init, headers });
+    },
     async stop(signal = 'SIGTERM') {
       const started = Date.now();
       if (child.exitCode === null && child.signalCode === null) {

@@ -77,7 +77,7 @@ metadata: { name: web-1, namespace: shop }
 spec: { address: 127.0.0.1, service: web, serviceAccount: web, inboundPort: ${webIn} }
 `);
     assert.equal(applied.code, 0, applied.stderr);
-    // The API route behind `weft identity --token` (the CLI is exercised in controlplane-ca.test.ts): fewer processes to start.
+    // The API route behind `weft identity --registration-token` (the CLI is exercised in controlplane-ca.test.ts): fewer processes to start.
     const token = async (workload: string): Promise<string> => {
       const shown = await cp.api(`/api/identities/shop/${workload}?token=true`);
       assert.equal(shown.status, 200);

@@ -45,7 +45,7 @@ spec: { address: 127.0.0.1, service: productpage, serviceAccount: productpage, p
 `;
 
 async function token(cp: ControlPlaneProcess, workload: string): Promise<string> {
-  const identity = await cp.weft(['identity', workload, '-n', 'shop', '--token', '-o', 'json']);
+  const identity = await cp.weft(['identity', workload, '-n', 'shop', '--registration-token', '-o', 'json']);
   assert.equal(identity.code, 0, identity.stderr);
   return (JSON.parse(identity.stdout) as { token: string }).token;
 }

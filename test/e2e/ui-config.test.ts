@@ -26,7 +26,7 @@ describe('web UI: shell and Configuration (Chromium)', () => {
     cp = await startControlPlane(config);
     const mesh = await cp.weft(['apply', '-f', '-'], `${echoMeshYaml({ v1: 1, v2: 2 })}---\n${echoSplitYaml({ v1: 90, v2: 10 })}`);
     assert.equal(mesh.code, 0, mesh.stderr);
-    ui = await openUi(cp.url);
+    ui = await openUi(cp.url, { token: cp.adminToken() });
   });
 
   after(async () => {

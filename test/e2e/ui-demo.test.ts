@@ -7,6 +7,8 @@
  * serve more than 95% of the reviews that curl (an independent client) sees
  * within 30 s. Screenshots of every page; no console errors.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { curl, waitFor } from './harness.js';
@@ -42,7 +44,8 @@ describe('web UI against weft demo (Chromium)', () => {
 
   before(async () => {
     demo = await startDemo(5);
-    ui = await openUi(apiUrl(demo));
+    // The demo's control plane wrote its admin token into its data dir.
+    ui = await openUi(apiUrl(demo), { token: readFileSync(join(demo.dataDir, 'store', 'admin-token'), 'utf8').trim() });
   });
 
   after(async () => {

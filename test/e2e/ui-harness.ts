@@ -29,9 +29,11 @@ export interface UiSession {
   close(): Promise<void>;
 }
 
-export async function openUi(baseUrl: string, options: { colorScheme?: 'light' | 'dark' } = {}): Promise<UiSession> {
+/** `token`: the API token the UI sends (stored where the UI keeps it, before any page script runs). */
+export async function openUi(baseUrl: string, options: { colorScheme?: 'light' | 'dark'; token?: string } = {}): Promise<UiSession> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
   const context = await browser.newContext({ viewport: { width: 1400, height: 950 }, colorScheme: options.colorScheme ?? 'light' });
+  if (options.token !== undefined) await context.addInitScript((token: string) => localStorage.setItem('weft.apiToken', token), options.token);
   const page = await context.newPage();
   const errors: Array<{ text: string; url: string; status?: number }> = [];
   const expected: Array<{ status: number; urlPart: string }> = [];

@@ -26,7 +26,7 @@ describe('web UI: Performance (Chromium)', () => {
     dataDir = (config.store as { dataDir: string }).dataDir;
     cp = await startControlPlane(config);
     upstream = await startUpstream((_req, res) => setTimeout(() => res.end('ok'), ANSWER_AFTER_MS));
-    ui = await openUi(cp.url);
+    ui = await openUi(cp.url, { token: cp.adminToken() });
   });
 
   after(async () => {

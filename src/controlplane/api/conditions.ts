@@ -7,8 +7,8 @@
  * deletes can flip other resources too, so they schedule one coalesced pass
  * over everything (a bulk apply of N resources costs a few passes, not N).
  */
-import { INTERNAL_KINDS } from '../ca/records.js';
 import type pino from 'pino';
+import { findKind } from '../model/kinds.js';
 import { findMissingReferences, findReferences } from '../model/references.js';
 import type { Condition, Resource, ResourceKey } from '../model/resource.js';
 import type { Store } from '../store/store.js';
@@ -77,8 +77,8 @@ export class StatusConditions {
   }
 
   private async recheckAll(): Promise<void> {
-    // Only mesh resources carry conditions (not the CA's internal records).
-    const all = (await this.store.list()).filter((r) => !INTERNAL_KINDS.has(r.kind));
+    // Internal records (API tokens, the CA's) are not mesh resources and carry no conditions.
+    const all = (await this.store.list()).filter((r) => findKind(r.kind) !== undefined);
     const present = new Set(all.map((r) => keyString({ kind: r.kind, namespace: r.metadata.namespace, name: r.metadata.name })));
     for (const resource of all) {
       if (this.closed) return;

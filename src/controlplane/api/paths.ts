@@ -15,6 +15,10 @@ export const CA_ROTATE_PATH = '/api/ca/rotate';
 export const IDENTITIES_PATH = '/api/identities';
 export const OPENAPI_PATH = '/openapi.json';
 export const HEALTH_PATH = '/healthz';
+export const TOKENS_PATH = '/api/tokens';
+/** The bootstrap admin token's file in the control plane's data dir (mode 0600), read by `weft` commands on the same host. */
+export const ADMIN_TOKEN_FILE = 'admin-token';
+export const DEFAULT_DATA_DIR = '.weft/data';
 
 function groupVersionPrefix(kind: KindInfo): string {
   return `/apis/${kind.apiVersion}`;

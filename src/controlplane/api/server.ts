@@ -9,16 +9,17 @@ import { fastify, LogController, type FastifyBaseLogger } from 'fastify';
 import { parseYaml } from '../../proxy/config/yaml-document.js';
 import { ConfigError } from '../../lib/errors.js';
 import { WEFT_VERSION } from '../../cli/version.js';
-import { KINDS } from '../model/kinds.js';
+import { findKind, KINDS } from '../model/kinds.js';
 import type { Store } from '../store/store.js';
+import { registerAuth, registerTokenRoutes } from './auth.js';
 import type { MeshCa } from '../ca/mesh-ca.js';
-import { INTERNAL_KINDS } from '../ca/records.js';
 import { registerCaRoutes } from './ca.js';
 import { StatusConditions } from './conditions.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { HEALTH_PATH, OPENAPI_PATH, PROXIES_PATH, WATCH_ALL_PATH } from './paths.js';
 import { registerResourceRoutes, resumeRevision } from './resources.js';
 import { ApiError, badRequest, notFound, toApiError } from './status.js';
+import type { TokenAuthority } from './tokens.js';
 import { WatchStreams } from './watch.js';
 import { GoldenMetrics } from '../metrics/golden.js';
 import { SeriesStore } from '../metrics/series-store.js';
@@ -45,6 +46,8 @@ export interface ApiServerOptions {
   proxies?: () => unknown[];
   /** Whether this replica is the one doing leader-only work, for `GET /healthz`; default true (one replica). */
   isLeader?: () => boolean;
+  /** Bearer tokens: every request but /healthz and the UI's files needs one (auth.ts). */
+  tokens: TokenAuthority;
   /** Comment lines on idle watch streams; default 15 s. */
   heartbeatMs?: number;
   /** How long background condition re-checks are coalesced; default 100 ms. */
@@ -103,14 +106,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return reply.code(404).type('application/json').send(error.toStatus());
   });
 
+  registerAuth(app, options.tokens);
+  registerTokenRoutes(app, options.tokens);
   registerResourceRoutes(app, KINDS, { store, conditions, watches });
 
   app.get<{ Querystring: { resourceVersion?: string } }>(
     WATCH_ALL_PATH,
     { schema: { querystring: { type: 'object', properties: { resourceVersion: { type: 'string' } } } } },
     (request, reply) => {
-      // The CA's internal records (its key among them) never leave through the API.
-      watches.serve(reply, { matches: (r) => !INTERNAL_KINDS.has(r.kind), fromRevision: resumeRevision(request) });
+      // Mesh resources only: internal records (API tokens, the CA's) never leave the control plane.
+      watches.serve(reply, { matches: (resource) => findKind(resource.kind) !== undefined, fromRevision: resumeRevision(request) });
       return reply;
     },
   );

@@ -13,6 +13,8 @@ export interface StatusCause {
 
 export type StatusReason =
   | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
   | 'Invalid'
   | 'NotFound'
   | 'AlreadyExists'

@@ -10,6 +10,7 @@ import type { Resource, ResourceKey } from './resource.js';
 export const MESH_API_VERSION = 'mesh.weft.dev/v1alpha1';
 export const SMI_SPLIT_API_VERSION = 'split.smi-spec.io/v1alpha4';
 export const SMI_SPECS_API_VERSION = 'specs.smi-spec.io/v1alpha4';
+export const SMI_ACCESS_API_VERSION = 'access.smi-spec.io/v1alpha3';
 
 /** A field of one resource that names another resource. */
 export interface Reference {

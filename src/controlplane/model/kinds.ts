@@ -9,10 +9,11 @@ import { serviceKind } from './service.js';
 import { tcpRouteKind } from './tcp-route.js';
 import { trafficPolicyKind } from './traffic-policy.js';
 import { trafficSplitKind } from './traffic-split.js';
+import { trafficTargetKind } from './traffic-target.js';
 import { workloadKind } from './workload.js';
 
 export type { KindInfo, Reference } from './kind-info.js';
-export { MESH_API_VERSION, SMI_SPECS_API_VERSION, SMI_SPLIT_API_VERSION } from './kind-info.js';
+export { MESH_API_VERSION, SMI_ACCESS_API_VERSION, SMI_SPECS_API_VERSION, SMI_SPLIT_API_VERSION } from './kind-info.js';
 
 export const KINDS: readonly KindInfo[] = [
   meshKind,
@@ -25,6 +26,7 @@ export const KINDS: readonly KindInfo[] = [
   tcpRouteKind,
   performanceProfileKind,
   performanceResultKind,
+  trafficTargetKind,
 ];
 
 // Every spelling the CLI and API accept, lower-cased: kind, plural, short names.

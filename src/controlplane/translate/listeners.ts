@@ -9,13 +9,13 @@ const ANY_ADDRESS = '0.0.0.0';
 
 export type TrafficDirection = 'INBOUND' | 'OUTBOUND';
 
-/** A listener on 0.0.0.0:`port` with one filter chain holding one network filter. */
-export function socketListener(name: string, port: number, direction: TrafficDirection | undefined, networkFilter: JsonObject): JsonObject {
+/** A listener on 0.0.0.0:`port` with one filter chain: network RBAC filters (if any), then the terminal filter. */
+export function socketListener(name: string, port: number, direction: TrafficDirection | undefined, ...networkFilters: JsonObject[]): JsonObject {
   return {
     name,
     address: socketAddress(ANY_ADDRESS, port),
     traffic_direction: direction,
-    filter_chains: [{ filters: [networkFilter] }],
+    filter_chains: [{ filters: networkFilters }],
   };
 }
 

@@ -14,7 +14,9 @@ import type { Resource } from '../model/resource.js';
 import { serviceKeyFromHost } from '../model/service-host.js';
 import type { ServiceSpec } from '../model/service.js';
 import type { TrafficPolicySpec } from '../model/traffic-policy.js';
+import type { TCPRouteSpec } from '../model/tcp-route.js';
 import type { TrafficSplitSpec } from '../model/traffic-split.js';
+import type { TrafficTargetSpec } from '../model/traffic-target.js';
 import type { WorkloadSpec } from '../model/workload.js';
 
 export interface Named<Spec> {
@@ -40,6 +42,11 @@ export interface MeshView {
   /** The TrafficSplit whose root is this service. */
   splitFor(namespace: string, service: string): Named<TrafficSplitSpec> | undefined;
   routeGroup(namespace: string, name: string): HTTPRouteGroupSpec | undefined;
+  tcpRoute(namespace: string, name: string): TCPRouteSpec | undefined;
+  /** The SPIFFE trust domain: the first Mesh's, default `cluster.local`. */
+  readonly trustDomain: string;
+  /** The TrafficTargets whose destination is this service account, sorted by name. */
+  trafficTargetsFor(namespace: string, serviceAccount: string): ReadonlyArray<Named<TrafficTargetSpec>>;
   /** The first Mesh's mTLS mode and trust domain; undefined without a Mesh (proxies talk plaintext). */
   readonly mtls: { mode: MeshSpec['mtls']['mode']; trustDomain: string } | undefined;
   /** The CA's stored state (trust bundle), when the control plane runs a CA. */
@@ -49,6 +56,7 @@ export interface MeshView {
 }
 
 type Kinded = Named<unknown> & { kind: string };
+
 
 export function buildMeshView(resources: readonly Resource[]): MeshView {
   const sorted: Kinded[] = resources
@@ -67,6 +75,13 @@ export function buildMeshView(resources: readonly Resource[]): MeshView {
     return root === undefined ? undefined : key(root.namespace, root.name);
   });
   const routeGroups = firstByKey(ofKind<HTTPRouteGroupSpec>('HTTPRouteGroup'), ownKey);
+  const tcpRoutes = firstByKey(ofKind<TCPRouteSpec>('TCPRoute'), ownKey);
+  // A TrafficTarget's destination lives in its own namespace (the model checks it).
+  const targets = new Map<string, Array<Named<TrafficTargetSpec>>>();
+  for (const target of ofKind<TrafficTargetSpec>('TrafficTarget')) {
+    const k = key(target.namespace, target.spec.destination.name);
+    targets.set(k, [...(targets.get(k) ?? []), target]);
+  }
   const mesh = ofKind<MeshSpec>('Mesh')[0]?.spec;
   const issued = firstByKey(ofKind<IssuedCertificateSpec>(ISSUED_CERTIFICATE_KIND), ownKey);
 
@@ -97,6 +112,9 @@ export function buildMeshView(resources: readonly Resource[]): MeshView {
     policyFor: (namespace, service) => policies.get(key(namespace, service))?.spec,
     splitFor: (namespace, service) => splits.get(key(namespace, service)),
     routeGroup: (namespace, name) => routeGroups.get(key(namespace, name))?.spec,
+    tcpRoute: (namespace, name) => tcpRoutes.get(key(namespace, name))?.spec,
+    trustDomain: mesh?.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    trafficTargetsFor: (namespace, serviceAccount) => targets.get(key(namespace, serviceAccount)) ?? [],
     mtls: mesh === undefined ? undefined : { mode: mesh.mtls?.mode ?? 'PERMISSIVE', trustDomain: mesh.trustDomain ?? DEFAULT_TRUST_DOMAIN },
     ca: ofKind<CaRecordSpec>(CA_KIND)[0]?.spec,
     issuedCertificate: (namespace, workload) => issued.get(key(namespace, workload))?.spec,

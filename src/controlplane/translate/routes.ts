@@ -87,23 +87,37 @@ function splitBackends(view: MeshView, split: Named<TrafficSplitSpec>, rootPort:
   return clusters.length === 0 ? undefined : clusters;
 }
 
+/** One SMI HTTPRouteGroup match as Envoy matchers: a full-match path regex (undefined: any path) and header matchers. */
+export interface HttpMatchParts {
+  pathRegex: string | undefined;
+  headers: JsonObject[];
+}
+
 /**
  * SMI's pathRegex is anchored at the start of the path only, Envoy's safe_regex
  * must match the whole path: hence the trailing `.*`. Header value regexes must
  * match the whole value, as in Envoy. Methods become a `:method` regex.
+ * Shared by routes (splits) and authorization (TrafficTarget rules).
  */
-function routeGroupMatches(groupName: string, group: HTTPRouteGroupSpec): Array<{ name: string; match: JsonObject }> {
-  return group.matches.map((m) => {
-    const methods = m.methods ?? [];
-    const headers = [
+export function httpMatchParts(m: HTTPRouteGroupSpec['matches'][number]): HttpMatchParts {
+  const methods = m.methods ?? [];
+  return {
+    pathRegex: m.pathRegex === undefined ? undefined : `(?:${m.pathRegex}).*`,
+    headers: [
       ...(methods.length === 0 || methods.includes(ALL_METHODS) ? [] : [{ name: ':method', safe_regex_match: { regex: methods.join('|') } }]),
       ...Object.keys(m.headers ?? {}).sort().map((name) => ({ name, safe_regex_match: { regex: m.headers![name]! } })),
-    ];
+    ],
+  };
+}
+
+function routeGroupMatches(groupName: string, group: HTTPRouteGroupSpec): Array<{ name: string; match: JsonObject }> {
+  return group.matches.map((m) => {
+    const { pathRegex, headers } = httpMatchParts(m);
     return {
       name: `${groupName}.${m.name}`,
       match: {
-        prefix: m.pathRegex === undefined ? '/' : undefined,
-        safe_regex: m.pathRegex === undefined ? undefined : { regex: `(?:${m.pathRegex}).*` },
+        prefix: pathRegex === undefined ? '/' : undefined,
+        safe_regex: pathRegex === undefined ? undefined : { regex: pathRegex },
         headers: headers.length === 0 ? undefined : headers,
       },
     };

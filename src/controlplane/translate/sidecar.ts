@@ -3,8 +3,10 @@
  * routes (RDS `outbound`) hold a virtual host per HTTP service port, plus a TCP
  * proxy listener on each TCP service port. Inbound (when the proxy names its
  * workload): one listener on the inbound port routing to the workload's ports
- * on loopback, with the workload's service's rate limit and fault filters.
+ * on loopback, with the workload's RBAC (TrafficTargets, authorization.ts) and
+ * its service's rate limit and fault filters.
  */
+import { httpRbacFilter, inboundRbacRules, networkRbacFilter } from './authorization.js';
 import { inboundCluster } from './clusters.js';
 import { workloadPortFor } from './endpoints.js';
 import { firstClaim } from './first-claim.js';
@@ -116,7 +118,9 @@ function inboundListener(view: MeshView, workload: Named<WorkloadSpec>, served: 
   if (http.length === 0) {
     const first = entries[0];
     if (first === undefined) return undefined;
-    return socketListener(name, inboundPort, 'INBOUND', tcpProxyFilter(name, inboundClusterName(first[0]), undefined, undefined));
+    const rules = inboundRbacRules(view, workload, 'tcp', [first[1].port]);
+    const proxy = tcpProxyFilter(name, inboundClusterName(first[0]), undefined, undefined);
+    return socketListener(name, inboundPort, 'INBOUND', ...(rules === undefined ? [] : [networkRbacFilter(rules)]), proxy);
   }
   const claim = firstClaim<string>();
   const virtualHosts = http.flatMap(([port, servicePort], i) => {
@@ -126,6 +130,9 @@ function inboundListener(view: MeshView, workload: Named<WorkloadSpec>, served: 
     return [{ name: cluster, domains: [domain], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: NO_TIMEOUT } }] }];
   });
   const policy = view.servicesOf(workload).map((s) => view.policyFor(s.namespace, s.name)).find((p) => p !== undefined);
-  const manager = httpConnectionManager(name, inlineRoutes({ name: INBOUND_ROUTE_CONFIG, virtual_hosts: virtualHosts }), policyHttpFilters(policy, { rateLimit: true }));
+  // Authorization first: a denied request must not take a rate-limit token or wait out a fault delay.
+  const rules = inboundRbacRules(view, workload, 'http', entries.map(([, servicePort]) => servicePort.port));
+  const filters = [...(rules === undefined ? [] : [httpRbacFilter(rules)]), ...policyHttpFilters(policy, { rateLimit: true })];
+  const manager = httpConnectionManager(name, inlineRoutes({ name: INBOUND_ROUTE_CONFIG, virtual_hosts: virtualHosts }), filters);
   return socketListener(name, inboundPort, 'INBOUND', httpConnectionManagerFilter(manager));
 }

@@ -5,6 +5,8 @@
  */
 import { ConfigError } from '../../lib/errors.js';
 import { findHttpFilterParser, listHttpFilterParsers } from '../filters/config-registry.js';
+import { NETWORK_RBAC_FILTER_NAME, NETWORK_RBAC_TYPE_URL } from '../filters/names.js';
+import { parseNetworkRbacConfig } from '../filters/rbac/network-config.js';
 import { durationMs } from './duration.js';
 import { normalizeAccessLogs } from './normalize-access-log.js';
 import { oneOf, ONE_MIB, ONE_HOUR_MS } from './normalize-common.js';
@@ -65,16 +67,26 @@ export const TLS_INSPECTOR_NAME = 'envoy.filters.listener.tls_inspector';
 
 function normalizeFilterChain(raw: RawFilterChain, path: string, context: ListenerContext): FilterChainConfig {
   const filtersPath = fieldPath(path, 'filters');
-  if (raw.filters.length > 1) {
-    throw new ConfigError(indexPath(filtersPath, 1), 'a filter chain has exactly one network filter (http_connection_manager or tcp_proxy)');
+  const filters = raw.filters;
+  const last = filters.length - 1;
+  const typedConfig = filters[last]!.typed_config;
+  const typedConfigPath = fieldPath(indexPath(filtersPath, last), 'typed_config');
+  if (typedConfig['@type'] === NETWORK_RBAC_TYPE_URL) {
+    throw new ConfigError(fieldPath(typedConfigPath, '@type'), `${NETWORK_RBAC_FILTER_NAME} is not a terminal filter: the chain must end with http_connection_manager or tcp_proxy`);
   }
-  const typedConfig = raw.filters[0]!.typed_config;
-  const typedConfigPath = fieldPath(indexPath(filtersPath, 0), 'typed_config');
+  const rbacFilters = filters.slice(0, last).map((filter, i) => {
+    const at = fieldPath(indexPath(filtersPath, i), 'typed_config');
+    if (filter.typed_config['@type'] !== NETWORK_RBAC_TYPE_URL) {
+      throw new ConfigError(fieldPath(at, '@type'), `only ${NETWORK_RBAC_FILTER_NAME} may come before the terminal filter (http_connection_manager or tcp_proxy), which must be last`);
+    }
+    return parseNetworkRbacConfig(filter.typed_config, at);
+  });
   const chain: FilterChainConfig = {
     name: raw.name ?? '',
     filter: typedConfig['@type'] === TCP_PROXY_TYPE_URL
       ? normalizeTcpProxy(typedConfig, typedConfigPath, context.checkCluster)
       : normalizeHttpConnectionManager(typedConfig, typedConfigPath, context),
+    rbacFilters,
   };
   const transportProtocol = raw.filter_chain_match?.transport_protocol;
   if (transportProtocol !== undefined) chain.transportProtocol = transportProtocol;

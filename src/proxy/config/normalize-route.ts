@@ -109,7 +109,7 @@ const HEADER_MATCH_SPECIFIERS = [
 ] as const;
 
 /** No specifier means "header present", as in Envoy. The deprecated *_match fields become StringMatch. */
-function normalizeHeaderMatcher(raw: RawHeaderMatcher, path: string): HeaderMatcher {
+export function normalizeHeaderMatcher(raw: RawHeaderMatcher, path: string): HeaderMatcher {
   const kind = oneOf(raw, HEADER_MATCH_SPECIFIERS, path, false);
   const matcher: HeaderMatcher = {
     name: raw.name.toLowerCase(),

@@ -4,6 +4,7 @@ import { AccessLog } from './schema-access-log.js';
 import {
   Address, Bool, Duration, Enum, NonEmptyStr, Obj, Opt, Str, TypedConfigOneOf, UInt, unsupportedFields,
 } from './schema-common.js';
+import { NetworkRbac } from '../filters/rbac/network-config.js';
 import { AdsConfigSource } from './schema-config-source.js';
 import { RouteConfiguration } from './schema-route.js';
 import { DownstreamTransportSocket } from './schema-tls.js';
@@ -86,7 +87,7 @@ const TcpProxy = Obj({
 
 const NetworkFilter = Obj({
   name: NonEmptyStr(),
-  typed_config: TypedConfigOneOf(HttpConnectionManager, TcpProxy),
+  typed_config: TypedConfigOneOf(HttpConnectionManager, TcpProxy, NetworkRbac),
   ...unsupportedFields(['config_discovery']),
 });
 
@@ -101,7 +102,7 @@ const FilterChainMatch = Obj({
 
 const FilterChain = Obj({
   name: Opt(Str()),
-  /** Exactly one filter is supported (checked in code, with a clearer message than maxItems). */
+  /** Network RBAC filters, then exactly one terminal filter (checked in code, with a clearer message than maxItems). */
   filters: Type.Array(NetworkFilter, { minItems: 1 }),
   filter_chain_match: Opt(FilterChainMatch),
   transport_socket: Opt(DownstreamTransportSocket),

@@ -19,7 +19,7 @@ export const REDIRECT_RESPONSE_CODES = {
 
 export const FRACTION_DENOMINATORS = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 } as const;
 
-const HeaderMatcher = Obj({
+export const HeaderMatcher = Obj({
   name: NonEmptyStr(),
   exact_match: Opt(Str()),
   prefix_match: Opt(NonEmptyStr()),

@@ -8,6 +8,8 @@
  * consumers never re-derive them. Objects are treated as immutable once built.
  */
 
+import type { NetworkRbacConfig } from '../filters/rbac/network-config.js';
+
 export interface SocketAddress {
   address: string;
   port: number;
@@ -78,6 +80,8 @@ export interface FilterChainConfig {
   tls?: DownstreamTlsConfig;
   /** The chain's terminal network filter. */
   filter: HttpConnectionManagerConfig | TcpProxyConfig;
+  /** `envoy.filters.network.rbac` filters before the terminal one, in order (checked when a connection is accepted). */
+  rbacFilters: NetworkRbacConfig[];
 }
 
 // ---------------------------------------------------------------------------

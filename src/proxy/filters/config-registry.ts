@@ -5,8 +5,9 @@
 import { faultConfigParser } from './fault/config.js';
 import type { HttpFilterConfigParser } from './filter.js';
 import { localRateLimitConfigParser } from './local_ratelimit/config.js';
+import { rbacConfigParser } from './rbac/config.js';
 
-const parsers: HttpFilterConfigParser[] = [faultConfigParser, localRateLimitConfigParser];
+const parsers: HttpFilterConfigParser[] = [faultConfigParser, localRateLimitConfigParser, rbacConfigParser];
 
 export function findHttpFilterParser(typeUrl: string): HttpFilterConfigParser | undefined {
   return parsers.find((p) => p.typeUrls.includes(typeUrl));

@@ -23,6 +23,18 @@ export interface FilterRequest {
   readonly path: string;
   readonly authority: string;
   readonly headers: HeaderMap;
+  readonly scheme: 'http' | 'https';
+  /** The downstream peer's IP address (as `FilterCallbacks.remoteAddress`). */
+  readonly remoteAddress: string;
+}
+
+/** The downstream connection as filters (and the listener's network filters) see it. */
+export interface DownstreamInfo {
+  readonly remoteIp: string;
+  readonly localIp: string;
+  readonly localPort: number;
+  /** The peer's identity on an mTLS connection (its certificate's URI SAN, a SPIFFE ID); undefined on plaintext. */
+  readonly peerPrincipal: string | undefined;
 }
 
 export interface FilterCallbacks {
@@ -35,6 +47,8 @@ export interface FilterCallbacks {
   /** Adds a header to the eventual response (local or upstream). */
   addResponseHeader(name: string, value: string): void;
   readonly remoteAddress: string;
+  /** The connection the request arrived on. */
+  readonly downstream: DownstreamInfo;
   /** Milliseconds, monotonic; injectable for tests. */
   now(): number;
 }

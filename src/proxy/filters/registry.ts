@@ -6,8 +6,9 @@
 import { faultFilterFactory } from './fault/filter.js';
 import type { HttpFilterFactory } from './filter.js';
 import { localRateLimitFilterFactory } from './local_ratelimit/filter.js';
+import { rbacFilterFactory } from './rbac/filter.js';
 
-const factories: HttpFilterFactory[] = [faultFilterFactory, localRateLimitFilterFactory];
+const factories: HttpFilterFactory[] = [faultFilterFactory, localRateLimitFilterFactory, rbacFilterFactory];
 
 export function findHttpFilterByTypeUrl(typeUrl: string): HttpFilterFactory | undefined {
   return factories.find((f) => f.typeUrls.includes(typeUrl));

@@ -10,6 +10,7 @@
  *  - A parse error answers with its status and `connection: close`, then closes:
  *    nothing after a malformed message is ever interpreted.
  */
+import { SocketDownstreamInfo } from '../listener/downstream-info.js';
 import { formatHostPort } from '../../lib/address.js';
 import type { Socket } from 'node:net';
 import { Deadline } from '../../lib/timers.js';
@@ -30,6 +31,8 @@ export class DownstreamConnection implements ParserHandler {
   readonly remoteAddress: string;
   readonly remoteIp: string;
   readonly localAddress: string;
+  /** Addresses and the mTLS peer identity, for authorization filters. */
+  readonly downstream: SocketDownstreamInfo;
   readonly startedAt: number;
   private readonly parser: RequestParser;
   private stream: ActiveStream | undefined;
@@ -50,6 +53,7 @@ export class DownstreamConnection implements ParserHandler {
     this.remoteIp = socket.remoteAddress ?? '';
     this.remoteAddress = formatHostPort(this.remoteIp, socket.remotePort ?? 0);
     this.localAddress = formatHostPort(socket.localAddress ?? '', socket.localPort ?? 0);
+    this.downstream = new SocketDownstreamInfo(socket);
     this.parser = new RequestParser(this, context.limits);
     this.idleDeadline = new Deadline(context.wheel, () => this.onIdleTimeout());
     this.headersDeadline = new Deadline(context.wheel, () => this.onHeadersTimeout());

@@ -372,6 +372,10 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
     return leftover;
   }
 
+  get downstream(): DownstreamConnection['downstream'] {
+    return this.connection.downstream;
+  }
+
   get downstreamSocket(): DownstreamConnection['socket'] {
     return this.connection.socket;
   }

@@ -27,6 +27,7 @@ import { DownstreamConnection } from '../http1/connection.js';
 import { closeHcmContext, createHcmContext, type HcmContext, type RequestMetrics } from '../http1/hcm-context.js';
 import { defineStats, type DeclaredStats } from '../observe/stats.js';
 import type { StatsStore } from '../observe/stats-store.js';
+import { createNetworkRbacChain, type NetworkRbacChain } from '../filters/rbac/network-filter.js';
 import { createTcpProxyContext, proxyTcpConnection, type TcpProxyContext } from '../tcp/tcp-proxy.js';
 import type { SecretStore } from '../tls/secret-store.js';
 import { defineTlsStats, type TlsStats } from '../tls/tls-context.js';
@@ -51,6 +52,8 @@ type NetworkContext = { kind: 'http'; http: HcmContext } | { kind: 'tcp'; tcp: T
 interface ChainContext {
   readonly config: FilterChainConfig;
   readonly network: NetworkContext;
+  /** The chain's network RBAC filters, checked before the network filter sees the connection. */
+  readonly rbac: NetworkRbacChain;
   tls?: TlsTerminator;
 }
 
@@ -165,6 +168,12 @@ class ActiveListener {
 /** Hands a connection (plaintext, or TLS after verification) to the chain's network filter. */
 function serve(generation: Generation, chain: ChainContext, socket: net.Socket): void {
   const { network } = chain;
+  // After the TLS handshake, so the peer's verified identity is known. Envoy's network RBAC
+  // closes a denied connection before any byte reaches the terminal filter.
+  if (!chain.rbac.allows(socket)) {
+    socket.destroy();
+    return;
+  }
   if (network.kind === 'http') {
     const connection = new DownstreamConnection(network.http, socket, (c) => generation.connections.delete(c));
     if (!connection.isClosed) generation.connections.add(connection);
@@ -312,7 +321,7 @@ export class ListenerManager {
         const network: NetworkContext = filter.kind === 'http'
           ? { kind: 'http', http: createHcmContext(filter, { ...deps, bufferLimitBytes: config.perConnectionBufferLimitBytes, trafficDirection: config.trafficDirection }) }
           : { kind: 'tcp', tcp: createTcpProxyContext(filter, { stats: deps.store, clusters: deps.clusters, wheel: deps.wheel }) };
-        const chain: ChainContext = { config: chainConfig, network };
+        const chain: ChainContext = { config: chainConfig, network, rbac: createNetworkRbacChain(chainConfig.rbacFilters, deps.store) };
         chains.push(chain);
         if (chainConfig.tls !== undefined) {
           const label = `listener ${config.name} filter_chains[${i}]`;

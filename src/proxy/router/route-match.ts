@@ -12,7 +12,7 @@ import { compileRe2, compileStringMatch, regionMatchesIgnoreCase, type StringPre
 /** `pathEnd` is where the path part of `req.path` ends (first '?' or '#'), computed once per request by the caller. */
 export type RouteMatcher = (req: RouteRequest, pathEnd: number) => boolean;
 type PathPredicate = (path: string, pathEnd: number) => boolean;
-type RequestPredicate = (req: RouteRequest) => boolean;
+export type RequestPredicate = (req: RouteRequest) => boolean;
 
 /** `configPath` locates the route in the config for error messages, e.g. `virtual_hosts[0].routes[2]`. */
 export function compileRouteMatch(match: RouteMatch, configPath: string): RouteMatcher {
@@ -65,7 +65,7 @@ function compilePathMatch(match: RouteMatch, configPath: string): PathPredicate 
 /** absl::SimpleAtoi: optional surrounding whitespace and sign, decimal digits only. */
 const INTEGER = /^\s*[+-]?\d+\s*$/;
 
-function compileHeaderMatcher(matcher: HeaderMatcher, configPath: string): RequestPredicate {
+export function compileHeaderMatcher(matcher: HeaderMatcher, configPath: string): RequestPredicate {
   const read = headerReader(matcher.name);
   // No specifier at all means "present" (Envoy's HeaderData default).
   const isPresenceMatch = matcher.match === undefined && matcher.range === undefined;

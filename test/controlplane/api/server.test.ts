@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startApiServer, type ApiServer } from '../../../src/controlplane/api/server.js';
+import { createTokenAuthority } from '../../../src/controlplane/api/tokens.js';
 import { KINDS } from '../../../src/controlplane/model/kinds.js';
 import type { Resource } from '../../../src/controlplane/model/resource.js';
 import { openSqliteStore } from '../../../src/controlplane/store/sqlite-store.js';
@@ -33,12 +34,13 @@ describe('REST API server', () => {
   let store: Store;
   let server: ApiServer;
   let base: string;
+  let auth: Record<string, string>;
 
   async function call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Reply> {
-    const init: RequestInit = { method };
+    const init: RequestInit = { method, headers: auth };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
-      init.headers = { 'content-type': contentType };
+      init.headers = { ...auth, 'content-type': contentType };
     }
     const response = await fetch(`${base}${path}`, init);
     const text = await response.text();
@@ -58,7 +60,9 @@ describe('REST API server', () => {
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'weft-api-'));
     store = openSqliteStore(dataDir);
-    server = await startApiServer({ store, port: 0, log, proxies: () => [{ id: 'sidecar-1', workload: 'productpage', ack: true }], heartbeatMs: 100, recheckDelayMs: 10 });
+    const tokens = createTokenAuthority(store);
+    auth = { authorization: `Bearer ${(await tokens.create('admin')).token}` };
+    server = await startApiServer({ store, tokens, port: 0, log, proxies: () => [{ id: 'sidecar-1', workload: 'productpage', ack: true }], heartbeatMs: 100, recheckDelayMs: 10 });
     base = `http://127.0.0.1:${server.port}`;
   });
 
@@ -225,7 +229,7 @@ describe('REST API server', () => {
 
   test('watch streams events in order as SSE and resumes from Last-Event-ID', async () => {
     const watchUrl = `${base}${API}/namespaces/watched/services?watch=true`;
-    const stream = await SseClient.open(watchUrl);
+    const stream = await SseClient.open(watchUrl, auth);
     assert.equal(stream.response.statusCode, 200);
     assert.match(String(stream.response.headers['content-type']), /^text\/event-stream/);
     try {
@@ -245,14 +249,14 @@ describe('REST API server', () => {
       assert.deepEqual([...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), ids, 'ids increase');
       assert.equal(new Set(ids).size, ids.length);
 
-      const resumed = await SseClient.open(watchUrl, { 'last-event-id': events[0]!.id });
+      const resumed = await SseClient.open(watchUrl, { ...auth, 'last-event-id': events[0]!.id });
       try {
         const replay = await resumed.waitForEvents(events.length - 1);
         assert.deepEqual(replay, events.slice(1), 'resuming replays exactly the events after the given id');
       } finally {
         resumed.close();
       }
-      const byQuery = await SseClient.open(`${watchUrl}&resourceVersion=${events[0]!.id}`);
+      const byQuery = await SseClient.open(`${watchUrl}&resourceVersion=${events[0]!.id}`, auth);
       try {
         assert.deepEqual(await byQuery.waitForEvents(events.length - 1), events.slice(1));
       } finally {
@@ -265,7 +269,7 @@ describe('REST API server', () => {
   });
 
   test('/api/watch streams every kind', async () => {
-    const stream = await SseClient.open(`${base}/api/watch`);
+    const stream = await SseClient.open(`${base}/api/watch`, auth);
     try {
       await call('POST', `${API}/namespaces/all-kinds/services`, service('s', 'all-kinds'));
       await call('POST', `${API}/namespaces/all-kinds/workloads`, workload('w', 's', 'all-kinds'));
@@ -305,7 +309,7 @@ describe('REST API shutdown', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'weft-api-close-'));
     const store = openSqliteStore(dataDir);
     try {
-      const server = await startApiServer({ store, port: 0, log });
+      const server = await startApiServer({ store, tokens: createTokenAuthority(store), port: 0, log });
       const stream = await SseClient.open(`http://127.0.0.1:${server.port}/api/watch`);
       await server.close();
       await stream.waitUntil(() => stream.ended, 2000, 'the stream to end');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startApiServer, type ApiServer } from '../../../src/controlplane/api/server.js';
+import { createTokenAuthority } from '../../../src/controlplane/api/tokens.js';
 import { openSqliteStore } from '../../../src/controlplane/store/sqlite-store.js';
 import type { Store } from '../../../src/controlplane/store/store.js';
 
@@ -18,6 +19,7 @@ const INDEX = '<!doctype html><title>Weft</title><script type="module" src="./as
 describe('web UI serving', () => {
   let dir: string;
   let store: Store;
+  let auth: Record<string, string> = {};
   let built: ApiServer;
   let unbuilt: ApiServer;
   const url = (server: ApiServer, path: string): string => `http://127.0.0.1:${server.port}${path}`;
@@ -32,8 +34,10 @@ describe('web UI serving', () => {
     writeFileSync(join(ui, 'favicon.svg'), '<svg/>');
     store = openSqliteStore(join(dir, 'data'));
     const log = pino({ level: 'silent' });
-    built = await startApiServer({ store, port: 0, log, uiDir: ui });
-    unbuilt = await startApiServer({ store, port: 0, log, uiDir: join(dir, 'missing') });
+    const tokens = createTokenAuthority(store);
+    auth = { authorization: `Bearer ${(await tokens.create('admin')).token}` };
+    built = await startApiServer({ store, tokens, port: 0, log, uiDir: ui });
+    unbuilt = await startApiServer({ store, tokens: createTokenAuthority(store), port: 0, log, uiDir: join(dir, 'missing') });
   });
 
   after(async () => {
@@ -69,11 +73,13 @@ describe('web UI serving', () => {
   });
 
   it('leaves API paths to the API: JSON 404s, and non-GET methods', async () => {
-    const api = await fetch(url(built, '/api/v1/nosuch'));
+    // The UI's files are public; the API needs a token (without one these would be 401s).
+    const api = await fetch(url(built, '/api/v1/nosuch'), { headers: auth });
     assert.equal(api.status, 404);
     assert.equal(((await api.json()) as { kind: string }).kind, 'Status');
-    assert.equal((await fetch(url(built, '/apis/mesh.weft.dev/v1alpha1/nosuch'))).status, 404);
-    assert.equal((await fetch(url(built, '/topology'), { method: 'POST' })).status, 404);
+    assert.equal((await fetch(url(built, '/apis/mesh.weft.dev/v1alpha1/nosuch'), { headers: auth })).status, 404);
+    assert.equal((await fetch(url(built, '/apis/mesh.weft.dev/v1alpha1/nosuch'))).status, 401);
+    assert.equal((await fetch(url(built, '/topology'), { method: 'POST', headers: auth })).status, 404);
     assert.equal((await fetch(url(built, '/healthz'))).status, 200);
   });
 

@@ -17,6 +17,7 @@ describe('kind registry', () => {
         'specs.smi-spec.io/v1alpha4 TCPRoute',
         'mesh.weft.dev/v1alpha1 PerformanceProfile',
         'mesh.weft.dev/v1alpha1 PerformanceResult',
+        'access.smi-spec.io/v1alpha3 TrafficTarget',
       ],
     );
     assert.deepEqual(KINDS.filter((k) => !k.namespaced).map((k) => k.kind), ['Mesh']);

@@ -99,7 +99,7 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
         name: 'listener_0',
         address: { address: '0.0.0.0', port: 10000 },
         perConnectionBufferLimitBytes: 1048576,
-        filterChains: [{ name: '', filter: {
+        filterChains: [{ name: '', rbacFilters: [], filter: {
           kind: 'http',
           statPrefix: 'ingress_http',
           routeConfig: {
@@ -596,7 +596,7 @@ describe('rejected configs name the field and the reason', () => {
     ['HTTP filter without typed_config', (d) => { delete at(hcmDoc(d), 'http_filters', 0)['typed_config']; },
       `${HCM_PATH}.http_filters[0].typed_config`, 'required field is missing'],
     ['unknown network filter', (d) => { at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0, 'filters', 0)['typed_config'] = { '@type': 'type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy' }; },
-      `${HCM_PATH}.@type`, /^unsupported @type "type.googleapis.com\/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy"; supported: .*HttpConnectionManager, .*TcpProxy$/],
+      `${HCM_PATH}.@type`, /^unsupported @type "type.googleapis.com\/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy"; supported: .*HttpConnectionManager, .*TcpProxy, .*network\.rbac\.v3\.RBAC$/],
     ['unknown cluster in a route', (d) => { forwardDoc(d)['cluster'] = 'nope'; }, `${ROUTE0}.route.cluster`, 'unknown cluster "nope"'],
     ['unknown cluster in a weighted route', (d) => { routeDoc(d)['route'] = { weighted_clusters: { clusters: [{ name: 'web', weight: 1 }, { name: 'nope', weight: 1 }] } }; },
       `${ROUTE0}.route.weighted_clusters.clusters[1].name`, 'unknown cluster "nope"'],
@@ -654,7 +654,16 @@ describe('rejected configs name the field and the reason', () => {
     ['an unknown listener filter', (d) => { at(d, 'static_resources', 'listeners', 0)['listener_filters'] = [{ name: 'envoy.filters.listener.original_dst' }]; },
       'static_resources.listeners[0].listener_filters[0].name', /^unknown listener filter/],
     ['two network filters', (d) => { const filters = at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0)['filters'] as unknown[]; filters.unshift(filters[0]); },
-      'static_resources.listeners[0].filter_chains[0].filters[1]', 'a filter chain has exactly one network filter (http_connection_manager or tcp_proxy)'],
+      'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.@type', /^only envoy\.filters\.network\.rbac may come before the terminal filter/],
+    ['network RBAC as the last filter', (d) => {
+      const filters = at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0)['filters'] as unknown[];
+      filters.push({ name: 'envoy.filters.network.rbac', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC', stat_prefix: 'tcp' } });
+    }, 'static_resources.listeners[0].filter_chains[0].filters[1].typed_config.@type', /is not a terminal filter/],
+    ['network RBAC matching a header', (d) => {
+      const filters = at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0)['filters'] as unknown[];
+      filters.unshift({ name: 'envoy.filters.network.rbac', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC', stat_prefix: 'tcp',
+        rules: { policies: { p: { permissions: [{ header: { name: 'x' } }], principals: [{ any: true }] } } } } });
+    }, 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.rules.policies.p.permissions[0].header', /no HTTP request to match/],
     ['STATIC cluster with a hostname', (d) => { at(clusterDoc(d), 'load_assignment', 'endpoints', 0, 'lb_endpoints', 0, 'endpoint', 'address', 'socket_address')['address'] = 'web.internal'; },
       'static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address',
       'a STATIC cluster needs an IP address, got "web.internal" (use type STRICT_DNS for hostnames)'],

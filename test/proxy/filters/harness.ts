@@ -4,7 +4,7 @@
  * real stats store.
  */
 import { HeaderMap } from '../../../src/proxy/http1/headers.js';
-import type { FilterCallbacks, FilterFactoryContext, FilterRequest } from '../../../src/proxy/filters/filter.js';
+import type { DownstreamInfo, FilterCallbacks, FilterFactoryContext, FilterRequest } from '../../../src/proxy/filters/filter.js';
 import { createStatsStore, type StatsStore } from '../../../src/proxy/observe/stats-store.js';
 import { seededRandom } from '../../support/random.js';
 
@@ -23,8 +23,14 @@ export class RecordingCallbacks implements FilterCallbacks {
   readonly responseHeaders: Array<[string, string]> = [];
   continueCount = 0;
   readonly remoteAddress = '127.0.0.1';
+  readonly downstream: DownstreamInfo;
 
-  constructor(readonly now: () => number = () => 0) {}
+  constructor(
+    readonly now: () => number = () => 0,
+    downstream: Partial<DownstreamInfo> = {},
+  ) {
+    this.downstream = { remoteIp: '127.0.0.1', localIp: '127.0.0.1', localPort: 8080, peerPrincipal: undefined, ...downstream };
+  }
 
   sendLocalReply(status: number, body: string, headers: ReadonlyArray<readonly [string, string]>, details: string): void {
     this.localReplies.push({ status, body, headers, details });
@@ -68,8 +74,8 @@ export function makeContext(options: { now?: () => number; random?: () => number
   };
 }
 
-export function makeRequest(headers: Record<string, string> = {}): FilterRequest {
+export function makeRequest(headers: Record<string, string> = {}, line: { method?: string; path?: string } = {}): FilterRequest {
   const raw: string[] = [];
   for (const [name, value] of Object.entries(headers)) raw.push(name, value);
-  return { method: 'GET', path: '/', authority: 'example.com', headers: HeaderMap.fromRaw(raw) };
+  return { method: line.method ?? 'GET', path: line.path ?? '/', authority: 'example.com', headers: HeaderMap.fromRaw(raw), scheme: 'http', remoteAddress: '127.0.0.1:40000' };
 }
