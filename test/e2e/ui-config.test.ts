@@ -85,15 +85,19 @@ describe('web UI: shell and Configuration (Chromium)', () => {
   });
 
   it('sends the API token as a bearer token and keeps it in localStorage', async () => {
+    // A second, read-only token: the UI must switch to whatever token is pasted (reads still work), then back.
+    const created = await cp.weft(['token', 'create', '--role', 'read-only']);
+    assert.equal(created.code, 0, created.stderr);
+    const readOnly = created.stdout.trim().split('\n').at(-1)!.trim();
     await ui.open('config', 'Configuration');
-    await ui.page.getByLabel('API token').fill('ui-test-token');
-    const sent = ui.page.waitForRequest((req) => req.url().includes('/apis/') && req.headers()['authorization'] === 'Bearer ui-test-token', { timeout: 10_000 });
+    await ui.page.getByLabel('API token').fill(readOnly);
+    const sent = ui.page.waitForRequest((req) => req.url().includes('/api') && req.headers()['authorization'] === `Bearer ${readOnly}`, { timeout: 10_000 });
     await ui.page.getByRole('button', { name: 'Save' }).click();
     await sent;
-    assert.equal(await ui.page.evaluate(() => localStorage.getItem('weft.apiToken')), 'ui-test-token');
-    await ui.page.getByLabel('API token').fill('');
+    assert.equal(await ui.page.evaluate(() => localStorage.getItem('weft.apiToken')), readOnly);
+    await ui.page.getByLabel('API token').fill(cp.adminToken());
     await ui.page.getByRole('button', { name: 'Save' }).click();
-    assert.equal(await ui.page.evaluate(() => localStorage.getItem('weft.apiToken')), null);
+    assert.equal(await ui.page.evaluate(() => localStorage.getItem('weft.apiToken')), cp.adminToken());
   });
 
   it('creates a resource from YAML, shows changes made elsewhere live, and deletes it', async () => {

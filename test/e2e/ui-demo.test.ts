@@ -41,11 +41,13 @@ async function reviewsServedBy(demo: DemoProcess, pages: number): Promise<Map<st
 describe('web UI against weft demo (Chromium)', () => {
   let demo: DemoProcess;
   let ui: UiSession;
+  let adminToken: string;
 
   before(async () => {
     demo = await startDemo(5);
     // The demo's control plane wrote its admin token into its data dir.
-    ui = await openUi(apiUrl(demo), { token: readFileSync(join(demo.dataDir, 'store', 'admin-token'), 'utf8').trim() });
+    adminToken = readFileSync(join(demo.dataDir, 'store', 'admin-token'), 'utf8').trim();
+    ui = await openUi(apiUrl(demo), { token: adminToken });
   });
 
   after(async () => {
@@ -115,7 +117,7 @@ describe('web UI against weft demo (Chromium)', () => {
     const applied = Date.now();
     await editor.getByRole('button', { name: 'Apply weights' }).click();
     await editor.getByText(/Applied/).waitFor();
-    const split = (await (await fetch(`${apiUrl(demo)}/apis/split.smi-spec.io/v1alpha4/namespaces/default/trafficsplits/reviews`)).json()) as { spec: { backends: Array<{ service: string; weight: number }> } };
+    const split = (await (await fetch(`${apiUrl(demo)}/apis/split.smi-spec.io/v1alpha4/namespaces/default/trafficsplits/reviews`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { spec: { backends: Array<{ service: string; weight: number }> } };
     assert.deepEqual(split.spec.backends, [{ service: 'reviews-v2', weight: 0 }, { service: 'reviews-v3', weight: 100 }]);
 
     let last = new Map<string, number>();
