@@ -50,7 +50,7 @@ describe('control plane golden metrics, topology, proxies and perf runs', () => 
   const children: ChildProcess[] = [];
   let ports: { v1: number; v2: number; clientAdmin: number; clientOut: number; clientIn: number; v1Admin: number; v1Out: number; v1In: number };
   const getJson = async <T>(path: string): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${api}${path}`);
+    const res = await cp.api(path);
     return { status: res.status, body: (await res.json()) as T };
   };
   let logs = '';
@@ -197,7 +197,7 @@ describe('control plane golden metrics, topology, proxies and perf runs', () => 
     assert.deepEqual(proxy.xds.map((t) => t.type).sort(), ['CDS', 'EDS', 'LDS', 'RDS']);
     for (const type of proxy.xds) assert.equal(type.state, 'SYNCED', JSON.stringify(type));
     assert.equal(proxy.certExpiry, null, 'this mesh issues no certificates');
-    const dump = await fetch(`${api}/api/v1/proxies/${encodeURIComponent('sidecar~ratings-v1.default')}/config_dump`);
+    const dump = await cp.api(`/api/v1/proxies/${encodeURIComponent('sidecar~ratings-v1.default')}/config_dump`);
     assert.equal(dump.status, 200);
     const text = await dump.text();
     assert.match(text, /inbound_0\.0\.0\.0_/, 'the proxy\'s own listeners');
@@ -206,7 +206,7 @@ describe('control plane golden metrics, topology, proxies and perf runs', () => 
   });
 
   it('runs a short performance profile with SSE progress and an SMP result', async () => {
-    const started = await fetch(`${api}/api/v1/perf/runs`, {
+    const started = await cp.api(`/api/v1/perf/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ url: `http://127.0.0.1:${ports.clientOut}/ratings/1`, headers: ['Host: ratings:9080'], rate: 20, duration: '3s', connections: 2 }),
@@ -214,7 +214,7 @@ describe('control plane golden metrics, topology, proxies and perf runs', () => 
     assert.equal(started.status, 202);
     const run = (await started.json()) as { id: string; state: string };
     assert.equal(run.state, 'running');
-    const events = await curl(['-sN', '--max-time', '30', `${api}/api/v1/perf/runs/${run.id}/events`]);
+    const events = await curl(['-sN', '--max-time', '30', '-H', `authorization: Bearer ${cp.adminToken()}`, `${api}/api/v1/perf/runs/${run.id}/events`]);
     const blocks = events.stdout.split('\n\n').filter((b) => b.startsWith('id:'));
     const parsed = blocks.map((b) => ({ event: /^event: (.*)$/m.exec(b)?.[1], data: JSON.parse(/^data: (.*)$/m.exec(b)?.[1] ?? 'null') as Record<string, unknown> }));
     const progress = parsed.filter((e) => e.event === 'progress');
@@ -227,7 +227,7 @@ describe('control plane golden metrics, topology, proxies and perf runs', () => 
     const smp = done.result.performance_test_result;
     assert.ok(smp.latencies_ms.p50 > 0 && smp.latencies_ms.p50 <= smp.latencies_ms.p99, JSON.stringify(smp));
     assert.ok(smp.actual_QPS > 10, `about 20 rps achieved: ${smp.actual_QPS}`);
-    const bad = await fetch(`${api}/api/v1/perf/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://127.0.0.1:1/', duration: 'soon' }) });
+    const bad = await cp.api(`/api/v1/perf/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://127.0.0.1:1/', duration: 'soon' }) });
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { details: { causes: Array<{ field: string }> } }).details.causes[0]?.field, 'duration');
   });
