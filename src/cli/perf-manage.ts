@@ -10,6 +10,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { PerformanceProfileSpec } from '../controlplane/model/performance-profile.js';
 import type { Resource } from '../controlplane/model/resource.js';
 import { STUDY_FUNCTIONS, type StudyFunction } from '../perf/study-functions.js';
+import { loadRunExitCode } from './perf-exit.js';
 import { ApiClient, resolveKind, withServerOptions, type ServerOptions } from './api-client.js';
 import { formatAge, formatTable } from './table.js';
 
@@ -100,7 +101,7 @@ function registerProfileCommands(profile: Command): void {
   });
 }
 
-/** Runs profile `name` and stores the result; the exit code follows `weft perf run`'s (3: rate not reached, 130: interrupted). */
+/** Runs profile `name` and stores the result; the exit code is `weft perf run`'s (perf-exit.ts). */
 async function runProfile(name: string, opts: ServerOptions & { progress: boolean }): Promise<number> {
   const client = new ApiClient(opts.server);
   const profileKind = await resolveKind('PerformanceProfile');
@@ -138,8 +139,7 @@ async function runProfile(name: string, opts: ServerOptions & { progress: boolea
     };
     await client.create(resultKind, resource as unknown as Resource);
     process.stdout.write(`performanceresult/${resource.metadata.name} stored\n`);
-    if (result.partial) return 130;
-    return result.rateReached === false ? 3 : 0;
+    return loadRunExitCode(result);
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -9,10 +9,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { AGENT_DEFAULT_PORT } from '../perf/agent-protocol.js';
 import { LOAD_PROTOCOLS, LoadOptionError, parseDuration, parseHeader, type LoadOptions, type LoadProtocol } from '../perf/options.js';
 import type { LoadProgress } from '../perf/run.js';
+import { EXIT_INTERRUPTED, loadRunExitCode } from './perf-exit.js';
 import { registerPerfManagementCommands } from './perf-manage.js';
 
-export const EXIT_RATE_NOT_REACHED = 3;
-export const EXIT_INTERRUPTED = 130;
 
 interface RunFlags {
   url: string;
@@ -161,8 +160,7 @@ async function perfRun(flags: RunFlags): Promise<number> {
       process.stderr.write(`weft perf: wrote ${flags.output}${result.partial ? ' (partial)' : ''}\n`);
     }
     for (const warning of resultWarnings(result)) if (!warning.includes('requests failed')) process.stderr.write(`weft perf: ${warning}\n`);
-    if (result.partial) return EXIT_INTERRUPTED;
-    return result.rateReached === false ? EXIT_RATE_NOT_REACHED : 0;
+    return loadRunExitCode(result);
   } catch (error) {
     progress?.stop();
     if (error instanceof LoadOptionError) throw new Error(`bad option ${error.message}`);

@@ -261,6 +261,20 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     const [targetPorts, clientPorts] = [await sidecarPorts(), await sidecarPorts()];
     const baseMesh = baseDocuments(target, targetPorts);
     await apply(baseMesh);
+    /** Switches a function off again: its documents deleted, the base Mesh re-applied, the proxies settled. */
+    const switchOff = async (documents: object[]): Promise<void> => {
+      for (const doc of documents as Array<{ kind: string; metadata: { name: string } }>) {
+        if (doc.kind === 'Mesh') continue;
+        await processes.run('weft delete', ['delete', doc.kind, doc.metadata.name, '--server', apiUrl], '', cliEnv);
+      }
+      await apply(baseMesh.slice(0, 1));
+      await waitFor('the proxies to settle after switching a function off', async () => {
+        const first = await proxyVersions(apiUrl, apiHeaders);
+        await new Promise((r) => setTimeout(r, 500));
+        const second = await proxyVersions(apiUrl, apiHeaders);
+        return first.settled && second.settled && first.key === second.key;
+      }, CONVERGE_TIMEOUT_MS);
+    };
 
     const sidecar = async (workload: string, { admin, outbound, inbound }: SidecarPorts) => {
       // The workload's registration token: what its sidecar sends with its CSR when the mtls function asks for certificates.
@@ -333,12 +347,12 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
         const notSwitched = await waitForChange(apiUrl, apiHeaders, before.key);
         if (notSwitched !== undefined) {
           functions.push({ name: fn, unavailable: notSwitched });
-          await restore(processes, apiUrl, apiHeaders, cliEnv, documents, () => apply(baseMesh.slice(0, 1)));
+          await switchOff(documents);
           continue;
         }
       }
       functions.push(await measure(fn, meshUrl, meshHeaders));
-      if (documents.length > 0) await restore(processes, apiUrl, apiHeaders, cliEnv, documents, () => apply(baseMesh.slice(0, 1)));
+      if (documents.length > 0) await switchOff(documents);
     }
     const bare = functions.find((run): run is StudyRun => run.name === 'none' && 'qps' in run);
     return { offMesh, functions, meshMark: studyMeshMark(offMesh, bare, options) };
@@ -357,28 +371,6 @@ async function waitForChange(apiUrl: string, headers: Record<string, string>, be
     await new Promise((r) => setTimeout(r, 200));
   }
   return `applying it changed no proxy's configuration within ${CONVERGE_TIMEOUT_MS / 1000} s (the mesh does not translate it yet)`;
-}
-
-/** Switches a function off again: its documents deleted, the base Mesh re-applied, the proxies settled. */
-async function restore(
-  processes: StudyProcesses,
-  apiUrl: string,
-  headers: Record<string, string>,
-  env: NodeJS.ProcessEnv,
-  documents: object[],
-  reapplyBaseMesh: () => Promise<void>,
-): Promise<void> {
-  for (const doc of documents as Array<{ kind: string; metadata: { name: string } }>) {
-    if (doc.kind === 'Mesh') continue;
-    await processes.run('weft delete', ['delete', doc.kind, doc.metadata.name, '--server', apiUrl], '', env);
-  }
-  await reapplyBaseMesh();
-  await waitFor('the proxies to settle after switching a function off', async () => {
-    const first = await proxyVersions(apiUrl, headers);
-    await new Promise((r) => setTimeout(r, 500));
-    const second = await proxyVersions(apiUrl, headers);
-    return first.settled && second.settled && first.key === second.key;
-  }, CONVERGE_TIMEOUT_MS);
 }
 
 /** The MeshMark of the bare mesh against off-mesh: CPU assigned is one core per component for the run, memory the host's. */
