@@ -2,7 +2,8 @@
  * `weft proxy --config FILE [--concurrency N] [--drain-timeout S]`: runs the data
  * plane from an Envoy v3 bootstrap. `weft proxy --workload NAME --control-plane
  * HOST:PORT [--namespace NS] [--admin-port N]` runs a sidecar whose config comes
- * entirely over ADS (the bootstrap is generated). Exits 1 with the field path
+ * entirely over ADS (the bootstrap is generated); `--gateway NAME` likewise runs
+ * the edge proxy of a Gateway. Exits 1 with the field path
  * when the bootstrap is invalid; SIGTERM drains and exits 0; SIGHUP reloads.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { buildSidecarBootstrap } from '../proxy/xds-client/sidecar-bootstrap.js'
 interface ProxyFlags {
   config?: string;
   workload?: string;
+  gateway?: string;
   controlPlane?: { host: string; port: number };
   namespace: string;
   adminPort: number;
@@ -33,6 +35,7 @@ export function registerProxyCommand(program: Command): void {
     .description('run the proxy from an Envoy v3 bootstrap (YAML or JSON), or as a workload sidecar configured over ADS')
     .option('-c, --config <file>', 'bootstrap file (Envoy v3 format)')
     .option('--workload <name>', 'run as the sidecar of this workload (needs --control-plane)')
+    .option('--gateway <name>', 'run as the edge proxy of this Gateway (needs --control-plane)')
     .option('--control-plane <host:port>', 'the ADS server (xDS port of weft controlplane)', parseHostPort)
     .option('--namespace <ns>', 'the workload\'s namespace', 'default')
     .option('--admin-port <n>', 'admin port of a --workload sidecar', port, 15000)
@@ -40,13 +43,13 @@ export function registerProxyCommand(program: Command): void {
     .option('--inbound-port <n>', 'inbound capture port the control plane gives a --workload sidecar (default 15006)', port)
     .option('--concurrency <n>', 'worker processes sharing the listeners (default: all cores; 1 with --workload)', positiveInt)
     .option('--drain-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', positiveInt, 15)
-    .option('--token-file <file>', 'the workload registration token (weft identity NAME --token) the sidecar sends with its CSR; or WEFT_WORKLOAD_TOKEN')
+    .option('--token-file <file>', 'the registration token (weft identity NAME --registration-token) of the workload or gateway, sent with its CSR; or WEFT_WORKLOAD_TOKEN')
     .action(async (opts: ProxyFlags) => {
       // The xDS agent process inherits the environment; the token never goes into the bootstrap or the node metadata.
       if (opts.tokenFile !== undefined) process.env['WEFT_WORKLOAD_TOKEN'] = readToken(opts.tokenFile);
       await runProxy({
         configPath: configPathFor(opts),
-        concurrency: opts.concurrency ?? (opts.workload === undefined ? availableParallelism() : 1),
+        concurrency: opts.concurrency ?? (opts.workload === undefined && opts.gateway === undefined ? availableParallelism() : 1),
         drainTimeoutMs: opts.drainTimeout * 1000,
         log: proxyRootLogger().child({ component: 'proxy' }),
       });
@@ -55,13 +58,15 @@ export function registerProxyCommand(program: Command): void {
 
 /** `--config` as given, or a generated sidecar bootstrap in a temp dir removed at exit. */
 function configPathFor(opts: ProxyFlags): string {
-  if ((opts.config === undefined) === (opts.workload === undefined)) throw new InvalidArgumentError('give either --config FILE or --workload NAME --control-plane HOST:PORT');
+  const given = [opts.config, opts.workload, opts.gateway].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new InvalidArgumentError('give either --config FILE, --workload NAME or --gateway NAME (with --control-plane HOST:PORT)');
   if (opts.config !== undefined) return resolve(opts.config);
-  if (opts.controlPlane === undefined) throw new InvalidArgumentError('--workload needs --control-plane HOST:PORT');
+  if (opts.controlPlane === undefined) throw new InvalidArgumentError(`${opts.workload === undefined ? '--gateway' : '--workload'} needs --control-plane HOST:PORT`);
   const dir = mkdtempSync(join(tmpdir(), 'weft-sidecar-'));
   const file = join(dir, 'bootstrap.json');
   const capturePorts = opts.outboundPort === undefined && opts.inboundPort === undefined ? undefined : { outbound: opts.outboundPort ?? 15001, inbound: opts.inboundPort ?? 15006 };
-  const doc = buildSidecarBootstrap({ workload: opts.workload!, namespace: opts.namespace, controlPlane: opts.controlPlane, adminPort: opts.adminPort, capturePorts });
+  const role = opts.workload === undefined ? { workload: opts.gateway!, kind: 'gateway' as const } : { workload: opts.workload };
+  const doc = buildSidecarBootstrap({ ...role, namespace: opts.namespace, controlPlane: opts.controlPlane, adminPort: opts.adminPort, capturePorts });
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return file;

@@ -116,7 +116,7 @@ export class ProxyServer {
     const xdsWarm = bootstrap.dynamicResources === undefined ? undefined : this.startAgent(bootstrap.dynamicResources.initialFetchTimeoutMs);
     await this.clusters.ready();
     if (xdsWarm === undefined) this.goLive();
-    else void xdsWarm.then(() => this.goLive());
+    else void xdsWarm.then(() => this.secretsWarm(bootstrap.dynamicResources!.initialFetchTimeoutMs)).then(() => this.goLive());
     this.watchConfig();
     if (ownsKey(bootstrap)) void this.startIdentity(bootstrap);
     this.options.log.info({ listeners: this.listeners.dump(), admin: this.admin?.port }, 'proxy live');
@@ -153,6 +153,22 @@ export class ProxyServer {
       this.identityTimer.unref();
     };
     await request();
+  }
+
+  /**
+   * Envoy's listener warming: a TLS listener whose certificate comes over SDS is not ready until it has
+   * arrived (a sidecar's own certificate follows its CSR), so /ready stays 503 meanwhile, up to the
+   * initial fetch timeout. Polled: it is a start-up wait, and secrets arrive over several pushes.
+   */
+  private async secretsWarm(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.listeners.warming().length > 0 && this.stopping === undefined) {
+      if (Date.now() >= deadline) {
+        this.options.log.warn({ listeners: this.listeners.warming() }, 'listeners still wait for their TLS secrets; going live without them');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   private goLive(): void {

@@ -86,6 +86,25 @@ describe('weft proxy --workload: its own key, a certificate from the control pla
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('reports ready only once its inbound TLS listener has its certificate (Envoy\'s listener warming)', async () => {
+    const client = await productpageCertificate();
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`).catch(() => undefined))?.ok === true, `the sidecar's /ready: ${output}`, 90_000);
+    // No retry: ready means the first mTLS request is served.
+    const out = await sClient(inboundPort, ['-CAfile', client.caPath, '-verify_return_error', '-cert', client.certPath, '-key', client.keyPath]);
+    assert.match(out, /HTTP\/1\.1 200/);
+  });
+
+  /** A client certificate for productpage from the same CA (openssl makes its key and CSR). */
+  async function productpageCertificate(): Promise<{ keyPath: string; certPath: string; caPath: string }> {
+    const { keyPath, csrPem } = opensslCsr(dir, 'productpage');
+    const issued = await requestCertificate({ address: `127.0.0.1:${cp.xdsPort}`, token: await token(cp, 'productpage-v1'), csrPem });
+    const certPath = join(dir, 'productpage.crt');
+    const caPath = join(dir, 'bundle.pem');
+    writeFileSync(certPath, issued.certificateChainPem);
+    writeFileSync(caPath, issued.trustBundlePem);
+    return { keyPath, certPath, caPath };
+  }
+
   it('gets its certificate through a CSR (the key stays in the proxy) and serves mTLS to another workload of the mesh', async () => {
     const stat = async (name: string): Promise<number> => {
       try {
@@ -100,13 +119,7 @@ describe('weft proxy --workload: its own key, a certificate from the control pla
     const dump = await (await fetch(`http://127.0.0.1:${adminPort}/config_dump`)).text();
     assert.doesNotMatch(dump, /PRIVATE KEY/, 'no key in the config dump');
 
-    // A client certificate for productpage from the same CA (openssl makes its key and CSR).
-    const { keyPath, csrPem } = opensslCsr(dir, 'productpage');
-    const issued = await requestCertificate({ address: `127.0.0.1:${cp.xdsPort}`, token: await token(cp, 'productpage-v1'), csrPem });
-    const certPath = join(dir, 'productpage.crt');
-    const caPath = join(dir, 'bundle.pem');
-    writeFileSync(certPath, issued.certificateChainPem);
-    writeFileSync(caPath, issued.trustBundlePem);
+    const { keyPath, certPath, caPath } = await productpageCertificate();
     const served = await waitFor(async () => {
       const out = await sClient(inboundPort, ['-CAfile', caPath, '-verify_return_error', '-cert', certPath, '-key', keyPath]);
       return /HTTP\/1\.1 200/.test(out) ? out : undefined;

@@ -23,10 +23,10 @@ async function rowCount(ui: UiSession, selector: string): Promise<number> {
   return ui.page.locator(selector).count();
 }
 
-/** Which reviews instance served each of `pages` product pages (curl through productpage's sidecar). */
+/** Which reviews instance served each of `pages` product pages (curl through the demo's gateway). */
 const apiUrl = (demo: DemoProcess): string => `http://127.0.0.1:${demo.base + 80}`;
-/** productpage through its sidecar's inbound port (samples/demo/bookinfo-plan.ts). */
-const productPage = (demo: DemoProcess): string => `http://127.0.0.1:${demo.base + 106}/productpage`;
+/** productpage through the ingress gateway's listener (samples/demo/bookinfo-plan.ts). */
+const productPage = (demo: DemoProcess): string => `http://127.0.0.1:${demo.base + 280}/productpage`;
 
 async function reviewsServedBy(demo: DemoProcess, pages: number): Promise<Map<string, number>> {
   const servedBy = new Map<string, number>();

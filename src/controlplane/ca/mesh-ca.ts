@@ -22,7 +22,6 @@ import type { Logger } from 'pino';
 import type { MeshSpec } from '../model/mesh.js';
 import { durationMs } from '../model/duration.js';
 import type { Resource } from '../model/resource.js';
-import type { WorkloadSpec } from '../model/workload.js';
 import type { Store } from '../store/store.js';
 import { ConflictError } from '../store/store.js';
 import {
@@ -192,14 +191,13 @@ class StoreBackedCa implements MeshCa {
     if (claim !== undefined && (claim.namespace !== namespace || claim.name !== name)) {
       throw new CaRequestError('wrong_identity', `token: is for workload ${claim.namespace}/${claim.name}, not ${namespace}/${name}`);
     }
-    const workload = (await this.options.store.get({ kind: 'Workload', namespace, name })) as Resource<WorkloadSpec> | undefined;
-    if (workload === undefined) throw new CaRequestError('unknown_workload', `workload ${namespace}/${name} is not registered`);
+    const workload = await this.identityHolder(namespace, name);
     const record = await this.load();
     const mesh = await this.mesh();
-    const expected = spiffeId({ trustDomain: trustDomainOf(mesh), namespace, serviceAccount: workload.spec.serviceAccount ?? 'default' });
+    const expected = spiffeId({ trustDomain: trustDomainOf(mesh), namespace, serviceAccount: workload.serviceAccount });
 
     if (request.token !== undefined) {
-      if (!tokenMatches(request.token, record.spec.tokenSecret, namespace, name, workload.metadata.uid ?? '')) {
+      if (!tokenMatches(request.token, record.spec.tokenSecret, namespace, name, workload.uid)) {
         throw new CaRequestError('unauthenticated', `token: not the registration token of workload ${namespace}/${name} (re-registered? fetch it again with weft identity ${name} --token)`);
       }
     } else if (request.peerCertificateDer !== undefined) {
@@ -221,6 +219,18 @@ class StoreBackedCa implements MeshCa {
     const spec = await this.issue(record.spec, expected, csr.publicKeyDer, lifetime);
     await this.options.store.put(issuedCertificateRecord(namespace, name, spec));
     return { spiffeId: expected, certificateChainPem: spec.certificateChainPem, trustBundlePem: trustBundleOf(record.spec), expiresAt: spec.notAfter };
+  }
+
+  /**
+   * Who may hold an identity: a Workload (its sidecar) or a Gateway (its edge proxy); they share one
+   * name space per namespace, a Workload winning a clash. The token binds the holder's uid.
+   */
+  private async identityHolder(namespace: string, name: string): Promise<{ uid: string; serviceAccount: string }> {
+    for (const kind of ['Workload', 'Gateway'] as const) {
+      const holder = (await this.options.store.get({ kind, namespace, name })) as Resource<{ serviceAccount?: string }> | undefined;
+      if (holder !== undefined) return { uid: holder.metadata.uid ?? '', serviceAccount: holder.spec.serviceAccount ?? 'default' };
+    }
+    throw new CaRequestError('unknown_workload', `workload ${namespace}/${name} is not registered (no Workload or Gateway of that name)`);
   }
 
   /** A renewal credential: a current certificate for exactly this identity, issued under a trusted anchor. */
@@ -281,18 +291,17 @@ class StoreBackedCa implements MeshCa {
   }
 
   async identity(namespace: string, name: string, withToken: boolean): Promise<IdentityStatus> {
-    const workload = (await this.options.store.get({ kind: 'Workload', namespace, name })) as Resource<WorkloadSpec> | undefined;
-    if (workload === undefined) throw new CaRequestError('unknown_workload', `workload ${namespace}/${name} is not registered`);
+    const workload = await this.identityHolder(namespace, name);
     const mesh = await this.mesh();
     const issued = (await this.options.store.get({ kind: ISSUED_CERTIFICATE_KIND, namespace, name })) as Resource<IssuedCertificateSpec> | undefined;
-    const status: IdentityStatus = { namespace, workload: name, spiffeId: spiffeId({ trustDomain: trustDomainOf(mesh), namespace, serviceAccount: workload.spec.serviceAccount ?? 'default' }) };
+    const status: IdentityStatus = { namespace, workload: name, spiffeId: spiffeId({ trustDomain: trustDomainOf(mesh), namespace, serviceAccount: workload.serviceAccount }) };
     if (issued !== undefined) {
       const leaf = summarizeCertificate(issued.spec.certificateChainPem);
       status.certificate = { chainPem: issued.spec.certificateChainPem, notBefore: leaf.notBefore, notAfter: leaf.notAfter, fingerprintSha256: leaf.fingerprintSha256 };
     }
     if (withToken) {
       const { spec } = await this.load();
-      status.token = workloadToken(spec.tokenSecret, namespace, name, workload.metadata.uid ?? '');
+      status.token = workloadToken(spec.tokenSecret, namespace, name, workload.uid);
     }
     return status;
   }

@@ -34,11 +34,18 @@ export const GatewayRouteSchema = StrictObject({
 });
 
 export const GatewaySpecSchema = StrictObject({
+  serviceAccount: Type.Optional(
+    FormattedString('dns1123-subdomain', {
+      default: 'default',
+      description: "The gateway proxy's identity: spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>. It presents it to sidecars (mTLS) and TrafficTargets name it as a source.",
+    }),
+  ),
   listeners: Type.Array(GatewayListenerSchema, { minItems: 1 }),
   routes: Type.Array(GatewayRouteSchema, { minItems: 1, description: 'HTTP routes are tried in order; the first match wins.' }),
 });
 
 export interface GatewaySpec extends Static<typeof GatewaySpecSchema> {
+  serviceAccount: string;
   listeners: Array<Static<typeof GatewayListenerSchema> & { protocol: (typeof GATEWAY_PROTOCOLS)[number] }>;
 }
 

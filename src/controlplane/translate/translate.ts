@@ -101,7 +101,8 @@ export function createTranslator(resources: readonly Resource[]): Translator {
       }
     },
     secretsFor(proxy) {
-      if (proxy.kind !== 'sidecar' || proxy.workload === undefined) return [];
+      // Sidecars and gateways hold identities (a gateway presents its own to the sidecars it calls).
+      if (proxy.kind === 'proxyless' || proxy.workload === undefined) return [];
       return pruneUndefined(proxySecrets(view.ca, view.issuedCertificate(proxy.namespace, proxy.workload)));
     },
   };

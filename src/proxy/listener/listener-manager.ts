@@ -307,6 +307,14 @@ export class ListenerManager {
     return total;
   }
 
+  /**
+   * Listeners with a TLS filter chain whose secrets have not all arrived (Envoy's warming listeners):
+   * such a chain refuses handshakes, so the proxy is not ready while any remain.
+   */
+  warming(): string[] {
+    return [...this.listeners.values()].filter((l) => l.generation.chains.some((c) => c.tls !== undefined && !c.tls.ready)).map((l) => l.config.name);
+  }
+
   dump(): Array<{ name: string; address: string; port: number; connections: number }> {
     return [...this.listeners.values()].map((l) => ({ name: l.config.name, address: l.config.address.address, port: l.port, connections: l.generation.connections.size }));
   }

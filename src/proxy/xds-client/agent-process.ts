@@ -90,7 +90,8 @@ async function signCsr(id: number, csrPem: string, address: string, node: NodeIn
       csrPem,
       ...(token !== undefined && token !== '' ? { token } : {}),
       namespace: String(node.metadata['NAMESPACE'] ?? ''),
-      workload: String(node.metadata['WORKLOAD'] ?? ''),
+      // A gateway proxy's identity is its Gateway's (the CA looks up a Workload or a Gateway by this name).
+      workload: String(node.metadata['WORKLOAD'] ?? node.metadata['GATEWAY'] ?? ''),
     });
     log.info({ spiffeId: issued.spiffeId, expiresAt: issued.expiresAt }, 'certificate issued for the proxy key');
     send({ type: 'weft:ca:signed', id, certificateChainPem: issued.certificateChainPem });

@@ -1,12 +1,16 @@
 /**
- * The bootstrap `weft proxy --workload NAME --control-plane HOST:PORT` runs
- * with: an admin listener, the ADS cluster, and everything else over ADS. The
- * node names the workload the way the control plane looks it up.
+ * The bootstrap `weft proxy --workload NAME --control-plane HOST:PORT` (or
+ * `--gateway NAME`) runs with: an admin listener, the ADS cluster, and
+ * everything else over ADS. The node names the workload or gateway the way the
+ * control plane looks it up (Istio's `sidecar~` / `gateway~` node ids).
  */
 import { isIP } from 'node:net';
 
 export interface SidecarOptions {
+  /** The Workload this sidecar fronts, or the Gateway this edge proxy serves. */
   workload: string;
+  /** Default sidecar. */
+  kind?: 'sidecar' | 'gateway';
   namespace: string;
   controlPlane: { host: string; port: number };
   adminPort: number;
@@ -29,10 +33,10 @@ export function buildSidecarBootstrap(options: SidecarOptions): Record<string, u
   const { host, port } = options.controlPlane;
   return {
     node: {
-      id: sidecarNodeId(options.workload, options.namespace),
+      id: options.kind === 'gateway' ? `gateway~${options.workload}.${options.namespace}` : sidecarNodeId(options.workload, options.namespace),
       cluster: options.workload,
       metadata: {
-        WORKLOAD: options.workload,
+        [options.kind === 'gateway' ? 'GATEWAY' : 'WORKLOAD']: options.workload,
         NAMESPACE: options.namespace,
         // The sidecar makes its own key and asks the control plane's CA to sign it (identity/).
         WEFT_LOCAL_KEY: 'true',

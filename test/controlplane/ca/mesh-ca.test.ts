@@ -72,6 +72,22 @@ describe('mesh CA', () => {
     await store.close();
   });
 
+  it('gives a Gateway an identity too: its token signs a CSR for the Gateway\'s service account', async () => {
+    const { store, ca } = await freshCa();
+    await registered(store, 'Gateway', { serviceAccount: 'edge', listeners: [{ name: 'http', port: 8080 }], routes: [{ backend: { service: 'reviews', port: 9080 } }] }, 'shop', 'ingress');
+    const identity = await ca.identity('shop', 'ingress', true);
+    assert.equal(identity.spiffeId, 'spiffe://weft.test/ns/shop/sa/edge');
+    const { csrPem } = opensslCsr(dir, 'gateway', identity.spiffeId);
+    const result = await ca.sign({ csrPem, token: identity.token! });
+    assert.equal(result.spiffeId, 'spiffe://weft.test/ns/shop/sa/edge');
+    // The gateway's token is not a workload's, and the gateway cannot ask for a workload's identity.
+    const other = opensslCsr(dir, 'gateway-as-reviews', REVIEWS_ID);
+    assert.equal((await rejection(ca.sign({ csrPem: other.csrPem, token: identity.token! }))).rejection, 'wrong_identity');
+    assert.equal((await rejection(ca.sign({ csrPem, token: identity.token!, workload: 'reviews-v1', namespace: 'shop' }))).rejection, 'wrong_identity');
+    ca.close();
+    await store.close();
+  });
+
   it('refuses a CSR for another identity, a bad signature, a wrong token and an unknown workload, and counts each', async () => {
     const { store, ca } = await freshCa();
     const { token } = await ca.identity('shop', 'reviews-v1', true);

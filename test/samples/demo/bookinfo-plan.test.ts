@@ -22,6 +22,7 @@ describe('demo: BookInfo port plan', () => {
       ['reviews-v3', 'reviews', 'v3', 15204, 15140, 15141, 15146],
       ['ratings-v1', 'ratings', 'v1', 15205, 15150, 15151, 15156],
     ]);
+    assert.deepEqual(plan.gateway, { name: 'bookinfo-gateway', adminPort: 15090, port: 15280 });
     const ports = plannedPorts(plan).map((p) => p.port);
     assert.equal(new Set(ports).size, ports.length, 'no port used twice');
   });
@@ -33,10 +34,13 @@ describe('demo: BookInfo port plan', () => {
       if (!result.ok) assert.fail(JSON.stringify(result.errors));
       return result.resource;
     }).filter((r) => r.kind === 'Workload');
+    // Each Workload is reached through its sidecar's inbound port (mTLS between sidecars).
     assert.deepEqual(
-      workloads.map((w) => [w.metadata.name, (w.spec as { ports: Array<{ port: number }> }).ports[0]!.port]),
-      plan.instances.map((i) => [i.workload, i.appPort]),
+      workloads.map((w) => [w.metadata.name, (w.spec as { ports: Array<{ port: number }> }).ports[0]!.port, (w.spec as { inboundPort?: number }).inboundPort]),
+      plan.instances.map((i) => [i.workload, i.appPort, i.inboundPort]),
     );
+    assert.equal(plan.gateway.port, 23280);
+    assert.match(plan.manifest, /port: 23280/);
     assert.equal(plan.instances.find((i) => i.workload === 'reviews-v3')!.appPort, 23204);
   });
 
