@@ -58,11 +58,13 @@ describe('web UI against weft demo (Chromium)', () => {
   it('topology: the six BookInfo workloads, and edges with traffic labelled and coloured', async () => {
     await ui.open('topology', 'Topology');
     for (const name of WORKLOADS) await ui.page.locator(`#topology-nodes tr[data-kind="workload"][data-name="${name}"]`).waitFor();
-    // Besides BookInfo's six: `unknown`, the metrics' name for callers without a sidecar (the test's traffic).
+    // Besides BookInfo's six: the ingress gateway (once its proxy is scraped) and `unknown`, the metrics' name for callers without a proxy.
     const names = await ui.page.locator('#topology-nodes tr[data-kind="workload"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
-    assert.deepEqual(names.filter((n) => n !== 'unknown').sort(), WORKLOADS);
+    assert.deepEqual(names.filter((n) => n !== 'unknown' && n !== 'bookinfo-gateway').sort(), WORKLOADS);
     // Scrapes every 5 s: wait for the edges productpage -> details / reviews and reviews -> ratings to carry traffic.
     await waitFor(async () => (await rowCount(ui, '#topology-edges tr[data-rps]:not([data-rps="0"])')) >= 3, 'three edges with traffic', 60_000);
+    // Requests enter through the gateway, which names itself to productpage's sidecar: the edge is the gateway's, not an outside caller's.
+    await waitFor(async () => (await rowCount(ui, '#topology-edges tr[data-source="bookinfo-gateway"][data-target="productpage"]:not([data-rps="0"])')) === 1, 'the edge bookinfo-gateway -> productpage', 60_000);
     const graph = await ui.page.evaluate(() => {
       const cy = (window as unknown as { weftGraph: { nodes(): { map<T>(f: (n: { data(k: string): string }) => T): T[] }; edges(): { map<T>(f: (n: { data(k: string): string | boolean }) => T): T[] } } }).weftGraph;
       return {

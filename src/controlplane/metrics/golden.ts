@@ -3,8 +3,9 @@
  * latency percentiles (histogram_quantile over summed bucket increments) for
  * services, workloads and edges, over a window or as a 5 s time series.
  *
- * Who counts what: a request is counted once, from the client sidecar's
- * report (`reporter="source"`: it names the service addressed and, through the
+ * Who counts what: a request is counted once, from the client sidecar's (or
+ * gateway's) report (`reporter="source"`: it names the service addressed (a
+ * gateway: the service whose cluster served it) and, through the
  * EDS endpoint's hostname, the workload that served it), or, for callers
  * outside the mesh, from the destination sidecar's report (source `unknown`).
  * A destination sidecar learns a meshed caller's workload from a request
@@ -81,12 +82,14 @@ function viewOf(series: Series): SeriesView {
   const { namespace: ns, workload: self } = series.target.identity;
   const workload = (name: string): EntityRef => ({ kind: 'Workload', namespace: ns, name: name || UNKNOWN });
   const source = labels.reporter === 'source';
+  const backend = source ? serviceOfCluster(labels.destinationCluster, ns) : undefined;
   view = {
     reporter: labels.reporter,
     source: workload(source ? self : labels.sourceWorkload),
-    service: serviceOfHost(labels.destinationService, ns),
+    // A gateway's virtual host is its listener, not a service: the service is the one whose cluster served it.
+    service: serviceOfHost(labels.destinationService, ns) ?? backend,
     workload: source ? (labels.destinationWorkload === UNKNOWN ? undefined : workload(labels.destinationWorkload)) : workload(self),
-    backend: source ? serviceOfCluster(labels.destinationCluster, ns) : undefined,
+    backend,
     failure: labels.responseCode === 0 || labels.responseCode >= 500,
   };
   views.set(series, view);

@@ -30,11 +30,13 @@ export function gatewayListeners(ctx: RouteContext, namespace: string, workload:
       const name = gatewayListenerName(listener.port);
       const attached = gateway.spec.routes.filter((r) => r.listener === listener.name || (r.listener === undefined && listener.protocol === 'HTTP'));
       if (listener.protocol === 'HTTP') {
-        listeners.push(socketListener(name, listener.port, undefined, httpConnectionManagerFilter(httpConnectionManager(name, rdsRoutes(name), []))));
+        // OUTBOUND, as Istio marks gateway listeners: the gateway is the mesh client here, so it names
+        // itself to the destination sidecar (x-weft-source-workload) and reports as the source.
+        listeners.push(socketListener(name, listener.port, 'OUTBOUND', httpConnectionManagerFilter(httpConnectionManager(name, rdsRoutes(name), []))));
         routes.push({ name, virtual_hosts: [{ name, domains: gatewayDomains(listener), routes: httpRoutes(ctx, gateway, attached) }] });
       } else {
         const tcp = attached[0] === undefined ? undefined : tcpProxy(ctx.view, gateway, attached[0], name);
-        if (tcp !== undefined) listeners.push(socketListener(name, listener.port, undefined, tcp));
+        if (tcp !== undefined) listeners.push(socketListener(name, listener.port, 'OUTBOUND', tcp));
       }
     }
   }

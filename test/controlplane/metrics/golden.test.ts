@@ -73,6 +73,26 @@ describe('golden metrics', () => {
     assert.deepEqual(golden.series(golden.resource(svc('ratings')), 2).map((p) => [p.golden.requests, p.golden.rps]), [[40, 8], [60, 12]]);
   });
 
+  it('attributes a gateway\'s requests to the service whose cluster served them (its virtual host is its listener)', () => {
+    const store = new SeriesStore(181, 5000);
+    const golden = new GoldenMetrics(store);
+    const gateway = proxy('bookinfo-gateway');
+    const server = proxy('productpage-v1');
+    const hit = (n: number): void => {
+      for (let i = 0; i < n; i++) gateway.metrics.source.series('productpage-v1', 'gateway_0.0.0.0_15280', 'outbound|9080||productpage.default.svc', 200, '').requests.inc();
+      // The gateway named itself to the sidecar (x-weft-source-workload): not an outside caller, not counted twice.
+      for (let i = 0; i < n; i++) server.metrics.destination.series('bookinfo-gateway', 'productpage', 'inbound|9080||', 200, '').requests.inc();
+    };
+    tick(store, [gateway, server], 0);
+    hit(12);
+    tick(store, [gateway, server], 5000);
+    const ticks = golden.ticksFor(60_000);
+    assert.equal(golden.window(golden.resource(svc('productpage')), ticks).get('')?.requests, 12);
+    const from = golden.window(golden.edges(svc('productpage'), 'from'), ticks);
+    assert.deepEqual([...from.keys()], [refKey(wl('bookinfo-gateway'))]);
+    assert.equal(from.get(refKey(wl('bookinfo-gateway')))?.requests, 12);
+  });
+
   it('survives a proxy restart (counter reset) and counts callers outside the mesh from the destination side', () => {
     const store = new SeriesStore(181, 5000);
     const golden = new GoldenMetrics(store);

@@ -101,8 +101,12 @@ export function Graph({ nodes, edges, onSelect }: { nodes: GraphNode[]; edges: G
       }
     });
     if (changed) {
-      const roots = instance.nodes().filter((n) => n.indegree(false) === 0 && n.data('kind') === 'service');
-      instance.layout({ name: 'breadthfirst', directed: true, spacingFactor: 1.2, padding: 30, ...(roots.nonempty() ? { roots } : {}) } as cytoscape.LayoutOptions).run();
+      // Layers follow the traffic only (membership edges would pull idle split backends into the chain):
+      // entry points (outside callers, gateways, idle nodes) on top, each node a layer below its caller,
+      // so a call chain reads from top to bottom.
+      const traffic = instance.nodes().union(instance.edges().filter((e) => e.data('member') !== true));
+      const roots = traffic.nodes().filter((n) => n.incomers('edge').filter((e) => e.data('member') !== true).empty());
+      traffic.layout({ name: 'breadthfirst', directed: true, spacingFactor: 1.1, padding: 30, ...(roots.nonempty() ? { roots } : {}) } as cytoscape.LayoutOptions).run();
     }
   }, [nodes, edges]);
 
