@@ -7,37 +7,10 @@
  * sidecar.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { curl, freePorts, startUpstream, waitFor, WEFT_BIN, type Upstream } from './harness.js';
-import { newSqliteConfig, startControlPlane, type ControlPlaneProcess } from './controlplane-harness.js';
-
-interface Sidecar {
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-function startSidecar(cp: ControlPlaneProcess, workload: string, token: string, ports: { admin: number; outbound: number; inbound: number }): Sidecar {
-  const child = spawn(WEFT_BIN, [
-    'proxy', '--workload', workload, '--namespace', 'shop', '--control-plane', `127.0.0.1:${cp.xdsPort}`,
-    '--admin-port', `${ports.admin}`, '--outbound-port', `${ports.outbound}`, '--inbound-port', `${ports.inbound}`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WEFT_LOG_LEVEL: 'info', WEFT_WORKLOAD_TOKEN: token } });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return {
-    child,
-    output: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
+import { curl, freePorts, startUpstream, waitFor, type Upstream } from './harness.js';
+import { newSqliteConfig, startControlPlane, startSidecar, type ControlPlaneProcess, type Sidecar } from './controlplane-harness.js';
 
 describe('mesh in STRICT mTLS: control plane CA + two sidecars over ADS', () => {
   let cp: ControlPlaneProcess;
@@ -83,8 +56,8 @@ spec: { address: 127.0.0.1, service: web, serviceAccount: web, inboundPort: ${we
       assert.equal(shown.status, 200);
       return ((await shown.json()) as { token: string }).token;
     };
-    sidecars.push(startSidecar(cp, 'api-1', await token('api-1'), { admin: apiAdmin, outbound: apiOut, inbound: apiIn }));
-    sidecars.push(startSidecar(cp, 'web-1', await token('web-1'), { admin: webAdmin, outbound: webOut, inbound: webIn }));
+    sidecars.push(startSidecar(cp, { workload: 'api-1', namespace: 'shop', token: await token('api-1') }, { admin: apiAdmin, outbound: apiOut, inbound: apiIn }));
+    sidecars.push(startSidecar(cp, { workload: 'web-1', namespace: 'shop', token: await token('web-1') }, { admin: webAdmin, outbound: webOut, inbound: webIn }));
   });
 
   after(async () => {
