@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { curl, freePorts, startUpstream, waitFor, type Upstream } from './harness.js';
 import { newSqliteConfig, startControlPlane, startSidecar, type ControlPlaneProcess, type Sidecar } from './controlplane-harness.js';
+import { opensslDetails } from './tls-fixtures.js';
 
 describe('mesh in STRICT mTLS: control plane CA + two sidecars over ADS', () => {
   let cp: ControlPlaneProcess;
@@ -83,6 +84,30 @@ spec: { address: 127.0.0.1, service: web, serviceAccount: web, inboundPort: ${we
     }
     const shown = (await (await cp.api('/api/ca')).json()) as { stats: Record<string, number> };
     assert.ok(shown.stats['issued']! >= 2);
+  });
+
+  it("each sidecar's admin /certs shows its SDS certificate from the CA, and the API's proxy detail its expiry", async () => {
+    const { items } = (await (await cp.api('/api/v1/proxies')).json()) as { items: Array<{ nodeId: string; workload: string | null }> };
+    for (const [index, workload, serviceAccount] of [[0, 'api-1', 'api'], [1, 'web-1', 'web']] as const) {
+      const identity = (await (await cp.api(`/api/identities/shop/${workload}`)).json()) as { certificate: { chainPem: string } };
+      const issued = opensslDetails(identity.certificate.chainPem);
+      const body = await (await sidecars[index]!.admin('/certs')).text();
+      assert.doesNotMatch(body, /PRIVATE KEY|-----BEGIN/);
+      const { certificates } = JSON.parse(body) as { certificates: Array<{ ca_cert: Array<{ subject_alt_names: unknown[] }>; cert_chain: Array<Record<string, unknown>> }> };
+      assert.ok(certificates.length >= 1, body);
+      for (const context of certificates) {
+        // Every TLS context of the sidecar (inbound listener, outbound clusters) uses the issued chain and the mesh's root.
+        assert.equal(context.ca_cert.length, 1);
+        assert.deepEqual(context.cert_chain, [{
+          path: '<inline>', ...issued, subject_alt_names: [{ uri: `spiffe://weft.test/ns/shop/sa/${serviceAccount}` }],
+          days_until_expiration: String(Math.floor((Date.parse(issued.expiration_time) - Date.now()) / 86_400_000)),
+        }]);
+      }
+      const proxy = items.find((p) => p.workload === workload);
+      assert.ok(proxy, `${workload} is connected: ${JSON.stringify(items)}`);
+      const detail = (await (await cp.api(`/api/v1/proxies/${encodeURIComponent(proxy.nodeId)}`)).json()) as { certExpiry: string | null };
+      assert.equal(detail.certExpiry, new Date(issued.expiration_time).toISOString());
+    }
   });
 
   it('the server sidecar refuses openssl s_client without a client certificate, and plaintext', async () => {
