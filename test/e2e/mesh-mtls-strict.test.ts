@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { curl, freePorts, startUpstream, waitFor, type Upstream } from './harness.js';
 import { newSqliteConfig, startControlPlane, startSidecar, type ControlPlaneProcess, type Sidecar } from './controlplane-harness.js';
 import { opensslDetails } from './tls-fixtures.js';
+import { openUi } from './ui-harness.js';
 
 describe('mesh in STRICT mTLS: control plane CA + two sidecars over ADS', () => {
   let cp: ControlPlaneProcess;
@@ -107,6 +108,27 @@ spec: { address: 127.0.0.1, service: web, serviceAccount: web, inboundPort: ${we
       assert.ok(proxy, `${workload} is connected: ${JSON.stringify(items)}`);
       const detail = (await (await cp.api(`/api/v1/proxies/${encodeURIComponent(proxy.nodeId)}`)).json()) as { certExpiry: string | null };
       assert.equal(detail.certExpiry, new Date(issued.expiration_time).toISOString());
+    }
+  });
+
+  it("the UI's Proxies page shows the sidecar's certificate expiry (Chromium)", async () => {
+    const { items } = (await (await cp.api('/api/v1/proxies')).json()) as { items: Array<{ nodeId: string; workload: string | null }> };
+    const nodeId = items.find((p) => p.workload === 'api-1')!.nodeId;
+    const { certExpiry } = (await (await cp.api(`/api/v1/proxies/${encodeURIComponent(nodeId)}`)).json()) as { certExpiry: string };
+    const ui = await openUi(cp.url, { token: cp.adminToken() });
+    try {
+      await ui.open('proxies', 'Proxies');
+      await ui.page.getByRole('link', { name: nodeId }).first().click();
+      const pill = ui.page.getByLabel(`Proxy ${nodeId}`).locator(`.pill[title="${certExpiry}"]`);
+      await pill.waitFor({ timeout: 15_000 }).catch(async (err: Error) => {
+        await ui.screenshot('proxies-certificate-failed');
+        throw new Error(`${err.message}\n${await ui.page.locator('main').innerText().catch(() => '')}`);
+      });
+      assert.match(await pill.innerText(), /^in \d+ h$/);
+      await ui.screenshot('proxies-certificate');
+      assert.deepEqual(ui.errors(), []);
+    } finally {
+      await ui.close();
     }
   });
 
