@@ -138,7 +138,7 @@ export function opensslDetails(pem: string): { serial_number: string; valid_from
   const out = execFileSync('openssl', ['x509', '-noout', '-serial', '-startdate', '-enddate'], { input: pem, encoding: 'utf8' });
   const field = (name: string): string => out.match(new RegExp(`^${name}=(.*)$`, 'm'))![1]!;
   const time = (text: string): string => new Date(text).toISOString().replace('.000Z', 'Z');
-  return { serial_number: field('serial').toLowerCase().replace(/^0+(?=.)/, ''), valid_from: time(field('notBefore')), expiration_time: time(field('notAfter')) };
+  return { serial_number: field('serial').toLowerCase(), valid_from: time(field('notBefore')), expiration_time: time(field('notAfter')) };
 }
 
 /** openssl s_client sends one request; resolves with everything it printed. */

@@ -79,6 +79,7 @@ function details(chain: readonly X509Certificate[], path: string | undefined, no
   const { uris, dns, ips } = parseSubjectAltName(leaf.subjectAltName ?? '');
   return {
     path: path ?? INLINE,
+    // Whole bytes in hex, lower case, as Envoy prints it (BN_bn2hex): `0a2d…`, not `a2d…`.
     serial_number: leaf.serialNumber.toLowerCase(),
     subject_alt_names: [...uris.map((uri) => ({ uri })), ...dns.map((name) => ({ dns: name })), ...ips.map((ip) => ({ ip_address: ip }))],
     days_until_expiration: String(Math.max(0, Math.floor((Math.min(...expiries) - now) / DAY_MS))),
