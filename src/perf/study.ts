@@ -94,11 +94,16 @@ interface SidecarPorts {
   inbound: number;
 }
 
+/** The study's Mesh: the bare mesh's (plaintext, no access log) with `spec` on top. */
+function meshDocument(spec: object = {}): object {
+  return { apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'Mesh', metadata: { name: 'default' }, spec: { mtls: { mode: 'DISABLED' }, ...spec } };
+}
+
 /** The mesh every run shares: the target service, its one workload at the URL (reached through its sidecar), and a client workload. */
 function baseDocuments(target: URL, targetSidecar: SidecarPorts): object[] {
   const meta = (kind: string, name: string) => ({ apiVersion: 'mesh.weft.dev/v1alpha1', kind, metadata: { name } });
   return [
-    { ...meta('Mesh', 'default'), spec: { mtls: { mode: 'DISABLED' } } },
+    meshDocument(),
     { ...meta('Service', TARGET), spec: { ports: [{ name: 'http', port: SERVICE_PORT, protocol: 'http' }] } },
     { ...meta('Workload', `${TARGET}-1`), spec: { service: TARGET, address: target.hostname, ports: [{ name: 'http', port: Number(target.port || 80) }], inboundPort: targetSidecar.inbound, serviceAccount: TARGET } },
     { ...meta('Service', CLIENT), spec: { ports: [{ name: 'http', port: SERVICE_PORT, protocol: 'http' }] } },
@@ -106,8 +111,8 @@ function baseDocuments(target: URL, targetSidecar: SidecarPorts): object[] {
   ];
 }
 
-/** What switches one function on: documents to apply (removed again after its run), or why it cannot be. */
-function functionDocuments(fn: StudyFunction, rate: number): object[] | string {
+/** What switches one function on: documents to apply (removed again after its run). */
+function functionDocuments(fn: StudyFunction, rate: number): object[] {
   const policy = (name: string, spec: object) => ({
     apiVersion: 'mesh.weft.dev/v1alpha1',
     kind: 'TrafficPolicy',
@@ -118,7 +123,7 @@ function functionDocuments(fn: StudyFunction, rate: number): object[] | string {
     case 'none':
       return [];
     case 'mtls':
-      return [{ apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'Mesh', metadata: { name: 'default' }, spec: { mtls: { mode: 'STRICT' } } }];
+      return [meshDocument({ mtls: { mode: 'STRICT' } })];
     case 'retries':
       return [policy('retries', { retries: { attempts: 2, retryOn: ['5xx', 'connect-failure', 'reset'] } })];
     case 'ratelimit':
@@ -142,7 +147,8 @@ function functionDocuments(fn: StudyFunction, rate: number): object[] | string {
         },
       ];
     case 'accesslog':
-      return 'the control plane has no access-log setting yet (proxies log access only from a static bootstrap)';
+      // Mesh-wide, as Istio's `accessLogFile: /dev/stdout`: both sidecars write a JSON line per request (into logs/<workload>-sidecar.log).
+      return [meshDocument({ accessLog: { backends: [{ stdout: {} }] } })];
   }
 }
 
@@ -332,10 +338,6 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     const functions: StudyResult['functions'] = [];
     for (const fn of options.functions) {
       const documents = functionDocuments(fn, options.rate);
-      if (typeof documents === 'string') {
-        functions.push({ name: fn, unavailable: documents });
-        continue;
-      }
       if (documents.length > 0) {
         const before = await proxyVersions(apiUrl, apiHeaders);
         try {

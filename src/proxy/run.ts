@@ -31,6 +31,7 @@ interface WorkerReport {
   configDump: unknown;
   clustersText: string;
   clustersJson: unknown;
+  certs: unknown;
 }
 
 type PrimaryCommand = { type: 'weft:reload' } | { type: 'weft:drain' };
@@ -58,6 +59,7 @@ async function runWorker(options: RunProxyOptions): Promise<void> {
       configDump: server.configDump(),
       clustersText: server.clustersDump('text') as string,
       clustersJson: server.clustersDump('json'),
+      certs: server.certsDump(),
     };
     process.send?.(message);
   };
@@ -106,6 +108,7 @@ async function runPrimary(options: RunProxyOptions): Promise<void> {
     state: () => state,
     configDump: () => first()?.configDump ?? { configs: [] },
     clusters: (format) => (format === 'json' ? first()?.clustersJson ?? {} : first()?.clustersText ?? ''),
+    certs: () => first()?.certs ?? { certificates: [] },
     drainListeners: async () => broadcast({ type: 'weft:drain' }),
     quit: () => process.kill(process.pid, 'SIGTERM'),
     serverInfo: () => ({ state, workers: options.concurrency, node: bootstrap.node, command_line_options: { config_path: options.configPath, concurrency: options.concurrency } }),

@@ -22,9 +22,10 @@ import { basename, dirname } from 'node:path';
 import type { Logger } from '../lib/json-log.js';
 import { DeadlineWheel } from '../lib/timers.js';
 import { formatHostPort } from '../lib/address.js';
+import { certificatesDump, tlsContextsOf, type CertificatesDump } from './admin/certs.js';
 import { startAdminServer, type AdminHooks, type AdminServer, type ServerState } from './admin/server.js';
 import { loadBootstrapIsolated } from './config/load-isolated.js';
-import type { Bootstrap } from './config/types.js';
+import type { Bootstrap, CommonTlsContextConfig } from './config/types.js';
 import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '../xds/type-urls.js';
 import type { DynamicResourcesDump, XdsStatus } from './xds-client/protocol.js';
 import { superviseXdsAgent, type XdsAgentSupervisor } from './xds-client/supervisor.js';
@@ -65,6 +66,8 @@ export class ProxyServer {
   private admin: AdminServer | undefined;
   private state: ServerState = 'PRE_INITIALIZING';
   private current: { bootstrap: Bootstrap; text: string; digest: string; loadedAt: string } | undefined;
+  /** The TLS contexts of the listeners and clusters last applied (file or xDS), for /certs. */
+  private tlsContexts: CommonTlsContextConfig[] = [];
   private rejected: RejectedConfig | undefined;
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -112,6 +115,7 @@ export class ProxyServer {
     this.secrets.update(bootstrap.secrets);
     this.clusters.update(bootstrap.clusters);
     await this.listeners.apply(bootstrap.listeners);
+    this.tlsContexts = tlsContextsOf(bootstrap);
     this.current = { bootstrap, text, digest: digest(text), loadedAt: new Date().toISOString() };
     const xdsWarm = bootstrap.dynamicResources === undefined ? undefined : this.startAgent(bootstrap.dynamicResources.initialFetchTimeoutMs);
     await this.clusters.ready();
@@ -209,6 +213,7 @@ export class ProxyServer {
         throw err;
       }
       this.clusters.update(bootstrap.clusters);
+      this.tlsContexts = tlsContextsOf(bootstrap);
       this.xds = { ...this.xds, dump, appliedAt: new Date().toISOString() };
       this.stats.counter('server.xds_config_applied').inc();
       this.options.log.info({ listeners: bootstrap.listeners.length, clusters: bootstrap.clusters.length }, 'xDS config applied');
@@ -268,6 +273,7 @@ export class ProxyServer {
       this.secrets.update(bootstrap.secrets);
       await this.listeners.apply(bootstrap.listeners);
       this.clusters.update(bootstrap.clusters);
+      this.tlsContexts = tlsContextsOf(bootstrap);
       this.current = { bootstrap, text, digest: digest(text), loadedAt: new Date().toISOString() };
       this.rejected = undefined;
       this.stats.counter('server.config_reload_success').inc();
@@ -343,6 +349,7 @@ export class ProxyServer {
       state: () => this.state,
       configDump: () => this.configDump(),
       clusters: (format: 'text' | 'json') => this.clustersDump(format),
+      certs: () => this.certsDump(),
       drainListeners: async () => {
         await this.listeners.drain(this.options.drainTimeoutMs);
       },
@@ -361,6 +368,10 @@ export class ProxyServer {
 
   clustersDump(format: 'text' | 'json'): unknown {
     return format === 'json' ? { cluster_statuses: this.clusters.all().map((c) => c.dumpState()) } : dumpClustersText(this.clusters.all());
+  }
+
+  certsDump(): CertificatesDump {
+    return certificatesDump(this.tlsContexts, this.secrets);
   }
 
   configDump(): unknown {

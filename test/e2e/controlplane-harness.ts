@@ -112,6 +112,43 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
   return running;
 }
 
+/** A `weft proxy --workload` sidecar of a control plane, as a child process. */
+export interface Sidecar {
+  child: ChildProcess;
+  adminPort: number;
+  /** stdout (access logs) and stderr (process logs) so far. */
+  output(): string;
+  admin(path: string): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** Starts a sidecar for `workload` on ADS; `token` is its registration token (for a certificate). Not waited for. */
+export function startSidecar(
+  cp: ControlPlaneProcess,
+  identity: { workload: string; namespace?: string; token?: string },
+  ports: { admin: number; outbound: number; inbound: number },
+): Sidecar {
+  const child = spawn(process.execPath, [
+    WEFT_BIN, 'proxy', '--workload', identity.workload, '--namespace', identity.namespace ?? 'default', '--control-plane', `127.0.0.1:${cp.xdsPort}`,
+    '--admin-port', `${ports.admin}`, '--outbound-port', `${ports.outbound}`, '--inbound-port', `${ports.inbound}`, '--drain-timeout', '1',
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WEFT_LOG_LEVEL: 'info', ...(identity.token === undefined ? {} : { WEFT_WORKLOAD_TOKEN: identity.token }) } });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    child,
+    adminPort: ports.admin,
+    output: () => output,
+    admin: (path) => fetch(`http://127.0.0.1:${ports.admin}${path}`),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 /**
  * The echo mesh: Service `echo` (one gRPC port), its subsets `echo-v1` and
  * `echo-v2` (selected by the version label, as TrafficSplit backends must be

@@ -221,7 +221,7 @@ export async function startHttpProxy(
 }
 
 /** The proxy's JSON access log lines (stdout access logger) so far. */
-export function accessLog(proxy: ProxyProcess): Array<Record<string, unknown>> {
+export function accessLog(proxy: Pick<ProxyProcess, 'output'>): Array<Record<string, unknown>> {
   return proxy
     .output()
     .split('\n')

@@ -7,37 +7,12 @@
  * sidecar.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { curl, freePorts, startUpstream, waitFor, WEFT_BIN, type Upstream } from './harness.js';
-import { newSqliteConfig, startControlPlane, type ControlPlaneProcess } from './controlplane-harness.js';
-
-interface Sidecar {
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-function startSidecar(cp: ControlPlaneProcess, workload: string, token: string, ports: { admin: number; outbound: number; inbound: number }): Sidecar {
-  const child = spawn(WEFT_BIN, [
-    'proxy', '--workload', workload, '--namespace', 'shop', '--control-plane', `127.0.0.1:${cp.xdsPort}`,
-    '--admin-port', `${ports.admin}`, '--outbound-port', `${ports.outbound}`, '--inbound-port', `${ports.inbound}`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WEFT_LOG_LEVEL: 'info', WEFT_WORKLOAD_TOKEN: token } });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return {
-    child,
-    output: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
+import { curl, freePorts, startUpstream, waitFor, type Upstream } from './harness.js';
+import { newSqliteConfig, startControlPlane, startSidecar, type ControlPlaneProcess, type Sidecar } from './controlplane-harness.js';
+import { opensslDetails } from './tls-fixtures.js';
+import { openUi } from './ui-harness.js';
 
 describe('mesh in STRICT mTLS: control plane CA + two sidecars over ADS', () => {
   let cp: ControlPlaneProcess;
@@ -83,8 +58,8 @@ spec: { address: 127.0.0.1, service: web, serviceAccount: web, inboundPort: ${we
       assert.equal(shown.status, 200);
       return ((await shown.json()) as { token: string }).token;
     };
-    sidecars.push(startSidecar(cp, 'api-1', await token('api-1'), { admin: apiAdmin, outbound: apiOut, inbound: apiIn }));
-    sidecars.push(startSidecar(cp, 'web-1', await token('web-1'), { admin: webAdmin, outbound: webOut, inbound: webIn }));
+    sidecars.push(startSidecar(cp, { workload: 'api-1', namespace: 'shop', token: await token('api-1') }, { admin: apiAdmin, outbound: apiOut, inbound: apiIn }));
+    sidecars.push(startSidecar(cp, { workload: 'web-1', namespace: 'shop', token: await token('web-1') }, { admin: webAdmin, outbound: webOut, inbound: webIn }));
   });
 
   after(async () => {
@@ -110,6 +85,51 @@ spec: { address: 127.0.0.1, service: web, serviceAccount: web, inboundPort: ${we
     }
     const shown = (await (await cp.api('/api/ca')).json()) as { stats: Record<string, number> };
     assert.ok(shown.stats['issued']! >= 2);
+  });
+
+  it("each sidecar's admin /certs shows its SDS certificate from the CA, and the API's proxy detail its expiry", async () => {
+    const { items } = (await (await cp.api('/api/v1/proxies')).json()) as { items: Array<{ nodeId: string; workload: string | null }> };
+    for (const [index, workload, serviceAccount] of [[0, 'api-1', 'api'], [1, 'web-1', 'web']] as const) {
+      const identity = (await (await cp.api(`/api/identities/shop/${workload}`)).json()) as { certificate: { chainPem: string } };
+      const issued = opensslDetails(identity.certificate.chainPem);
+      const body = await (await sidecars[index]!.admin('/certs')).text();
+      assert.doesNotMatch(body, /PRIVATE KEY|-----BEGIN/);
+      const { certificates } = JSON.parse(body) as { certificates: Array<{ ca_cert: Array<{ subject_alt_names: unknown[] }>; cert_chain: Array<Record<string, unknown>> }> };
+      assert.ok(certificates.length >= 1, body);
+      for (const context of certificates) {
+        // Every TLS context of the sidecar (inbound listener, outbound clusters) uses the issued chain and the mesh's root.
+        assert.equal(context.ca_cert.length, 1);
+        assert.deepEqual(context.cert_chain, [{
+          path: '<inline>', ...issued, subject_alt_names: [{ uri: `spiffe://weft.test/ns/shop/sa/${serviceAccount}` }],
+          days_until_expiration: String(Math.floor((Date.parse(issued.expiration_time) - Date.now()) / 86_400_000)),
+        }]);
+      }
+      const proxy = items.find((p) => p.workload === workload);
+      assert.ok(proxy, `${workload} is connected: ${JSON.stringify(items)}`);
+      const detail = (await (await cp.api(`/api/v1/proxies/${encodeURIComponent(proxy.nodeId)}`)).json()) as { certExpiry: string | null };
+      assert.equal(detail.certExpiry, new Date(issued.expiration_time).toISOString());
+    }
+  });
+
+  it("the UI's Proxies page shows the sidecar's certificate expiry (Chromium)", async () => {
+    const { items } = (await (await cp.api('/api/v1/proxies')).json()) as { items: Array<{ nodeId: string; workload: string | null }> };
+    const nodeId = items.find((p) => p.workload === 'api-1')!.nodeId;
+    const { certExpiry } = (await (await cp.api(`/api/v1/proxies/${encodeURIComponent(nodeId)}`)).json()) as { certExpiry: string };
+    const ui = await openUi(cp.url, { token: cp.adminToken() });
+    try {
+      await ui.open('proxies', 'Proxies');
+      await ui.page.getByRole('link', { name: nodeId }).first().click();
+      const pill = ui.page.getByLabel(`Proxy ${nodeId}`).locator(`.pill[title="${certExpiry}"]`);
+      await pill.waitFor({ timeout: 15_000 }).catch(async (err: Error) => {
+        await ui.screenshot('proxies-certificate-failed');
+        throw new Error(`${err.message}\n${await ui.page.locator('main').innerText().catch(() => '')}`);
+      });
+      assert.match(await pill.innerText(), /^in \d+ h$/);
+      await ui.screenshot('proxies-certificate');
+      assert.deepEqual(ui.errors(), []);
+    } finally {
+      await ui.close();
+    }
   });
 
   it('the server sidecar refuses openssl s_client without a client certificate, and plaintext', async () => {

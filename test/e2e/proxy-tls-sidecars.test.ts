@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { curl, freePort, startProxy, startUpstream, statValue, type ProxyProcess, type Upstream } from './harness.js';
-import { clientSidecar, identities, serverSidecar, spiffe, type Identities, type SidecarPki } from './tls-fixtures.js';
+import { clientSidecar, identities, opensslDetails, serverSidecar, spiffe, type Identities, type SidecarPki } from './tls-fixtures.js';
 
 describe('two sidecars over mTLS (client sidecar -> server sidecar)', () => {
   let ids: Identities;
@@ -37,6 +37,22 @@ describe('two sidecars over mTLS (client sidecar -> server sidecar)', () => {
     assert.equal(JSON.parse(res.stdout).url, '/through');
     assert.equal(await statValue(client, 'cluster.server.ssl.handshake'), 1);
     assert.equal(await statValue(server, `listener.127.0.0.1_${serverPort}.ssl.handshake`), 1);
+  });
+
+  it("admin /certs lists each TLS context's certificate chain and CA in Envoy's shape, never a key", async () => {
+    const ca = { path: '<inline>', ...opensslDetails(ids.ca.certPem), subject_alt_names: [], days_until_expiration: '29' };
+    // The fixture's leaves live one day from a minute ago: 0 whole days left.
+    const leaf = (pem: string, sans: readonly object[]) => ({ path: '<inline>', ...opensslDetails(pem), subject_alt_names: sans, days_until_expiration: '0' });
+    for (const [proxy, identity, sans] of [
+      [server, ids.server, [{ uri: spiffe('server') }, { dns: 'localhost' }]],
+      [client, ids.client, [{ uri: spiffe('client') }]],
+    ] as const) {
+      const response = await proxy.admin('/certs');
+      assert.equal(response.headers.get('content-type'), 'application/json');
+      const body = await response.text();
+      assert.doesNotMatch(body, /PRIVATE KEY|-----BEGIN/);
+      assert.deepEqual(JSON.parse(body), { certificates: [{ ca_cert: [ca], cert_chain: [leaf(identity.certPem, sans)] }] });
+    }
   });
 
   it('a client sidecar expecting another SPIFFE ID refuses the server: 503 with the reset reason, ssl.fail_verify_san', async () => {

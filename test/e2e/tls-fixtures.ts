@@ -3,7 +3,7 @@
  * benchmark: TLS transport sockets, SDS secrets by name, and the two sidecars
  * (client: plaintext in, mTLS out; server: mTLS in, plaintext to the app).
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { createTestCa, type KeyAndCert, type TestCa } from '../support/pki.js';
 
@@ -131,6 +131,14 @@ export async function identities(): Promise<Identities> {
     foreign: await other.issue({ spiffeId: spiffe('client') }),
     wrongId: await ca.issue({ spiffeId: spiffe('evil') }),
   };
+}
+
+/** A certificate's serial and validity as openssl (not node) reads them, in admin /certs's shape. */
+export function opensslDetails(pem: string): { serial_number: string; valid_from: string; expiration_time: string } {
+  const out = execFileSync('openssl', ['x509', '-noout', '-serial', '-startdate', '-enddate'], { input: pem, encoding: 'utf8' });
+  const field = (name: string): string => out.match(new RegExp(`^${name}=(.*)$`, 'm'))![1]!;
+  const time = (text: string): string => new Date(text).toISOString().replace('.000Z', 'Z');
+  return { serial_number: field('serial').toLowerCase(), valid_from: time(field('notBefore')), expiration_time: time(field('notAfter')) };
 }
 
 /** openssl s_client sends one request; resolves with everything it printed. */

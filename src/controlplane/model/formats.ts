@@ -71,6 +71,11 @@ export const STRING_FORMATS = {
     check: (value) => (value.startsWith('/') ? undefined : `${JSON.stringify(value)} is not an HTTP path: must start with "/"`),
     crd: { pattern: '^/' },
   },
+  'absolute-path': {
+    // A file the proxy opens: absolute, so it does not depend on the proxy's working directory.
+    check: (value) => (value.startsWith('/') && !value.includes('\0') ? undefined : `${JSON.stringify(value)} is not an absolute file path: must start with "/"`),
+    crd: { pattern: '^/' },
+  },
   'http-header-name': {
     check: (value) => (HTTP_TOKEN_RE.test(value) ? undefined : `${JSON.stringify(value)} is not a valid HTTP header name`),
     crd: { pattern: HTTP_TOKEN_PATTERN },

@@ -1,6 +1,9 @@
-/** Mesh: mesh-wide settings (mTLS mode, SPIFFE trust domain). Cluster-scoped, like Kuma's Mesh. */
+/** Mesh: mesh-wide settings (mTLS mode, SPIFFE trust domain, default access logging). Cluster-scoped, like Kuma's Mesh. */
 import { Type, type Static } from '@sinclair/typebox';
+import { accessLogProblems, MeshAccessLogSchema, type MeshAccessLog } from './access-log.js';
+import { fieldPath, type FieldError } from './field-error.js';
 import { MESH_API_VERSION, type KindInfo } from './kind-info.js';
+import type { Resource } from './resource.js';
 import { Duration, FormattedString, StrictObject, StringEnum } from './schema-common.js';
 
 export const MTLS_MODES = ['STRICT', 'PERMISSIVE', 'DISABLED'] as const;
@@ -28,6 +31,7 @@ export const MeshSpecSchema = StrictObject({
       description: 'SPIFFE trust domain of workload identities: spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>.',
     }),
   ),
+  accessLog: Type.Optional(MeshAccessLogSchema),
 });
 
 export type MtlsMode = (typeof MTLS_MODES)[number];
@@ -36,6 +40,11 @@ export type MtlsMode = (typeof MTLS_MODES)[number];
 export interface MeshSpec extends Static<typeof MeshSpecSchema> {
   mtls: { mode: MtlsMode; certificateLifetime?: string };
   trustDomain: string;
+  accessLog?: MeshAccessLog;
+}
+
+function validateSemantics(resource: Resource, path: string): FieldError[] {
+  return accessLogProblems((resource.spec as MeshSpec).accessLog, fieldPath(fieldPath(path, 'spec'), 'accessLog'));
 }
 
 export const meshKind: KindInfo = {
@@ -43,6 +52,7 @@ export const meshKind: KindInfo = {
   apiVersion: MESH_API_VERSION,
   plural: 'meshes',
   namespaced: false,
-  description: 'Mesh-wide settings: the mTLS mode and the SPIFFE trust domain.',
+  description: 'Mesh-wide settings: the mTLS mode, the SPIFFE trust domain and the default access logging.',
   specSchema: MeshSpecSchema,
+  validateSemantics,
 };

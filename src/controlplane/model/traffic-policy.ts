@@ -1,11 +1,12 @@
 /**
  * TrafficPolicy: how clients talk to one destination Service — load
  * balancing, timeouts, retries and their budget, circuit breaking, outlier
- * detection, active health checks, rate limiting, fault injection and
- * mirroring. Every section is optional; an absent section means the proxy's
+ * detection, active health checks, rate limiting, fault injection,
+ * mirroring and access logging. Every section is optional; an absent section means the proxy's
  * defaults.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { accessLogProblems, PolicyAccessLogSchema } from './access-log.js';
 import { durationMs } from './duration.js';
 import { fieldPath, type FieldError } from './field-error.js';
 import { MESH_API_VERSION, type KindInfo, type Reference } from './kind-info.js';
@@ -127,6 +128,7 @@ export const TrafficPolicySpecSchema = StrictObject({
   rateLimit: Type.Optional(RateLimitSchema),
   fault: Type.Optional(FaultSchema),
   mirror: Type.Optional(MirrorSchema),
+  accessLog: Type.Optional(PolicyAccessLogSchema),
 });
 
 export type TrafficPolicySpec = Static<typeof TrafficPolicySpecSchema>;
@@ -164,6 +166,7 @@ function validateSemantics(resource: Resource, path: string): FieldError[] {
   if (spec.mirror !== undefined && spec.mirror.service === spec.targetRef.name) {
     errors.push({ path: at('mirror', 'service'), message: 'must differ from targetRef.name: a Service cannot mirror to itself' });
   }
+  errors.push(...accessLogProblems(spec.accessLog, at('accessLog')));
   return errors;
 }
 
@@ -182,7 +185,7 @@ export const trafficPolicyKind: KindInfo = {
   shortNames: ['tp'],
   namespaced: true,
   description:
-    'How clients reach one Service: load balancing, timeouts, retries, circuit breaking, outlier detection, health checks, rate limits, faults, mirroring.',
+    'How clients reach one Service: load balancing, timeouts, retries, circuit breaking, outlier detection, health checks, rate limits, faults, mirroring, access logging.',
   specSchema: TrafficPolicySpecSchema,
   validateSemantics,
   references,

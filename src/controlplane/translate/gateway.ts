@@ -4,9 +4,11 @@
  * (naming it, or naming no listener), in spec order since the first match wins,
  * for the listener's hostnames (any host when it names none). A TCP listener
  * proxies to the one route naming it. Routes honour the backend's TrafficPolicy
- * and its unconditional TrafficSplit.
+ * and its unconditional TrafficSplit. Every listener logs access as the Mesh
+ * says; a TCP listener (one backend) as the backend's TrafficPolicy overrides.
  */
 import type { GatewaySpec } from '../model/gateway.js';
+import { destinationAccessLog, envoyAccessLogs } from './access-log.js';
 import type { JsonObject } from './envoy-values.js';
 import { firstClaim } from './first-claim.js';
 import { httpConnectionManager, httpConnectionManagerFilter, rdsRoutes, socketListener, tcpProxyFilter } from './listeners.js';
@@ -32,7 +34,7 @@ export function gatewayListeners(ctx: RouteContext, namespace: string, workload:
       if (listener.protocol === 'HTTP') {
         // OUTBOUND, as Istio marks gateway listeners: the gateway is the mesh client here, so it names
         // itself to the destination sidecar (x-weft-source-workload) and reports as the source.
-        listeners.push(socketListener(name, listener.port, 'OUTBOUND', httpConnectionManagerFilter(httpConnectionManager(name, rdsRoutes(name), []))));
+        listeners.push(socketListener(name, listener.port, 'OUTBOUND', httpConnectionManagerFilter(httpConnectionManager(name, rdsRoutes(name), [], envoyAccessLogs(ctx.view.accessLog)))));
         routes.push({ name, virtual_hosts: [{ name, domains: gatewayDomains(listener), routes: httpRoutes(ctx, gateway, attached) }] });
       } else {
         const tcp = attached[0] === undefined ? undefined : tcpProxy(ctx.view, gateway, attached[0], name);
@@ -63,8 +65,9 @@ function tcpProxy(view: MeshView, gateway: Named<GatewaySpec>, route: GatewayRou
   const backend = resolveBackend(view, gateway.namespace, route);
   if (backend === undefined) return undefined;
   const { service, port } = backend;
-  const idle = view.policyFor(service.namespace, service.name)?.timeouts?.idle;
-  return tcpProxyFilter(statPrefix, outboundClusterName(service.name, service.namespace, port.port), unconditionalSplit(view, service, port), idle);
+  const policy = view.policyFor(service.namespace, service.name);
+  const cluster = outboundClusterName(service.name, service.namespace, port.port);
+  return tcpProxyFilter(statPrefix, cluster, unconditionalSplit(view, service, port), policy?.timeouts?.idle, envoyAccessLogs(destinationAccessLog(view, policy)));
 }
 
 /** A missing backend service or port leaves the route out (the Gateway carries an Invalid condition). */

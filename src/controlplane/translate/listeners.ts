@@ -29,12 +29,13 @@ export function inlineRoutes(routeConfig: JsonObject): JsonObject {
 }
 
 /** The HttpConnectionManager message (typed_config); `httpFilters` run before the router, which is always last. */
-export function httpConnectionManager(statPrefix: string, routes: JsonObject, httpFilters: readonly JsonObject[]): JsonObject {
+export function httpConnectionManager(statPrefix: string, routes: JsonObject, httpFilters: readonly JsonObject[], accessLog?: JsonObject[]): JsonObject {
   return {
     '@type': HTTP_CONNECTION_MANAGER_TYPE_URL,
     stat_prefix: statPrefix,
     ...routes,
     http_filters: [...httpFilters, routerFilter()],
+    access_log: accessLog,
   };
 }
 
@@ -43,7 +44,9 @@ export function httpConnectionManagerFilter(manager: JsonObject): JsonObject {
 }
 
 /** A TCP proxy to one cluster, or split by weight when `backends` is set. */
-export function tcpProxyFilter(statPrefix: string, cluster: string, backends: WeightedCluster[] | undefined, idleTimeout: string | undefined): JsonObject {
+export function tcpProxyFilter(
+  statPrefix: string, cluster: string, backends: WeightedCluster[] | undefined, idleTimeout: string | undefined, accessLog: JsonObject[] | undefined,
+): JsonObject {
   return {
     name: TCP_PROXY_FILTER_NAME,
     typed_config: {
@@ -52,6 +55,7 @@ export function tcpProxyFilter(statPrefix: string, cluster: string, backends: We
       cluster: backends === undefined ? cluster : undefined,
       weighted_clusters: backends === undefined ? undefined : { clusters: backends.map(({ name, weight }) => ({ name, weight })) },
       idle_timeout: envoyDuration(idleTimeout),
+      access_log: accessLog,
     },
   };
 }

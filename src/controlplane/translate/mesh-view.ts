@@ -49,6 +49,8 @@ export interface MeshView {
   trafficTargetsFor(namespace: string, serviceAccount: string): ReadonlyArray<Named<TrafficTargetSpec>>;
   /** The first Mesh's mTLS mode and trust domain; undefined without a Mesh (proxies talk plaintext). */
   readonly mtls: { mode: MeshSpec['mtls']['mode']; trustDomain: string } | undefined;
+  /** The first Mesh's default access logging; undefined: none. */
+  readonly accessLog: MeshSpec['accessLog'];
   /** The CA's stored state (trust bundle), when the control plane runs a CA. */
   readonly ca: CaRecordSpec | undefined;
   /** The certificate last issued to a workload's proxy. */
@@ -116,6 +118,7 @@ export function buildMeshView(resources: readonly Resource[]): MeshView {
     trustDomain: mesh?.trustDomain ?? DEFAULT_TRUST_DOMAIN,
     trafficTargetsFor: (namespace, serviceAccount) => targets.get(key(namespace, serviceAccount)) ?? [],
     mtls: mesh === undefined ? undefined : { mode: mesh.mtls?.mode ?? 'PERMISSIVE', trustDomain: mesh.trustDomain ?? DEFAULT_TRUST_DOMAIN },
+    accessLog: mesh?.accessLog,
     ca: ofKind<CaRecordSpec>(CA_KIND)[0]?.spec,
     issuedCertificate: (namespace, workload) => issued.get(key(namespace, workload))?.spec,
   };

@@ -6,6 +6,7 @@
  * on loopback, with the workload's RBAC (TrafficTargets, authorization.ts) and
  * its service's rate limit and fault filters.
  */
+import { destinationAccessLog, envoyAccessLogs } from './access-log.js';
 import { httpRbacFilter, inboundRbacRules, networkRbacFilter } from './authorization.js';
 import { inboundCluster } from './clusters.js';
 import { workloadPortFor } from './endpoints.js';
@@ -43,7 +44,7 @@ export interface ListenersAndRoutes {
 export function sidecarOutbound(ctx: RouteContext, clientNamespace: string, ports: CapturePorts, services: ReadonlyArray<Named<ServiceSpec>>): ListenersAndRoutes {
   const listeners = [
     socketListener(outboundListenerName(ports.outbound), ports.outbound, 'OUTBOUND', httpConnectionManagerFilter(
-      httpConnectionManager(outboundListenerName(ports.outbound), rdsRoutes(OUTBOUND_ROUTE_CONFIG), []),
+      httpConnectionManager(outboundListenerName(ports.outbound), rdsRoutes(OUTBOUND_ROUTE_CONFIG), [], envoyAccessLogs(ctx.view.accessLog)),
     )),
     ...tcpListeners(ctx.view, services, ports),
   ];
@@ -74,8 +75,9 @@ function tcpListeners(view: MeshView, services: ReadonlyArray<Named<ServiceSpec>
   return services.flatMap((service) => service.spec.ports.filter((p) => !isHttpPort(p)).flatMap((port) => {
     if (!claim(port.port)) return [];
     const cluster = outboundClusterName(service.name, service.namespace, port.port);
-    const idle = view.policyFor(service.namespace, service.name)?.timeouts?.idle;
-    return [socketListener(outboundListenerName(port.port), port.port, 'OUTBOUND', tcpProxyFilter(cluster, cluster, unconditionalSplit(view, service, port), idle))];
+    const policy = view.policyFor(service.namespace, service.name);
+    const proxy = tcpProxyFilter(cluster, cluster, unconditionalSplit(view, service, port), policy?.timeouts?.idle, envoyAccessLogs(destinationAccessLog(view, policy)));
+    return [socketListener(outboundListenerName(port.port), port.port, 'OUTBOUND', proxy)];
   }));
 }
 
@@ -109,17 +111,20 @@ function servedPorts(view: MeshView, workload: Named<WorkloadSpec>): Map<number,
 /**
  * HTTP when the workload serves any HTTP port: its first HTTP port takes every
  * host, the others `*:<service port>`. A TCP-only workload gets a TCP proxy to
- * its first port. The filters come from the first backing service with a policy.
+ * its first port. The filters and the access log come from the first backing
+ * service with a policy.
  */
 function inboundListener(view: MeshView, workload: Named<WorkloadSpec>, served: Map<number, ServicePort>, inboundPort: number): JsonObject | undefined {
   const name = inboundListenerName(inboundPort);
   const entries = [...served.entries()];
   const http = entries.filter(([, servicePort]) => isHttpPort(servicePort));
+  const policy = view.servicesOf(workload).map((s) => view.policyFor(s.namespace, s.name)).find((p) => p !== undefined);
+  const accessLog = envoyAccessLogs(destinationAccessLog(view, policy));
   if (http.length === 0) {
     const first = entries[0];
     if (first === undefined) return undefined;
     const rules = inboundRbacRules(view, workload, 'tcp', [first[1].port]);
-    const proxy = tcpProxyFilter(name, inboundClusterName(first[0]), undefined, undefined);
+    const proxy = tcpProxyFilter(name, inboundClusterName(first[0]), undefined, undefined, accessLog);
     return socketListener(name, inboundPort, 'INBOUND', ...(rules === undefined ? [] : [networkRbacFilter(rules)]), proxy);
   }
   const claim = firstClaim<string>();
@@ -129,10 +134,9 @@ function inboundListener(view: MeshView, workload: Named<WorkloadSpec>, served: 
     const cluster = inboundClusterName(port);
     return [{ name: cluster, domains: [domain], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: NO_TIMEOUT } }] }];
   });
-  const policy = view.servicesOf(workload).map((s) => view.policyFor(s.namespace, s.name)).find((p) => p !== undefined);
   // Authorization first: a denied request must not take a rate-limit token or wait out a fault delay.
   const rules = inboundRbacRules(view, workload, 'http', entries.map(([, servicePort]) => servicePort.port));
   const filters = [...(rules === undefined ? [] : [httpRbacFilter(rules)]), ...policyHttpFilters(policy, { rateLimit: true })];
-  const manager = httpConnectionManager(name, inlineRoutes({ name: INBOUND_ROUTE_CONFIG, virtual_hosts: virtualHosts }), filters);
+  const manager = httpConnectionManager(name, inlineRoutes({ name: INBOUND_ROUTE_CONFIG, virtual_hosts: virtualHosts }), filters, accessLog);
   return socketListener(name, inboundPort, 'INBOUND', httpConnectionManagerFilter(manager));
 }

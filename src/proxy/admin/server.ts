@@ -22,6 +22,8 @@ export interface AdminHooks {
   configDump(): unknown;
   /** Envoy's /clusters text, or its `?format=json` object. */
   clusters(format: 'text' | 'json'): string | unknown;
+  /** Envoy's /certs JSON (certs.ts): certificates only, never keys. */
+  certs(): unknown;
   drainListeners(graceful: boolean): Promise<void>;
   /** Called after the /quitquitquit response is sent. */
   quit(): void;
@@ -122,6 +124,7 @@ const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map<string, Endpoint>([
       },
     },
   ],
+  ['/certs', { help: 'print certs on machine', mutates: false, handle: (_q, hooks) => json(hooks.certs()) }],
   ['/server_info', { help: 'print server version/status information', mutates: false, handle: (_q, hooks) => json(hooks.serverInfo()) }],
   ['/memory', { help: 'print current allocation/heap usage, in bytes', mutates: false, handle: () => json(memoryReport()) }],
   [

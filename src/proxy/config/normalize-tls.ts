@@ -61,6 +61,7 @@ export function normalizeTlsCertificate(raw: RawTlsCertificate, path: string): T
   const certificate: TlsCertificateConfig = {
     certificateChain: readPem(raw.certificate_chain, fieldPath(path, 'certificate_chain'), isCertificate, 'certificates'),
   };
+  if (raw.certificate_chain.filename !== undefined) certificate.certificateChainPath = raw.certificate_chain.filename;
   if (raw.private_key !== undefined) certificate.privateKey = readPem(raw.private_key, fieldPath(path, 'private_key'), isPrivateKey, 'a private key');
   return certificate;
 }
@@ -68,6 +69,7 @@ export function normalizeTlsCertificate(raw: RawTlsCertificate, path: string): T
 export function normalizeValidationContext(raw: RawCertificateValidationContext, path: string): ValidationContextConfig {
   const context: ValidationContextConfig = { sanMatchers: normalizeSanMatchers(raw, path) };
   if (raw.trusted_ca !== undefined) context.trustedCa = readPem(raw.trusted_ca, fieldPath(path, 'trusted_ca'), isCertificate, 'CA certificates');
+  if (raw.trusted_ca?.filename !== undefined) context.trustedCaPath = raw.trusted_ca.filename;
   return context;
 }
 

@@ -90,6 +90,8 @@ export interface FilterChainConfig {
 /** PEM text after a DataSource was read (inline_string, inline_bytes decoded, filename read at load). */
 export interface TlsCertificateConfig {
   certificateChain: string;
+  /** The file it was read from (`filename`), for /certs; undefined when inline. */
+  certificateChainPath?: string;
   /** Undefined: the proxy's own key (generated at start; the certificate must be for it). */
   privateKey?: string;
 }
@@ -102,6 +104,8 @@ export interface SanMatcher {
 export interface ValidationContextConfig {
   /** PEM bundle; several roots are all trusted (overlapping bundle during a root rotation). */
   trustedCa?: string;
+  /** The file `trustedCa` was read from, for /certs; undefined when inline. */
+  trustedCaPath?: string;
   /** Any one must match one SAN of the peer's leaf; empty = any. */
   sanMatchers: SanMatcher[];
 }

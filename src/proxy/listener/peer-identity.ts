@@ -66,9 +66,10 @@ function readIdentity(socket: Socket): PeerIdentity | undefined {
  * Node renders SANs as `URI:spiffe://a/b, DNS:x, IP Address:1.2.3.4`; values that
  * contain separators are JSON-quoted (`URI:"a, b"`).
  */
-export function parseSubjectAltName(text: string): { uris: string[]; dns: string[] } {
+export function parseSubjectAltName(text: string): { uris: string[]; dns: string[]; ips: string[] } {
   const uris: string[] = [];
   const dns: string[] = [];
+  const ips: string[] = [];
   const entry = /(URI|DNS|[A-Za-z ]+):("(?:[^"\\]|\\.)*"|[^,]*)(?:,\s*|$)/gy;
   let match: RegExpExecArray | null;
   while (entry.lastIndex < text.length && (match = entry.exec(text)) !== null) {
@@ -77,6 +78,7 @@ export function parseSubjectAltName(text: string): { uris: string[]; dns: string
     const value = raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
     if (kind === 'URI') uris.push(value);
     else if (kind === 'DNS') dns.push(value);
+    else if (kind === 'IP Address') ips.push(value);
   }
-  return { uris, dns };
+  return { uris, dns, ips };
 }

@@ -19,6 +19,7 @@ describe('TrafficPolicy', () => {
       rateLimit: { requestsPerUnit: 600, unit: 'minute', burst: 50 },
       fault: { delay: { fixed: '100ms', percent: 10 }, abort: { httpStatus: 503, percent: 0.5 } },
       mirror: { service: 'reviews-shadow', percent: 5 },
+      accessLog: { backends: [{ file: { path: '/var/log/reviews.log', format: { text: '%RESPONSE_CODE%' } } }] },
     };
     assert.deepEqual(assertValid(documentOf('TrafficPolicy', spec)).spec, spec);
   });
@@ -120,5 +121,15 @@ describe('TrafficPolicy', () => {
     assertErrors(policy({ fault: {} }), [['spec.fault', 'must set at least 1 field(s)']]);
     assertErrors(policy({ fault: { delay: { percent: 10 } } }), [['spec.fault.delay.fixed', 'required field is missing']]);
     assertErrors(policy({ mirror: { service: 'reviews' } }), [['spec.mirror.service', 'a Service cannot mirror to itself']]);
+  });
+
+  it('overrides the Mesh access log with backends or disabled: true, never both', () => {
+    assert.deepEqual(assertValid(policy({ accessLog: { disabled: true } })).spec, { targetRef, accessLog: { disabled: true } });
+    assertErrors(policy({ accessLog: { disabled: true, backends: [{ stdout: {} }] } }), [['spec.accessLog', 'must set at most 1 field(s)']]);
+    assertErrors(policy({ accessLog: {} }), [['spec.accessLog', 'must set at least 1 field(s)']]);
+    assertErrors(policy({ accessLog: { disabled: false } }), [['spec.accessLog.disabled', 'must be true']]);
+    assertErrors(policy({ accessLog: { backends: [{ stdout: { format: { text: '%BOGUS%' } } }] } }), [
+      ['spec.accessLog.backends[0].stdout.format.text', 'unknown command operator %BOGUS%'],
+    ]);
   });
 });

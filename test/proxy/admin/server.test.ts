@@ -17,6 +17,7 @@ const hooks: AdminHooks = {
   state: () => state,
   configDump: () => ({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump' }] }),
   clusters: (format) => (format === 'json' ? { cluster_statuses: [{ name: 'backend' }] } : 'backend::10.0.0.1:80::health_flags::healthy\n'),
+  certs: () => ({ certificates: [] }),
   drainListeners: async (graceful) => {
     calls.push(`drain graceful=${graceful}`);
   },
@@ -82,7 +83,7 @@ test('/config_dump, /clusters, /server_info', async () => {
 
 test('/help lists every endpoint; an unknown path is 404 with the list', async () => {
   const help = await get('/help');
-  for (const path of ['/ready', '/stats', '/stats/prometheus', '/config_dump', '/clusters', '/server_info', '/drain_listeners', '/quitquitquit']) {
+  for (const path of ['/ready', '/stats', '/stats/prometheus', '/config_dump', '/clusters', '/certs', '/server_info', '/drain_listeners', '/quitquitquit']) {
     assert.match(help.body, new RegExp(`^  ${path}( \\(POST\\))?: `, 'm'));
   }
   const missing = await get('/nope');

@@ -6,12 +6,13 @@ import { once } from 'node:events';
 import { parseSubjectAltName, peerIdentity, peerPrincipal } from '../../../src/proxy/listener/peer-identity.js';
 import { createTestCa } from '../../support/pki.js';
 
-test('parseSubjectAltName reads URI and DNS SANs, quoted values included', () => {
+test('parseSubjectAltName reads URI, DNS and IP SANs, quoted values included', () => {
   assert.deepEqual(parseSubjectAltName('URI:spiffe://td/ns/a/sa/b, DNS:web, IP Address:127.0.0.1, DNS:"x, y"'), {
     uris: ['spiffe://td/ns/a/sa/b'],
     dns: ['web', 'x, y'],
+    ips: ['127.0.0.1'],
   });
-  assert.deepEqual(parseSubjectAltName(''), { uris: [], dns: [] });
+  assert.deepEqual(parseSubjectAltName(''), { uris: [], dns: [], ips: [] });
 });
 
 test('peerPrincipal is the verified client certificate URI SAN; undefined for plaintext and unverified peers', async (t) => {
