@@ -1,42 +1,38 @@
 /**
  * The authorization matrix: SMI TrafficTargets, translated by the control
- * plane's translator, enforced by real `weft proxy` processes in front of each
- * destination, with curl (HTTP) and raw TCP clients as the sources. Every
- * source x destination x route cell is tried; exactly the cells the
- * TrafficTargets allow get through (HTTP 200 / TCP echo), the others get 403
- * `RBAC: access denied` or a closed connection, and the proxies count each
- * denial (`rbac.denied`).
+ * plane's translator for a STRICT-mTLS Mesh, enforced by real `weft proxy`
+ * processes in front of each destination, with curl (HTTP) and a TLS socket
+ * (TCP) as the sources, each presenting its own SPIFFE certificate from one
+ * test CA. Every source x destination x route cell is tried; exactly the cells
+ * the TrafficTargets allow get through (HTTP 200 / TCP echo), the others get
+ * 403 `RBAC: access denied` or a closed connection, and the proxies count each
+ * denial (`rbac.denied`). A source without a certificate gets no further than
+ * the handshake.
  *
- * Identities plug in through `SourceIdentity`: here each source calls from its
- * own loopback address and the translated SPIFFE principals are swapped for
- * that address (`direct_remote_ip`), the one step that stands in for the mTLS
- * handshake; with mTLS the source presents its SPIFFE certificate instead and
- * the policies stay exactly as translated.
+ * The destination's listener is exactly as translated; only its SDS secret
+ * references are served from static secrets (the certificate the CA would have
+ * issued to its workload, and the trust bundle) instead of over ADS.
  */
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { Resource } from '../../src/controlplane/model/resource.js';
 import { spiffeId } from '../../src/controlplane/translate/authorization.js';
+import { SDS_CERTIFICATE, SDS_TRUST_BUNDLE } from '../../src/controlplane/translate/mtls.js';
 import { translateForProxy } from '../../src/controlplane/translate/translate.js';
 import { httpRouteGroup, resource, service, SIDECAR, workload } from '../controlplane/translate/fixtures.js';
 import { toStaticBootstrap } from '../controlplane/translate/static-bootstrap.js';
+import { createTestCa, pemDir, type KeyAndCert, type TestCa } from '../support/pki.js';
 import { curl, freePorts, startEchoServer, startProxy, startUpstream, statValue, type ProxyProcess } from './harness.js';
 
 const TRUST_DOMAIN = 'cluster.local';
 
-/** How a source proves who it is. */
-interface SourceIdentity {
+/** A source: its service account, proven by the certificate it presents. */
+interface Source {
   serviceAccount: string;
-  /** The loopback address it calls from. */
-  ip: string;
 }
 
-const SOURCES: readonly SourceIdentity[] = [
-  { serviceAccount: 'productpage', ip: '127.0.0.2' },
-  { serviceAccount: 'reviews', ip: '127.0.0.3' },
-  { serviceAccount: 'intruder', ip: '127.0.0.4' },
-];
+const SOURCES: readonly Source[] = [{ serviceAccount: 'productpage' }, { serviceAccount: 'reviews' }, { serviceAccount: 'intruder' }];
 
 type Cell = { kind: 'http'; destination: string; method: string; path: string } | { kind: 'tcp'; destination: string };
 
@@ -58,7 +54,7 @@ const ALLOWED = new Set([
   'reviews mysql',
 ]);
 
-function cellName(source: SourceIdentity, cell: Cell): string {
+function cellName(source: Source, cell: Cell): string {
   return cell.kind === 'http' ? `${source.serviceAccount} ${cell.method} ${cell.path}` : `${source.serviceAccount} ${cell.destination}`;
 }
 
@@ -66,6 +62,7 @@ function meshResources(ports: { reviews: number; ratings: number; mysql: number 
   const sa = (name: string) => ({ kind: 'ServiceAccount', name });
   const target = (name: string, spec: unknown) => resource('access.smi-spec.io/v1alpha3', 'TrafficTarget', name, spec);
   return [
+    resource('mesh.weft.dev/v1alpha1', 'Mesh', 'default', { trustDomain: TRUST_DOMAIN, mtls: { mode: 'STRICT' } }, ''),
     service('reviews', { ports: [{ name: 'http', port: 9080, protocol: 'http' }] }),
     workload('reviews-1', { address: '127.0.0.1', service: 'reviews', serviceAccount: 'reviews', ports: [{ name: 'http', port: ports.reviews }] }),
     service('ratings', { ports: [{ name: 'http', port: 9080, protocol: 'http' }] }),
@@ -87,39 +84,42 @@ function meshResources(ports: { reviews: number; ratings: number; mysql: number 
   ];
 }
 
-/** The identity plug: SPIFFE principals -> the source's loopback address (see the header). */
-function plugIdentities(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(plugIdentities);
+/** A translated listener as the proxy's ADS client resolves it: its SDS secret references served by name from static secrets. */
+function withStaticSecrets(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withStaticSecrets);
   if (node === null || typeof node !== 'object') return node;
-  const exact = (node as { authenticated?: { principal_name?: { exact?: string } } }).authenticated?.principal_name?.exact;
-  if (exact !== undefined) {
-    const source = SOURCES.find((s) => spiffeId(TRUST_DOMAIN, 'default', s.serviceAccount) === exact);
-    assert.ok(source, `test bug: no source for ${exact}`);
-    return { direct_remote_ip: { address_prefix: source.ip, prefix_len: 32 } };
-  }
-  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, plugIdentities(v)]));
+  return Object.fromEntries(Object.entries(node).filter(([k]) => k !== 'sds_config').map(([k, v]) => [k, withStaticSecrets(v)]));
 }
 
 /** The destination workload's sidecar config as the control plane translates it: its inbound listener and clusters, on free ports. */
-async function destinationProxy(resources: Resource[], workloadName: string): Promise<{ proxy: ProxyProcess; port: number; listener: string }> {
+async function destinationProxy(resources: Resource[], workloadName: string, ca: TestCa, identity: KeyAndCert): Promise<{ proxy: ProxyProcess; port: number; listener: string }> {
   const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
   const xds = translateForProxy({ ...SIDECAR, workload: workloadName, capturePorts: { inbound, outbound } }, resources);
   const bootstrap = toStaticBootstrap(xds) as { static_resources: { listeners: Array<Record<string, unknown>>; clusters: Array<Record<string, unknown>> } };
   const name = `inbound_0.0.0.0_${inbound}`;
   const listener = bootstrap.static_resources.listeners.find((l) => l['name'] === name);
   assert.ok(listener, `${workloadName} has an inbound listener`);
-  const local = { ...(plugIdentities(listener) as Record<string, unknown>), address: { socket_address: { address: '127.0.0.1', port_value: inbound } } };
+  assert.match(JSON.stringify(listener), /DownstreamTlsContext/, `${workloadName}'s inbound listener is mTLS (STRICT)`);
+  const local = { ...(withStaticSecrets(listener) as Record<string, unknown>), address: { socket_address: { address: '127.0.0.1', port_value: inbound } } };
   const proxy = await startProxy({
     node: { id: `sidecar~127.0.0.1~${workloadName}.default`, cluster: workloadName },
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: admin } } },
-    static_resources: { listeners: [local], clusters: bootstrap.static_resources.clusters.filter((c) => String(c['name']).startsWith('inbound|')) },
+    static_resources: {
+      listeners: [local],
+      clusters: bootstrap.static_resources.clusters.filter((c) => String(c['name']).startsWith('inbound|')),
+      secrets: [
+        { name: SDS_CERTIFICATE, tls_certificate: { certificate_chain: { inline_string: identity.certPem }, private_key: { inline_string: identity.keyPem } } },
+        { name: SDS_TRUST_BUNDLE, validation_context: { trusted_ca: { inline_string: ca.certPem } } },
+      ],
+    },
   });
   return { proxy, port: inbound, listener: name };
 }
 
 /** 'allowed' when bytes came back through the proxy; 'closed' when the proxy closed the connection first. */
-async function tcpExchange(port: number, localAddress: string): Promise<'allowed' | 'closed'> {
-  const socket = net.connect({ port, host: '127.0.0.1', localAddress });
+async function tcpExchange(port: number, client: KeyAndCert): Promise<'allowed' | 'closed'> {
+  // Server verification is not what the matrix is about (the SPIFFE certificate has no host name to check).
+  const socket = tls.connect({ port, host: '127.0.0.1', cert: client.certPem, key: client.keyPem, rejectUnauthorized: false });
   socket.on('error', () => undefined);
   let echoed = '';
   socket.on('data', (chunk: Buffer) => (echoed += chunk.toString()));
@@ -133,21 +133,31 @@ async function tcpExchange(port: number, localAddress: string): Promise<'allowed
 describe('authorization matrix: TrafficTargets enforced by the destination sidecars', () => {
   const upstreams: Array<{ close(): Promise<void> }> = [];
   const proxies = new Map<string, { proxy: ProxyProcess; port: number; listener: string }>();
+  const pems = pemDir();
+  /** Each source's certificate and key files, for curl. */
+  const credentials = new Map<string, { identity: KeyAndCert; cert: string; key: string }>();
 
   before(async () => {
+    const ca = await createTestCa('Mesh Root');
+    const issue = (sa: string): Promise<KeyAndCert> => ca.issue({ spiffeId: spiffeId(TRUST_DOMAIN, 'default', sa) });
+    for (const { serviceAccount } of SOURCES) {
+      const identity = await issue(serviceAccount);
+      credentials.set(serviceAccount, { identity, cert: pems.write(`${serviceAccount}.crt`, identity.certPem), key: pems.write(`${serviceAccount}.key`, identity.keyPem) });
+    }
     const reviews = await startUpstream(undefined, 'reviews');
     const ratings = await startUpstream(undefined, 'ratings');
     const mysql = await startEchoServer('mysql');
     upstreams.push(reviews, ratings, mysql);
     const resources = meshResources({ reviews: reviews.port, ratings: ratings.port, mysql: mysql.port });
     for (const [destination, workloadName] of [['reviews', 'reviews-1'], ['ratings', 'ratings-1'], ['mysql', 'mysql-1']] as const) {
-      proxies.set(destination, await destinationProxy(resources, workloadName));
+      proxies.set(destination, await destinationProxy(resources, workloadName, ca, await issue(destination)));
     }
   });
 
   after(async () => {
     await Promise.all([...proxies.values()].map(({ proxy }) => proxy.stop()));
     await Promise.all(upstreams.map((u) => u.close()));
+    pems.cleanup();
   });
 
   it('gives exactly the allowed cells 200 (or a working TCP connection) and the others 403 / a closed connection', async () => {
@@ -159,7 +169,9 @@ describe('authorization matrix: TrafficTargets enforced by the destination sidec
         const name = cellName(source, cell);
         const allowed = ALLOWED.has(name);
         if (cell.kind === 'http') {
-          const res = await curl(['-s', '--interface', source.ip, '-X', cell.method, '-w', '\n%{http_code}', '--max-time', '10', `http://127.0.0.1:${port}${cell.path}`]);
+          const { cert, key } = credentials.get(source.serviceAccount)!;
+          // -k: the server's SPIFFE certificate names no host; what is tested is the client's identity.
+          const res = await curl(['-s', '-k', '--http1.1', '--cert', cert, '--key', key, '-X', cell.method, '-w', '\n%{http_code}', '--max-time', '10', `https://127.0.0.1:${port}${cell.path}`]);
           assert.equal(res.code, 0, `${name}: ${res.stderr}`);
           const split = res.stdout.lastIndexOf('\n');
           const status = res.stdout.slice(split + 1);
@@ -167,12 +179,19 @@ describe('authorization matrix: TrafficTargets enforced by the destination sidec
           expected.push(`${name} -> ${allowed ? '200' : '403'}`);
           if (!allowed) assert.equal(res.stdout.slice(0, split), 'RBAC: access denied', name);
         } else {
-          outcomes.push(`${name} -> ${await tcpExchange(port, source.ip)}`);
+          outcomes.push(`${name} -> ${await tcpExchange(port, credentials.get(source.serviceAccount)!.identity)}`);
           expected.push(`${name} -> ${allowed ? 'allowed' : 'closed'}`);
         }
       }
     }
     assert.deepEqual(outcomes, expected);
+  });
+
+  it('lets no source without a certificate past the handshake', async () => {
+    for (const destination of ['reviews', 'ratings']) {
+      const res = await curl(['-s', '-k', '--http1.1', '-w', '%{http_code}', '--max-time', '10', `https://127.0.0.1:${proxies.get(destination)!.port}/health`]);
+      assert.notEqual(res.code, 0, `${destination}: answered ${res.stdout}`);
+    }
   });
 
   it('counts every decision: rbac.allowed / rbac.denied per destination', async () => {
