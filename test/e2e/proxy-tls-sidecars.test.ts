@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { curl, freePort, startProxy, startUpstream, statValue, type ProxyProcess, type Upstream } from './harness.js';
+import { curl, freePort, startProxy, startUpstream, statValue, waitFor, type ProxyProcess, type Upstream } from './harness.js';
 import { clientSidecar, identities, opensslDetails, serverSidecar, spiffe, type Identities, type SidecarPki } from './tls-fixtures.js';
 
 describe('two sidecars over mTLS (client sidecar -> server sidecar)', () => {
@@ -52,6 +52,25 @@ describe('two sidecars over mTLS (client sidecar -> server sidecar)', () => {
       const body = await response.text();
       assert.doesNotMatch(body, /PRIVATE KEY|-----BEGIN/);
       assert.deepEqual(JSON.parse(body), { certificates: [{ ca_cert: [ca], cert_chain: [leaf(identity.certPem, sans)] }] });
+    }
+  });
+
+  it('health-checks an mTLS cluster through its transport socket: HTTP and TCP checks pass the server sidecar, which accepts mTLS only', async () => {
+    const pki: SidecarPki = { caBundle: ids.ca.certPem, server: ids.server, client: ids.client };
+    for (const check of [{ http_health_check: { path: '/healthz' } }, { tcp_health_check: {} }]) {
+      const kind = Object.keys(check)[0]!;
+      const checked = await startProxy(clientSidecar(await freePort(), await freePort(), serverPort, pki, spiffe('server'), {
+        health_checks: [{ timeout: '1s', interval: '0.2s', unhealthy_threshold: 1, healthy_threshold: 1, ...check }],
+      }));
+      try {
+        await waitFor(async () => (await statValue(checked, 'cluster.server.health_check.success')) >= 2, `${kind}: two passing checks over mTLS`);
+        assert.equal(await statValue(checked, 'cluster.server.health_check.failure'), 0, kind);
+        assert.equal(await statValue(checked, 'cluster.server.health_check.network_failure'), 0, kind);
+        assert.ok((await statValue(checked, 'cluster.server.ssl.handshake')) >= 2, `${kind}: each check was a TLS handshake`);
+        if (kind === 'http_health_check') assert.ok(app.seen.some((r) => r.url === '/healthz'), 'the HTTP check reached the app through the server sidecar');
+      } finally {
+        await checked.stop();
+      }
     }
   });
 

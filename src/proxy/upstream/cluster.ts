@@ -90,10 +90,6 @@ class UpstreamCluster implements ManagedCluster {
     if (config.outlierDetection !== undefined) {
       this.outlier = createOutlierDetector(config.outlierDetection, { stats, now: deps.now, random: deps.random });
     }
-    const healthCheck = config.healthChecks[0];
-    if (healthCheck !== undefined) {
-      this.healthChecker = createHealthChecker(healthCheck, { clusterName: config.name, stats, random: deps.random });
-    }
     if (config.tls !== undefined) {
       this.tls = createTlsConnector(config.tls, {
         store: deps.secrets ?? createSecretStore(),
@@ -103,6 +99,15 @@ class UpstreamCluster implements ManagedCluster {
       });
     }
     const tlsConnector = this.tls;
+    const healthCheck = config.healthChecks[0];
+    if (healthCheck !== undefined) {
+      this.healthChecker = createHealthChecker(healthCheck, {
+        clusterName: config.name,
+        stats,
+        random: deps.random,
+        ...(tlsConnector === undefined ? {} : { connect: (address: string, port: number) => tlsConnector.connect(address, port) }),
+      });
+    }
     const poolOptions: PoolOptions = {
       connectTimeoutMs: config.connectTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,

@@ -12,7 +12,7 @@ import type { HealthCheckConfig } from '../../config/types.js';
 import type { ClusterStats } from '../cluster-stats.js';
 import type { ManagedHost } from '../host.js';
 import { createHttpProbe } from './http-probe.js';
-import type { Probe, ProbeResult } from './probe.js';
+import { plainConnect, type Probe, type ProbeConnect, type ProbeResult } from './probe.js';
 import { createTcpProbe } from './tcp-probe.js';
 
 export interface HealthChecker {
@@ -27,6 +27,11 @@ export interface HealthCheckerOptions {
   clusterName: string;
   stats: ClusterStats;
   random: () => number;
+  /**
+   * How a probe opens its connection: the cluster's transport socket (TLS for an mTLS cluster), as
+   * Envoy health-checks through it; plain TCP when absent.
+   */
+  connect?: ProbeConnect;
 }
 
 class HostSession {
@@ -86,8 +91,9 @@ class ClusterHealthChecker implements HealthChecker {
     readonly config: HealthCheckConfig,
     private readonly opts: HealthCheckerOptions,
   ) {
-    if (config.http !== undefined) this.probe = createHttpProbe(config.http, opts.clusterName);
-    else if (config.tcp !== undefined) this.probe = createTcpProbe(config.tcp);
+    const connect = opts.connect ?? plainConnect;
+    if (config.http !== undefined) this.probe = createHttpProbe(config.http, opts.clusterName, connect);
+    else if (config.tcp !== undefined) this.probe = createTcpProbe(config.tcp, connect);
     else throw new Error(`cluster ${opts.clusterName}: health check has neither http nor tcp`);
   }
 

@@ -1,15 +1,16 @@
 /**
- * HTTP health check: `GET <path>` over a fresh connection with
+ * HTTP health check: `GET <path>` over a fresh connection (the cluster's
+ * transport socket: TLS for an mTLS cluster) with
  * `Host: <host or cluster name>`, `User-Agent: Envoy/HC` and the configured
  * extra headers; healthy when the status falls in one of the expected ranges.
  */
 import * as http from 'node:http';
 import type { HealthCheckConfig } from '../../config/types.js';
-import { runProbe, type Probe } from './probe.js';
+import { runProbe, type Probe, type ProbeConnect } from './probe.js';
 
 type HttpHealthCheck = NonNullable<HealthCheckConfig['http']>;
 
-export function createHttpProbe(config: HttpHealthCheck, clusterName: string): Probe {
+export function createHttpProbe(config: HttpHealthCheck, clusterName: string, connect: ProbeConnect): Probe {
   // Headers are built once; each probe only adds the target.
   const headers: Record<string, string | string[]> = { host: config.host ?? clusterName, 'user-agent': 'Envoy/HC' };
   for (const { key, value, appendAction } of config.requestHeadersToAdd) {
@@ -35,7 +36,8 @@ export function createHttpProbe(config: HttpHealthCheck, clusterName: string): P
 
   return (target, timeoutMs, report) =>
     runProbe(timeoutMs, report, (finish) => {
-      const req = http.request({ host: target.address, port: target.port, path: config.path, method: 'GET', headers, agent: false });
+      // createConnection (and no agent, which would ignore it): one fresh connection per probe.
+      const req = http.request({ host: target.address, port: target.port, path: config.path, method: 'GET', headers, createConnection: () => connect(target.address, target.port) });
       req.on('response', (res) => {
         finish(expected(res.statusCode ?? 0) ? 'success' : 'active-failure');
         res.resume();

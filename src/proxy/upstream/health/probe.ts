@@ -5,12 +5,23 @@
  * 'network-failure' for refused, reset, closed or timed out, which counts
  * toward unhealthy_threshold.
  */
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+
 export type ProbeResult = 'success' | 'active-failure' | 'network-failure';
 
 export interface ProbeTarget {
   address: string;
   port: number;
 }
+
+/** Opens a probe's connection to a host (plain TCP, or the cluster's TLS transport socket). */
+export type ProbeConnect = (address: string, port: number) => net.Socket;
+
+export const plainConnect: ProbeConnect = (address, port) => net.connect({ host: address, port });
+
+/** The event after which a probe's connection carries bytes: the TLS handshake's end for a TLS socket. */
+export const readyEvent = (socket: net.Socket): 'secureConnect' | 'connect' => (socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect');
 
 /** Starts a probe; the returned function aborts it (no report follows). */
 export type Probe = (target: ProbeTarget, timeoutMs: number, report: (result: ProbeResult) => void) => () => void;

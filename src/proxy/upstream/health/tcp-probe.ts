@@ -4,9 +4,8 @@
  * on connect. Anything else (refused, closed early, timeout) is a network
  * failure, as in Envoy.
  */
-import * as net from 'node:net';
 import type { HealthCheckConfig } from '../../config/types.js';
-import { runProbe, type Probe } from './probe.js';
+import { readyEvent, runProbe, type Probe, type ProbeConnect } from './probe.js';
 
 type TcpHealthCheck = NonNullable<HealthCheckConfig['tcp']>;
 
@@ -21,12 +20,12 @@ function containsInOrder(received: Buffer, expected: readonly Buffer[]): boolean
   return true;
 }
 
-export function createTcpProbe(config: TcpHealthCheck): Probe {
+export function createTcpProbe(config: TcpHealthCheck, connect: ProbeConnect): Probe {
   return (target, timeoutMs, report) =>
     runProbe(timeoutMs, report, (finish) => {
-      const socket = net.connect({ host: target.address, port: target.port });
+      const socket = connect(target.address, target.port);
       let received = Buffer.alloc(0);
-      socket.on('connect', () => {
+      socket.on(readyEvent(socket), () => {
         if (config.send !== undefined) socket.write(config.send);
         if (config.receive.length === 0) finish('success');
       });
