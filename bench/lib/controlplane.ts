@@ -27,7 +27,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const child = spawnManaged(
     'weft-controlplane',
     process.execPath,
-    [...nodeArgs, WEFT_CLI, 'controlplane', '--data-dir', dir, '--xds-port', String(xdsPort), '--api-port', String(apiPort)],
+    [...nodeArgs, WEFT_CLI, 'controlplane', '--data-dir', dir, '--xds-port', String(xdsPort), '--no-xds-tls', '--api-port', String(apiPort)],
     { ...process.env, WEFT_LOG_LEVEL: options.logLevel ?? 'info' },
   );
   await waitForPort(apiPort, child, 30_000);

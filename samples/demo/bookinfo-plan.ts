@@ -5,7 +5,7 @@
  * its sidecar. Its ports assume the default base; another base moves them by
  * the difference, and the YAML applied is rewritten accordingly.
  *
- *   base+10 xDS, base+80 API                 (15010, 15080: DESIGN.md's defaults)
+ *   base+10 xDS, base+12 xDS over mTLS, base+80 API   (15010, 15012, 15080: DESIGN.md's defaults)
  *   base+90 admin of the ingress gateway proxy
  *   base+100+10i admin, +1 outbound, +6 inbound of sidecar i   (15100, 15101, 15106, 15110, ...)
  *   the Workload and Gateway ports of mesh.yaml, moved by base-15000   (15200..., 15280)
@@ -41,6 +41,7 @@ export interface GatewayInstance {
 
 export interface BookinfoPlan {
   xdsPort: number;
+  xdsTlsPort: number;
   apiPort: number;
   instances: Instance[];
   gateway: GatewayInstance;
@@ -97,13 +98,14 @@ export function planBookinfo(meshYaml: string, base: number): BookinfoPlan {
   if (gatewayDoc === undefined || listener === undefined) throw new Error('mesh.yaml: no Gateway with an HTTP listener (the way into the mesh)');
   for (const other of gatewayDoc.spec.listeners ?? []) move(other, `Gateway ${gatewayDoc.metadata.name}`);
   const gateway = { name: gatewayDoc.metadata.name, adminPort: base + GATEWAY_ADMIN_OFFSET, port: listener.port };
-  return { xdsPort: base + 10, apiPort: base + 80, instances, gateway, manifest: docs.map((doc) => stringify(doc)).join('---\n') };
+  return { xdsPort: base + 10, xdsTlsPort: base + 12, apiPort: base + 80, instances, gateway, manifest: docs.map((doc) => stringify(doc)).join('---\n') };
 }
 
 /** Every port of the plan with what it is for, to check they are free before starting anything. */
 export function plannedPorts(plan: BookinfoPlan): Array<{ port: number; use: string }> {
   return [
     { port: plan.xdsPort, use: 'control plane xDS' },
+    { port: plan.xdsTlsPort, use: 'control plane xDS over mTLS' },
     { port: plan.apiPort, use: 'control plane API' },
     { port: plan.gateway.adminPort, use: `${plan.gateway.name} admin` },
     { port: plan.gateway.port, use: `${plan.gateway.name} listener` },

@@ -68,7 +68,7 @@ export async function runBookinfoDemo(options: BookinfoDemoOptions): Promise<voi
     controlPlane.push(group.start({
       name: 'controlplane',
       command: WEFT,
-      args: ['controlplane', '--data-dir', dirs.store, '--xds-port', String(plan.xdsPort), '--api-port', String(plan.apiPort)],
+      args: ['controlplane', '--data-dir', dirs.store, '--xds-port', String(plan.xdsPort), '--xds-tls-port', String(plan.xdsTlsPort), '--api-port', String(plan.apiPort)],
     }));
     await waitUntil(`the control plane API at ${apiUrl}`, async () => (await fetch(`${apiUrl}${HEALTH_PATH}`, probeInit())).ok);
     // The control plane wrote its first admin token into its data dir; `weft` reads it from there.
@@ -217,7 +217,7 @@ function banner(plan: BookinfoPlan, productPage: string, dirs: DemoDirs, rps: nu
     `                                     ${productPage.replace('/productpage', '/api/v1/products/0/reviews')}`,
     `  control plane API                  ${apiUrl}   try: export WEFT_DATA_DIR=${displayPath(dirs.store)}; weft get trafficsplits${server}; weft proxies${server}`,
     `                                     (the admin API token is in ${displayPath(join(dirs.store, 'admin-token'))})`,
-    `  control plane xDS (ADS)            127.0.0.1:${plan.xdsPort}`,
+    `  control plane xDS (ADS)            127.0.0.1:${plan.xdsPort} (plaintext, loopback), :${plan.xdsTlsPort} (mTLS)`,
     `  ingress gateway ${plan.gateway.name.padEnd(18)} listener :${plan.gateway.port}  admin http://127.0.0.1:${plan.gateway.adminPort}/config_dump`,
     '  instances and their sidecars:',
     ...rows,

@@ -1,6 +1,6 @@
 /**
- * `weft ca show` (root subject, fingerprint, expiry, trust domain, pending and
- * retired roots) and `weft ca rotate [--overlap 24h]` (a new root joins the
+ * `weft ca show [--bundle]` (root subject, fingerprint, expiry, trust domain,
+ * pending and retired roots; or the trust bundle's PEM) and `weft ca rotate [--overlap 24h]` (a new root joins the
  * trust bundle, signs after a short delay, and the old root leaves after the
  * overlap). `weft identity WORKLOAD [-n NS] [--token]`: the workload's SPIFFE ID,
  * its current certificate chain and expiry, and (admin) its registration token.
@@ -16,10 +16,16 @@ const outputOption = (): Option => new Option('-o, --output <format>', 'output f
 
 export function registerCaCommands(program: Command): void {
   const ca = program.command('ca').description('the mesh certificate authority');
-  withServerOptions(ca.command('show').description('show the CA: root, trust domain, roots in the trust bundle, counters').addOption(outputOption()))
-    .action(async (opts: ServerOptions & { output: Output }) => {
-      print((await new ApiClient(opts.server, opts.token).caStatus()) as CaStatus, opts.output, caText);
-    });
+  withServerOptions(
+    ca.command('show')
+      .description('show the CA: root, trust domain, roots in the trust bundle, counters')
+      .option('--bundle', "print only the trust bundle (PEM), e.g. for weft proxy --ca-file", false)
+      .addOption(outputOption()),
+  ).action(async (opts: ServerOptions & { output: Output; bundle: boolean }) => {
+    const status = (await new ApiClient(opts.server, opts.token).caStatus()) as CaStatus;
+    if (opts.bundle) process.stdout.write(status.trustBundlePem);
+    else print(status, opts.output, caText);
+  });
   withServerOptions(
     ca.command('rotate')
       .description('rotate the root: the new root joins the trust bundle, signs shortly after, and the old one leaves after the overlap')

@@ -1,5 +1,6 @@
 /**
- * `weft controlplane [--data-dir D] [--xds-port N] [--xds-plaintext-address A] [--api-port N] [--host A] [--store sqlite|etcd] [--etcd-endpoints URLS]`:
+ * `weft controlplane [--data-dir D] [--xds-port N] [--xds-plaintext-address A] [--xds-tls-port N] [--xds-tls-address A] [--no-xds-tls]
+ * [--api-port N] [--host A] [--store sqlite|etcd] [--etcd-endpoints URLS]`:
  * runs the control plane until SIGTERM/SIGINT, then stops serving and closes the store.
  * The first start prints the admin API token once and writes it to <data-dir>/admin-token.
  */
@@ -18,6 +19,9 @@ export function registerControlPlaneCommand(program: Command): void {
     .option('--data-dir <dir>', 'where the embedded store keeps its data and the first admin API token (admin-token)', DEFAULT_DATA_DIR)
     .option('--xds-port <port>', 'xDS (ADS) gRPC port, plaintext', port, 15010)
     .option('--xds-plaintext-address <address>', 'address plaintext xDS binds (loopback unless set explicitly)', '127.0.0.1')
+    .option('--xds-tls-port <port>', 'xDS (ADS) and certificate service over mTLS, for proxies on other hosts', port, 15012)
+    .option('--xds-tls-address <address>', 'address the mTLS xDS port binds', '0.0.0.0')
+    .option('--no-xds-tls', 'serve no mTLS xDS port')
     .option('--api-port <port>', 'REST API port', port, 15080)
     .option('--host <address>', 'address the REST API binds', '127.0.0.1')
     .addOption(new Option('--store <kind>', 'resource store').choices(['sqlite', 'etcd']).default('sqlite'))
@@ -37,6 +41,7 @@ export function registerControlPlaneCommand(program: Command): void {
         apiPort: opts.apiPort,
         host: opts.host,
         xdsHost: opts.xdsPlaintextAddress,
+        ...(opts.xdsTls ? { xdsTls: { port: opts.xdsTlsPort, host: opts.xdsTlsAddress } } : {}),
         dataDir: resolve(opts.dataDir),
         log: rootLogger,
         ca: caOptions(opts),
@@ -55,6 +60,10 @@ interface ControlPlaneFlags {
   dataDir: string;
   xdsPort: number;
   xdsPlaintextAddress: string;
+  xdsTlsPort: number;
+  xdsTlsAddress: string;
+  /** False with --no-xds-tls. */
+  xdsTls: boolean;
   apiPort: number;
   host: string;
   store: 'sqlite' | 'etcd';

@@ -27,6 +27,7 @@ interface ProxyFlags {
   concurrency?: number;
   drainTimeout: number;
   tokenFile?: string;
+  caFile?: string;
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -43,6 +44,7 @@ export function registerProxyCommand(program: Command): void {
     .option('--inbound-port <n>', 'inbound capture port the control plane gives a --workload sidecar (default 15006)', port)
     .option('--concurrency <n>', 'worker processes sharing the listeners (default: all cores; 1 with --workload)', positiveInt)
     .option('--drain-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', positiveInt, 15)
+    .option('--ca-file <file>', "the mesh's trust bundle (weft ca show --bundle): reach --control-plane over mTLS (its 15012 port) with the proxy's own certificate")
     .option('--token-file <file>', 'the registration token (weft identity NAME --registration-token) of the workload or gateway, sent with its CSR; or WEFT_WORKLOAD_TOKEN')
     .action(async (opts: ProxyFlags) => {
       // The xDS agent process inherits the environment; the token never goes into the bootstrap or the node metadata.
@@ -66,7 +68,10 @@ function configPathFor(opts: ProxyFlags): string {
   const file = join(dir, 'bootstrap.json');
   const capturePorts = opts.outboundPort === undefined && opts.inboundPort === undefined ? undefined : { outbound: opts.outboundPort ?? 15001, inbound: opts.inboundPort ?? 15006 };
   const role = opts.workload === undefined ? { workload: opts.gateway!, kind: 'gateway' as const } : { workload: opts.workload };
-  const doc = buildSidecarBootstrap({ ...role, namespace: opts.namespace, controlPlane: opts.controlPlane, adminPort: opts.adminPort, capturePorts });
+  const doc = buildSidecarBootstrap({
+    ...role, namespace: opts.namespace, controlPlane: opts.controlPlane, adminPort: opts.adminPort, capturePorts,
+    ...(opts.caFile === undefined ? {} : { controlPlaneCaFile: resolve(opts.caFile) }),
+  });
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return file;

@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { EnvoyJson } from '../xds/codec.js';
+import { DEFAULT_TRUST_DOMAIN, spiffeId } from './ca/identity.js';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL, SECRET_TYPE_URL } from '../xds/type-urls.js';
 import type { Resource } from './model/resource.js';
 import type { Store } from './store/store.js';
@@ -83,6 +84,22 @@ export class MeshController {
     }
     this.nodes.set(nodeId, { identity: identifyProxy(nodeId, metadata), streams: 1 });
     this.recomputeNode(nodeId, this.currentTranslator());
+  }
+
+  /**
+   * The SPIFFE ID a node must present on the mTLS port: its Workload's or its Gateway's service
+   * account. Null for a proxyless client (any mesh identity may read its namespace's config);
+   * undefined when the node names a workload or gateway that is not registered.
+   */
+  expectedIdentity(nodeId: string, metadata: EnvoyJson): string | null | undefined {
+    const proxy = identifyProxy(nodeId, metadata);
+    if (proxy.kind === 'proxyless' || proxy.workload === undefined) return null;
+    const { view } = this.currentTranslator();
+    const holder = proxy.kind === 'gateway'
+      ? view.gateways.find((g) => g.namespace === proxy.namespace && g.name === proxy.workload)
+      : view.workload(proxy.namespace, proxy.workload);
+    if (holder === undefined) return undefined;
+    return spiffeId({ trustDomain: view.mtls?.trustDomain ?? DEFAULT_TRUST_DOMAIN, namespace: proxy.namespace, serviceAccount: holder.spec.serviceAccount ?? 'default' });
   }
 
   onProxyDisconnected(nodeId: string): void {

@@ -257,7 +257,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     const [xdsPort, apiPort] = [await freePort(), await freePort()];
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const dataDir = join(options.workDir, 'store');
-    const controlPlane = processes.start('controlplane', ['controlplane', '--data-dir', dataDir, '--xds-port', String(xdsPort), '--api-port', String(apiPort)]);
+    const controlPlane = processes.start('controlplane', ['controlplane', '--data-dir', dataDir, '--xds-port', String(xdsPort), '--no-xds-tls', '--api-port', String(apiPort)]);
     await waitFor(`the control plane API at ${apiUrl}`, async () => (await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(1000) })).ok);
     const token = readAdminToken(dataDir);
     const cliEnv = { ...process.env, WEFT_SERVER: apiUrl, ...(token === undefined ? {} : { WEFT_TOKEN: token }) };

@@ -142,6 +142,8 @@ export class ProxyServer {
       let nextMs: number;
       try {
         const { certificateChainPem } = await this.agent.sign(identity.csrPem);
+        // An mTLS ADS connection presents this certificate too (the agent process is part of the proxy).
+        if (adsPresentsOwnCertificate(bootstrap)) this.agent.provideIdentity(certificateChainPem, identity.privateKeyPem);
         const { notBefore, notAfter } = await certificateLifetime(certificateChainPem);
         this.stats.counter('server.identity.certificate_issued').inc();
         nextMs = Math.max(1000, (notAfter.getTime() - notBefore.getTime()) / 2 - (Date.now() - notBefore.getTime()));
@@ -441,6 +443,12 @@ export class ProxyServer {
 }
 
 /** Weft's extension in the node metadata: the proxy makes and keeps its own private key. */
+/** The ADS cluster's TLS names its certificate by SDS: the proxy's own (the control plane's mTLS port). */
+function adsPresentsOwnCertificate(bootstrap: Bootstrap): boolean {
+  const ads = bootstrap.dynamicResources === undefined ? undefined : bootstrap.clusters.find((c) => c.name === bootstrap.dynamicResources!.adsCluster);
+  return ads?.tls?.certificate?.kind === 'sds';
+}
+
 function ownsKey(bootstrap: Bootstrap): boolean {
   const flag = bootstrap.node.metadata['WEFT_LOCAL_KEY'];
   return flag === true || flag === 'true';

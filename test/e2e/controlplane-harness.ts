@@ -18,6 +18,8 @@ const READY_LINE = 'control plane ready';
 
 export interface ControlPlaneConfig {
   xdsPort: number;
+  /** The mTLS xDS port (`--xds-tls-port`). */
+  xdsTlsPort: number;
   apiPort: number;
   /** SQLite data dir, or the etcd client URLs (`--store etcd`). */
   store: { dataDir: string } | { etcdEndpoints: string[] };
@@ -44,26 +46,26 @@ export interface ControlPlaneProcess extends ControlPlaneConfig {
 
 /** Fresh ports and a fresh SQLite data dir (keep the config to restart on the same ones). */
 export async function newSqliteConfig(): Promise<ControlPlaneConfig> {
-  const [xdsPort, apiPort] = (await freePorts(2)) as [number, number];
+  const [xdsPort, apiPort, xdsTlsPort] = (await freePorts(3)) as [number, number, number];
   const dataDir = mkdtempSync(join(tmpdir(), 'weft-cp-e2e-'));
-  return { xdsPort, apiPort, store: { dataDir }, dataDir };
+  return { xdsPort, xdsTlsPort, apiPort, store: { dataDir }, dataDir };
 }
 
 /** Replicas on one etcd share a data dir: only the first start makes the admin token, and all of them read it there. */
 const dataDirByEtcd = new Map<string, string>();
 
 export async function newEtcdConfig(etcdEndpoints: string[]): Promise<ControlPlaneConfig> {
-  const [xdsPort, apiPort] = (await freePorts(2)) as [number, number];
+  const [xdsPort, apiPort, xdsTlsPort] = (await freePorts(3)) as [number, number, number];
   const key = etcdEndpoints.join(',');
   let dataDir = dataDirByEtcd.get(key);
   if (dataDir === undefined) dataDirByEtcd.set(key, (dataDir = mkdtempSync(join(tmpdir(), 'weft-cp-etcd-e2e-'))));
-  return { xdsPort, apiPort, store: { etcdEndpoints }, dataDir };
+  return { xdsPort, xdsTlsPort, apiPort, store: { etcdEndpoints }, dataDir };
 }
 
 /** Starts `weft controlplane` and waits for its ready line. */
 export async function startControlPlane(config: ControlPlaneConfig): Promise<ControlPlaneProcess> {
   const storeArgs = 'dataDir' in config.store ? ['--data-dir', config.store.dataDir] : ['--data-dir', config.dataDir, '--store', 'etcd', '--etcd-endpoints', config.store.etcdEndpoints.join(',')];
-  const child = spawn(process.execPath, [WEFT_BIN, 'controlplane', '--xds-port', `${config.xdsPort}`, '--api-port', `${config.apiPort}`, ...storeArgs], {
+  const child = spawn(process.execPath, [WEFT_BIN, 'controlplane', '--xds-port', `${config.xdsPort}`, '--xds-tls-port', `${config.xdsTlsPort}`, '--xds-tls-address', '127.0.0.1', '--api-port', `${config.apiPort}`, ...storeArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WEFT_LOG_LEVEL: 'info' },
   });

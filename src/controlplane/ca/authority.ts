@@ -207,6 +207,27 @@ export function summarizeCertificate(pem: string): CertificateSummary {
   };
 }
 
+/**
+ * A client's certificate checked the way the CA trusts it: parseable, valid at `now`, and issued
+ * (signature verified) by one of `issuersPem` (trust anchors, an operator's intermediate). Returns
+ * its URI SANs; throws with the reason otherwise. Synchronous, for per-call checks.
+ */
+export function verifyClientCertificate(der: Uint8Array, issuersPem: readonly string[], now: number): string[] {
+  let peer: NodeCertificate;
+  try {
+    peer = new NodeCertificate(der);
+  } catch (err) {
+    throw new Error('client certificate: cannot be parsed', { cause: err });
+  }
+  if (now < Date.parse(peer.validFrom) || now > Date.parse(peer.validTo)) throw new Error(`client certificate: not valid now (valid ${peer.validFrom} to ${peer.validTo})`);
+  const trusted = issuersPem.some((pem) => {
+    const issuer = parseCertificate(pem, 'trust anchor');
+    return peer.checkIssued(issuer) && peer.verify(issuer.publicKey);
+  });
+  if (!trusted) throw new Error('client certificate: not issued by this mesh CA');
+  return summarizeCertificate(peer.toString()).uris;
+}
+
 /** The public key of a private key, SPKI DER (to check a key pairs with a certificate). */
 export function publicKeyDerOf(privateKeyPem: string): Uint8Array {
   return new Uint8Array(createPublicKey(privateKeyPem).export({ format: 'der', type: 'spki' }));

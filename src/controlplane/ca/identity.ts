@@ -5,6 +5,10 @@
 
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 
+/** The control plane's own identity (its mTLS xDS port): `spiffe://<trust domain>/ns/weft-system/sa/weft-controlplane`. */
+export const CONTROL_PLANE_NAMESPACE = 'weft-system';
+export const CONTROL_PLANE_SERVICE_ACCOUNT = 'weft-controlplane';
+
 export interface WorkloadIdentity {
   trustDomain: string;
   namespace: string;

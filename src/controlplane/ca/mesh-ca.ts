@@ -17,7 +17,6 @@
  * only after `activationDelayMs` (time for every proxy to get the bundle over
  * SDS) does it sign; the old root stays trusted for `overlapMs` more.
  */
-import { X509Certificate as NodeCertificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MeshSpec } from '../model/mesh.js';
 import { durationMs } from '../model/duration.js';
@@ -25,10 +24,10 @@ import type { Resource } from '../model/resource.js';
 import type { Store } from '../store/store.js';
 import { ConflictError } from '../store/store.js';
 import {
-  checkCsr, checkSigningMaterial, createSigner, generateRoot, parseCertificate, summarizeCertificate, trustAnchorPem,
+  checkCsr, checkSigningMaterial, createSigner, generateRoot, summarizeCertificate, trustAnchorPem, verifyClientCertificate,
   type CertificateSummary, type Signer, type SigningMaterial,
 } from './authority.js';
-import { DEFAULT_TRUST_DOMAIN, spiffeId } from './identity.js';
+import { CONTROL_PLANE_NAMESPACE, DEFAULT_TRUST_DOMAIN, spiffeId } from './identity.js';
 import {
   CA_RECORD_KEY, caRecord, ISSUED_CERTIFICATE_KIND, issuedCertificateRecord, trustBundleOf,
   type CaRecordSpec, type IssuedCertificateSpec,
@@ -95,6 +94,8 @@ export interface CaStatus {
   retired: Array<CertificateSummary & { retireAt: string }>;
   certificateLifetime: string;
   stats: CaStats;
+  /** Every root in the trust bundle, PEM: what a proxy trusts the control plane's mTLS port with (`weft ca show --bundle`). */
+  trustBundlePem: string;
 }
 
 export interface IdentityStatus {
@@ -117,6 +118,14 @@ export interface MeshCa {
   status(): Promise<CaStatus>;
   identity(namespace: string, workload: string, withToken: boolean): Promise<IdentityStatus>;
   rotate(overlapMs?: number): Promise<CaStatus>;
+  /**
+   * The control plane's own serving certificate (its xDS mTLS port): `serviceAccount` in the
+   * `weft-system` namespace of the mesh's trust domain, for the key behind `csrPem`, with the
+   * current trust bundle. Not a workload: no credential check, no IssuedCertificate record.
+   */
+  issueControlPlane(csrPem: string, serviceAccount: string): Promise<SignResult>;
+  /** The certificates a client certificate may be issued by: every trust anchor, and an operator's intermediate. */
+  clientIssuers(): Promise<string[]>;
   /** One background pass (tests call it directly). */
   sweep(): Promise<void>;
   stats(): CaStats;
@@ -221,6 +230,19 @@ class StoreBackedCa implements MeshCa {
     return { spiffeId: expected, certificateChainPem: spec.certificateChainPem, trustBundlePem: trustBundleOf(record.spec), expiresAt: spec.notAfter };
   }
 
+  async clientIssuers(): Promise<string[]> {
+    return this.issuersOf((await this.load()).spec);
+  }
+
+  async issueControlPlane(csrPem: string, serviceAccount: string): Promise<SignResult> {
+    const record = await this.load();
+    const mesh = await this.mesh();
+    const id = spiffeId({ trustDomain: trustDomainOf(mesh), namespace: CONTROL_PLANE_NAMESPACE, serviceAccount });
+    const csr = await checkCsr(csrPem);
+    const spec = await this.issue(record.spec, id, csr.publicKeyDer, this.lifetimeMs(mesh));
+    return { spiffeId: id, certificateChainPem: spec.certificateChainPem, trustBundlePem: trustBundleOf(record.spec), expiresAt: spec.notAfter };
+  }
+
   /**
    * Who may hold an identity: a Workload (its sidecar) or a Gateway (its edge proxy); they share one
    * name space per namespace, a Workload winning a clash. The token binds the holder's uid.
@@ -235,22 +257,17 @@ class StoreBackedCa implements MeshCa {
 
   /** A renewal credential: a current certificate for exactly this identity, issued under a trusted anchor. */
   private checkPeerCertificate(der: Uint8Array, spec: CaRecordSpec, expected: string): void {
-    let peer: NodeCertificate;
+    let uris: string[];
     try {
-      peer = new NodeCertificate(der);
+      uris = verifyClientCertificate(der, this.issuersOf(spec), this.now());
     } catch (err) {
-      throw new CaRequestError('unauthenticated', 'client certificate: cannot be parsed', { cause: err });
+      throw new CaRequestError('unauthenticated', (err as Error).message, { cause: err });
     }
-    const now = this.now();
-    if (now < Date.parse(peer.validFrom) || now > Date.parse(peer.validTo)) throw new CaRequestError('unauthenticated', `client certificate: not valid now (valid ${peer.validFrom} to ${peer.validTo})`);
-    const issuers = [...spec.anchors.map((a) => a.certificatePem), ...(this.options.files === undefined ? [] : [this.options.files.certificatePem])];
-    const trusted = issuers.some((pem) => {
-      const issuer = parseCertificate(pem, 'trust anchor');
-      return peer.checkIssued(issuer) && peer.verify(issuer.publicKey);
-    });
-    if (!trusted) throw new CaRequestError('unauthenticated', 'client certificate: not issued by this mesh CA');
-    const uris = summarizeCertificate(peer.toString()).uris;
     if (!uris.includes(expected)) throw new CaRequestError('wrong_identity', `client certificate: is ${uris.join(', ') || 'no SPIFFE ID'}, not ${expected}`);
+  }
+
+  private issuersOf(spec: CaRecordSpec): string[] {
+    return [...spec.anchors.map((a) => a.certificatePem), ...(this.options.files === undefined ? [] : [this.options.files.certificatePem])];
   }
 
   private async issue(spec: CaRecordSpec, id: string, publicKeyDer: Uint8Array<ArrayBuffer>, lifetimeMs: number): Promise<IssuedCertificateSpec> {
@@ -286,6 +303,7 @@ class StoreBackedCa implements MeshCa {
       ...(spec.pending === undefined ? {} : { pending: { ...summarizeCertificate(spec.pending.signing.certificatePem), activateAt: spec.pending.activateAt } }),
       retired: older.map((a) => ({ ...summarizeCertificate(a.certificatePem), retireAt: a.retireAt ?? '' })),
       certificateLifetime: `${Math.round(this.lifetimeMs(mesh) / 1000)}s`,
+      trustBundlePem: trustBundleOf(spec),
       stats: this.stats(),
     };
   }

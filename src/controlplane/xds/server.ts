@@ -28,6 +28,8 @@ export interface AdsHandlers extends grpc.UntypedServiceImplementation {
 export interface XdsServer {
   /** Register with `grpcServer.addService(xdsProtos().aggregatedDiscoveryService, service)`. */
   service: AdsHandlers;
+  /** The same service, asking `authorize` before a stream gets its node's config (the mTLS port's). */
+  authorizingService(authorize: NonNullable<StreamContext['authorize']>): AdsHandlers;
   /** Every stream that has named its node. */
   proxies(): ProxyStatus[];
   /** Ends every stream and stops listening to the cache. */
@@ -80,17 +82,18 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     },
   };
 
-  const service: AdsHandlers = {
+  const handlers = (streamContext: StreamContext): AdsHandlers => ({
     StreamAggregatedResources(call) {
-      openStreams.add(new SotwStream(call, context, 'sotw', ++nextStreamId));
+      openStreams.add(new SotwStream(call, streamContext, 'sotw', ++nextStreamId));
     },
     DeltaAggregatedResources(call) {
-      openStreams.add(new DeltaStream(call, context, 'delta', ++nextStreamId));
+      openStreams.add(new DeltaStream(call, streamContext, 'delta', ++nextStreamId));
     },
-  };
+  });
 
   return {
-    service,
+    service: handlers(context),
+    authorizingService: (authorize) => handlers({ ...context, authorize }),
     proxies() {
       const statuses: ProxyStatus[] = [];
       for (const node of nodes.values()) {
@@ -109,15 +112,23 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
 }
 
 export interface StartXdsServerOptions extends XdsServerOptions {
+  /** The plaintext port (0 picks a free one). */
   port: number;
-  /** Defaults to 127.0.0.1: the plaintext port is for loopback (mTLS comes on 15012). */
+  /** Defaults to 127.0.0.1: the plaintext port is for loopback; remote proxies use the mTLS port. */
   host?: string;
-  /** More gRPC services on the same port (the CA's certificate service). */
+  /**
+   * The mTLS port (15012) with the control plane's credentials: the same services as the plaintext
+   * port, on a server of its own, whose ADS streams are authorized by `authorize`.
+   */
+  tls?: { port: number; host: string; credentials: grpc.ServerCredentials; authorize: NonNullable<StreamContext['authorize']> };
+  /** More gRPC services on the same ports (the CA's certificate service). */
   services?: ReadonlyArray<{ definition: grpc.ServiceDefinition; handlers: grpc.UntypedServiceImplementation }>;
 }
 
 export interface RunningXdsServer {
   port: number;
+  /** The mTLS port, when served. */
+  tlsPort: number | undefined;
   proxies(): ProxyStatus[];
   close(): Promise<void>;
 }
@@ -125,37 +136,57 @@ export interface RunningXdsServer {
 /** How long close() lets in-flight calls finish before cutting them. */
 const SHUTDOWN_GRACE_MS = 2000;
 
-/** Binds a gRPC server with the ADS service (insecure credentials) and starts serving. */
+/** Serves the ADS service (and `services`) on the plaintext port and, with `tls`, on the mTLS port, from one registry of streams. */
 export async function startXdsServer(options: StartXdsServerOptions): Promise<RunningXdsServer> {
-  const host = options.host ?? '127.0.0.1';
   const xds = createXdsServer(options);
-  const server = new grpc.Server();
-  server.addService(xdsProtos().aggregatedDiscoveryService, xds.service);
-  for (const { definition, handlers } of options.services ?? []) server.addService(definition, handlers);
-  const address = formatHostPort(host, options.port);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
-      if (error !== null) reject(new Error(`xds server: cannot listen on ${address}: ${error.message}`, { cause: error }));
-      else resolve(boundPort);
+  const servers: grpc.Server[] = [];
+  const serve = async (host: string, port: number, credentials: grpc.ServerCredentials, ads: AdsHandlers, kind: string): Promise<number> => {
+    const server = new grpc.Server();
+    servers.push(server);
+    server.addService(xdsProtos().aggregatedDiscoveryService, ads);
+    for (const { definition, handlers } of options.services ?? []) server.addService(definition, handlers);
+    const address = formatHostPort(host, port);
+    const bound = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, credentials, (error, boundPort) => {
+        if (error !== null) reject(new Error(`xds server: cannot listen on ${address} (${kind}): ${error.message}`, { cause: error }));
+        else resolve(boundPort);
+      });
     });
-  });
-  options.log.info({ address: `${host}:${port}` }, 'xds server listening');
+    options.log.info({ address: formatHostPort(host, bound), transport: kind }, 'xds server listening');
+    return bound;
+  };
+  let port: number;
+  let tlsPort: number | undefined;
+  try {
+    port = await serve(options.host ?? '127.0.0.1', options.port, grpc.ServerCredentials.createInsecure(), xds.service, 'plaintext');
+    const { tls } = options;
+    if (tls !== undefined) tlsPort = await serve(tls.host, tls.port, tls.credentials, xds.authorizingService(tls.authorize), 'mtls');
+  } catch (err) {
+    for (const server of servers) server.forceShutdown();
+    throw err;
+  }
   return {
     port,
+    tlsPort,
     proxies: () => xds.proxies(),
     async close() {
       xds.close();
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, SHUTDOWN_GRACE_MS);
-        force.unref();
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      await Promise.all(servers.map((server) => shutDown(server)));
     },
   };
+}
+
+/** Lets in-flight calls finish for SHUTDOWN_GRACE_MS, then cuts them. */
+function shutDown(server: grpc.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
 }

@@ -41,6 +41,11 @@ export interface StreamContext {
   attach(stream: XdsStream): void;
   /** The stream ended (whether or not it named a node). */
   detach(stream: XdsStream): void;
+  /**
+   * May this caller get this node's config? Undefined: yes; else why not (the stream ends with
+   * PERMISSION_DENIED). Asked once, when the first request names the node.
+   */
+  authorize?(call: Pick<grpc.ServerDuplexStream<unknown, unknown>, 'getAuthContext' | 'getPeer'>, nodeId: string, metadata: EnvoyJson): string | undefined;
 }
 
 export interface XdsStream {
@@ -219,8 +224,15 @@ export abstract class StreamBase<Request extends RequestCommon, Response, TypeSt
       this.fail(GrpcStatus.INVALID_ARGUMENT, 'the first request on an ADS stream must carry node.id');
       return false;
     }
+    const metadata = structToJson(request.node?.metadata);
+    const denied = this.context.authorize?.(this.call, id, metadata);
+    if (denied !== undefined) {
+      this.log.warn({ nodeId: id, peer: this.call.getPeer(), reason: denied }, 'xds stream refused');
+      this.fail(GrpcStatus.PERMISSION_DENIED, denied);
+      return false;
+    }
     this.nodeId = id;
-    this.node = { cluster: request.node?.cluster ?? '', metadata: structToJson(request.node?.metadata) };
+    this.node = { cluster: request.node?.cluster ?? '', metadata };
     this.log.info({ nodeId: id, peer: this.call.getPeer() }, 'proxy connected');
     this.context.attach(this);
     this.context.emit({ kind: 'connected', streamId: this.streamId, nodeId: id, protocol: this.protocol, nodeMetadata: this.node.metadata });

@@ -7,7 +7,7 @@ import { normalizeHeaderValueOptions, oneOf, positive, ONE_MIB, ONE_HOUR_MS } fr
 import { fieldPath, indexPath } from './path.js';
 import type { RawCluster, RawClusterLoadAssignment, RawHealthCheck, RawOutlierDetection, RawThresholds, RawUpstreamCommonHttpProtocolOptions } from './schema-cluster.js';
 import { UPSTREAM_HTTP_PROTOCOL_OPTIONS_NAME } from './type-urls.js';
-import type { ClusterConfig, EndpointConfig, HealthCheckConfig, OutlierDetectionConfig, ThresholdsConfig } from './types.js';
+import type { ClusterConfig, EndpointConfig, HealthCheckConfig, OutlierDetectionConfig, ThresholdsConfig, UpstreamTlsConfig } from './types.js';
 
 const CLUSTER_DEFAULTS = {
   connectTimeoutMs: 5_000,
@@ -36,6 +36,17 @@ export interface ClusterContext extends TlsContext {
   ads: boolean;
   /** This is the ADS cluster, the only one that may speak HTTP/2 (the xDS agent dials it, no request does). */
   isAdsCluster: boolean;
+}
+
+/**
+ * TLS to the control plane (its mTLS xDS port) is set up before any config arrives: the trusted CA
+ * must be in the bootstrap, not behind an SDS name served over ADS. The certificate may be an SDS
+ * name: the proxy's own certificate, which its CSR obtains (node metadata WEFT_LOCAL_KEY).
+ */
+function checkAdsClusterTls(tls: UpstreamTlsConfig, path: string): void {
+  const validationPath = fieldPath(fieldPath(path, 'typed_config'), 'common_tls_context');
+  if (tls.validation === undefined) throw new ConfigError(validationPath, 'the ADS cluster must verify the control plane: give validation_context.trusted_ca');
+  if (tls.validation.kind === 'sds' && tls.validation.ads) throw new ConfigError(validationPath, "the ADS cluster's trusted CA cannot come over ADS: give validation_context.trusted_ca (inline or filename) or a static secret");
 }
 
 export function normalizeCluster(raw: RawCluster, path: string, context: ClusterContext): ClusterConfig {
@@ -71,7 +82,7 @@ export function normalizeCluster(raw: RawCluster, path: string, context: Cluster
   if (raw.transport_socket !== undefined) {
     const socketPath = fieldPath(path, 'transport_socket');
     const tls = normalizeUpstreamTransportSocket(raw.transport_socket, socketPath, context);
-    if (tls !== undefined && context.isAdsCluster) throw new ConfigError(socketPath, 'not supported yet on the ADS cluster: the xDS agent connects in plaintext');
+    if (tls !== undefined && context.isAdsCluster) checkAdsClusterTls(tls, socketPath);
     if (tls !== undefined) cluster.tls = tls;
   }
   if (raw.outlier_detection !== undefined) {

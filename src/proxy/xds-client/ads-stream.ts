@@ -43,7 +43,12 @@ export interface AdsStreamOptions extends AdsStreamCallbacks {
   setNodeOnFirstMessageOnly: boolean;
   log: Logger;
   backoff?: Backoff;
+  /** Channel credentials for each connection (the ADS cluster's TLS); undefined: not ready yet. Absent: plaintext. */
+  credentials?: () => grpc.ChannelCredentials | undefined;
 }
+
+/** How often a connection waiting for the proxy's certificate looks again. */
+const CREDENTIALS_RETRY_MS = 250;
 
 export interface AdsStreamCallbacks {
   /** A new stream is open: (re)send every subscription. */
@@ -103,7 +108,14 @@ class GrpcAdsStream implements AdsStream {
 
   private connect(): void {
     const target = this.target;
-    this.client = new grpc.Client(target, grpc.credentials.createInsecure(), {
+    const credentials = this.options.credentials === undefined ? grpc.credentials.createInsecure() : this.options.credentials();
+    if (credentials === undefined) {
+      // mTLS to the control plane needs the proxy's certificate first (its CSR is under way).
+      this.options.log.info({ target }, 'ADS stream waits for the proxy certificate (mTLS to the control plane)');
+      this.retryTimer = setTimeout(() => this.connect(), CREDENTIALS_RETRY_MS);
+      return;
+    }
+    this.client = new grpc.Client(target, credentials, {
       // Notice a control plane that vanished without closing the connection.
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,

@@ -5,6 +5,7 @@
  * ADS cluster, and sends each complete config to the proxy over IPC; the proxy
  * answers applied or failed. It exits when the proxy goes away.
  */
+import type * as grpc from '@grpc/grpc-js';
 import { formatHostPort } from '../../lib/address.js';
 import { childLogger } from '../../lib/log.js';
 import type { EnvoyJson } from '../../xds/codec.js';
@@ -12,6 +13,7 @@ import { loadBootstrapFile } from '../config/bootstrap.js';
 import type { NodeInfo } from '../config/types.js';
 import { XdsAgent } from './agent.js';
 import { openAdsStream } from './ads-stream.js';
+import { controlPlaneTls } from './control-plane-tls.js';
 import type { AgentMessage, ProxyReply } from './protocol.js';
 
 const log = childLogger('xds-agent');
@@ -46,14 +48,17 @@ async function main(): Promise<void> {
     return;
   }
   // normalizeBootstrap guarantees the ADS cluster exists and has endpoints.
-  const targets = base.clusters.find((c) => c.name === dynamic.adsCluster)!.endpoints.map((e) => formatHostPort(e.address, e.port));
+  const adsCluster = base.clusters.find((c) => c.name === dynamic.adsCluster)!;
+  const targets = adsCluster.endpoints.map((e) => formatHostPort(e.address, e.port));
+  const tls = adsCluster.tls === undefined ? undefined : controlPlaneTls(adsCluster.tls, base.secrets, log);
   const node = nodeJson(base.node, process.argv[3]);
   const waiting = new Map<number, (error: string | undefined) => void>();
   let nextId = 1;
   const agent = new XdsAgent({
     base,
     log,
-    openStream: (callbacks) => openAdsStream({ ...callbacks, targets, node, setNodeOnFirstMessageOnly: dynamic.setNodeOnFirstMessageOnly, log }),
+    openStream: (callbacks) =>
+      openAdsStream({ ...callbacks, targets, node, setNodeOnFirstMessageOnly: dynamic.setNodeOnFirstMessageOnly, log, ...(tls === undefined ? {} : { credentials: () => tls.mutual() }) }),
     apply: (bootstrap, dump) =>
       new Promise((resolve) => {
         const id = nextId++;
@@ -64,7 +69,11 @@ async function main(): Promise<void> {
   });
   process.on('message', (reply: ProxyReply) => {
     if (reply.type === 'weft:ca:sign') {
-      void signCsr(reply.id, reply.csrPem, targets[0]!, base.node);
+      void signCsr(reply.id, reply.csrPem, targets[0]!, base.node, tls?.serverAuthenticated());
+      return;
+    }
+    if (reply.type === 'weft:identity') {
+      tls?.setIdentity(reply.certificateChainPem, reply.privateKeyPem);
       return;
     }
     const resolve = waiting.get(reply.id);
@@ -81,13 +90,14 @@ async function main(): Promise<void> {
  * The proxy's CSR to the control plane's CA (its certificate service shares the xDS port), with the
  * workload's registration token from WEFT_WORKLOAD_TOKEN; the workload and namespace come from the node metadata.
  */
-async function signCsr(id: number, csrPem: string, address: string, node: NodeInfo): Promise<void> {
+async function signCsr(id: number, csrPem: string, address: string, node: NodeInfo, credentials: grpc.ChannelCredentials | undefined): Promise<void> {
   try {
     const { requestCertificate } = await import('../../controlplane/ca/client.js');
     const token = process.env['WEFT_WORKLOAD_TOKEN'];
     const issued = await requestCertificate({
       address,
       csrPem,
+      ...(credentials === undefined ? {} : { credentials }),
       ...(token !== undefined && token !== '' ? { token } : {}),
       namespace: String(node.metadata['NAMESPACE'] ?? ''),
       // A gateway proxy's identity is its Gateway's (the CA looks up a Workload or a Gateway by this name).

@@ -52,4 +52,9 @@ export type ProxyReply =
   | { type: 'weft:xds:applied'; id: number }
   | { type: 'weft:xds:failed'; id: number; error: string }
   /** The proxy's CSR (never its key) for the control plane's CA, which the agent reaches over the ADS cluster. */
-  | { type: 'weft:ca:sign'; id: number; csrPem: string };
+  | { type: 'weft:ca:sign'; id: number; csrPem: string }
+  /**
+   * The proxy's current certificate and key, for an ADS cluster whose TLS presents them (the control
+   * plane's mTLS port): the agent is part of the proxy, and nothing else gets the key.
+   */
+  | { type: 'weft:identity'; certificateChainPem: string; privateKeyPem: string };

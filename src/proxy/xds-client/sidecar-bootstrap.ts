@@ -5,6 +5,7 @@
  * control plane looks it up (Istio's `sidecar~` / `gateway~` node ids).
  */
 import { isIP } from 'node:net';
+import { CONTROL_PLANE_NAMESPACE, CONTROL_PLANE_SERVICE_ACCOUNT } from '../../controlplane/ca/identity.js';
 
 export interface SidecarOptions {
   /** The Workload this sidecar fronts, or the Gateway this edge proxy serves. */
@@ -20,6 +21,31 @@ export interface SidecarOptions {
    * are 15001 / 15006. Sidecars sharing one host need their own.
    */
   capturePorts?: { outbound: number; inbound: number };
+  /**
+   * The mesh's trust bundle (PEM file): the control plane is reached over mTLS (its 15012 port),
+   * verified by this CA and its SPIFFE ID, with the proxy's own certificate as the client's.
+   */
+  controlPlaneCaFile?: string;
+}
+
+/** Any trust domain: the CA file pins the mesh; the path names the control plane. */
+const CONTROL_PLANE_SPIFFE_ID = `^spiffe://[^/]+/ns/${CONTROL_PLANE_NAMESPACE}/sa/${CONTROL_PLANE_SERVICE_ACCOUNT}$`;
+
+/** TLS to the control plane: verify it, present the proxy's own certificate (SDS `default`, completed by its CSR). */
+function controlPlaneTransportSocket(caFile: string): Record<string, unknown> {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+      common_tls_context: {
+        tls_certificate_sds_secret_configs: [{ name: 'default', sds_config: ADS_SOURCE }],
+        validation_context: {
+          trusted_ca: { filename: caFile },
+          match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { safe_regex: { regex: CONTROL_PLANE_SPIFFE_ID } } }],
+        },
+      },
+    },
+  };
 }
 
 export const ADS_CLUSTER_NAME = 'xds_cluster';
@@ -60,6 +86,7 @@ export function buildSidecarBootstrap(options: SidecarOptions): Record<string, u
           name: ADS_CLUSTER_NAME,
           type: isIP(host) === 0 ? 'STRICT_DNS' : 'STATIC',
           connect_timeout: '1s',
+          ...(options.controlPlaneCaFile === undefined ? {} : { transport_socket: controlPlaneTransportSocket(options.controlPlaneCaFile) }),
           typed_extension_protocol_options: {
             'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
               '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',

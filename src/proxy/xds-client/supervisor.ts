@@ -28,6 +28,8 @@ export interface XdsAgentSupervisorOptions {
 export interface XdsAgentSupervisor extends CertificateSigner {
   /** The agent's pid, while one runs. */
   readonly pid: number | undefined;
+  /** The proxy's certificate and key for an mTLS ADS connection; kept and given to each agent it starts. */
+  provideIdentity(certificateChainPem: string, privateKeyPem: string): void;
   /** Stops the agent and starts a new one (it re-reads the bootstrap). */
   restart(): void;
   stop(): Promise<void>;
@@ -44,6 +46,7 @@ class AgentSupervisor implements XdsAgentSupervisor {
   private readonly backoff: Backoff;
   private readonly signing = new Map<number, { resolve: (chain: { certificateChainPem: string }) => void; reject: (err: Error) => void }>();
   private nextSignId = 1;
+  private identity: Extract<ProxyReply, { type: 'weft:identity' }> | undefined;
 
   constructor(private readonly options: XdsAgentSupervisorOptions) {
     this.backoff = options.backoff ?? new Backoff({ baseMs: 250, maxMs: 30_000 });
@@ -67,6 +70,11 @@ class AgentSupervisor implements XdsAgentSupervisor {
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     await exited;
+  }
+
+  provideIdentity(certificateChainPem: string, privateKeyPem: string): void {
+    this.identity = { type: 'weft:identity', certificateChainPem, privateKeyPem };
+    if (this.child?.connected === true) this.child.send(this.identity);
   }
 
   /** The CSR goes to the agent, which holds the gRPC client; the key stays in this process. */
@@ -94,6 +102,7 @@ class AgentSupervisor implements XdsAgentSupervisor {
     // --no-expose-wasm: lite mode turns wasm off anyway, and says so on stderr unless asked explicitly.
     const child = fork(AGENT, [this.options.configPath, ...(this.options.adminAddress === undefined ? [] : [this.options.adminAddress])], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--lite-mode', '--no-expose-wasm'] });
     this.child = child;
+    if (this.identity !== undefined) child.send(this.identity);
     child.on('message', (message: AgentMessage) => void this.onMessage(child, message));
     child.on('error', (err) => this.options.log.error({ err: err.message }, 'xDS agent process error'));
     child.once('exit', (code, signal) => {

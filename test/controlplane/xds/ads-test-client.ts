@@ -91,9 +91,9 @@ export interface AdsTestClient {
   close(): void;
 }
 
-export function connectAdsClient(port: number): AdsTestClient {
+export function connectAdsClient(port: number, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): AdsTestClient {
   const Client = clientConstructor();
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const client = new Client(`127.0.0.1:${port}`, credentials);
   const streams: AdsTestStream[] = [];
   const open = (method: string) => {
     // The generic constructor's methods are not in its static type.
