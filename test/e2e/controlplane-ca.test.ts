@@ -14,14 +14,9 @@ import { splitPem } from '../../src/controlplane/ca/authority.js';
 import { SECRET_TYPE_URL } from '../../src/xds/type-urls.js';
 import { opensslCsr, opensslVerify, scratchDir } from '../controlplane/ca/openssl.js';
 import { connectAdsClient, namesIn } from '../controlplane/xds/ads-test-client.js';
-import { newSqliteConfig, startControlPlane, type ControlPlaneProcess } from './controlplane-harness.js';
+import { newSqliteConfig, startControlPlane, STRICT_MESH_YAML, type ControlPlaneProcess } from './controlplane-harness.js';
 
-const MESH_YAML = `
-apiVersion: mesh.weft.dev/v1alpha1
-kind: Mesh
-metadata: { name: default }
-spec: { mtls: { mode: STRICT }, trustDomain: weft.test }
----
+const MESH_YAML = `${STRICT_MESH_YAML}
 apiVersion: mesh.weft.dev/v1alpha1
 kind: Service
 metadata: { name: reviews, namespace: shop }

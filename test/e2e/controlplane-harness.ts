@@ -4,6 +4,7 @@
  * against it, and the echo mesh the xDS scenarios apply (a gRPC Service split
  * over a v1 and a v2 subset, SMI style).
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -124,15 +125,34 @@ export interface Sidecar {
   stop(): Promise<void>;
 }
 
-/** Starts a sidecar for `workload` on ADS; `token` is its registration token (for a certificate). Not waited for. */
+/** The first document of a test mesh: a STRICT-mTLS Mesh in trust domain weft.test, then `---`. */
+export const STRICT_MESH_YAML = `
+apiVersion: mesh.weft.dev/v1alpha1
+kind: Mesh
+metadata: { name: default }
+spec: { mtls: { mode: STRICT }, trustDomain: weft.test }
+---`;
+
+/** A workload's registration token, through `weft identity NAME --registration-token` (the CLI, as an operator gets it). */
+export async function registrationToken(cp: ControlPlaneProcess, workload: string, namespace = 'default'): Promise<string> {
+  const identity = await cp.weft(['identity', workload, '-n', namespace, '--registration-token', '-o', 'json']);
+  assert.equal(identity.code, 0, identity.stderr);
+  return (JSON.parse(identity.stdout) as { token: string }).token;
+}
+
+/**
+ * Starts a sidecar for `workload` on ADS; `token` is its registration token (for a certificate).
+ * With `caFile` it dials the mTLS xDS port (`--ca-file`), else the plaintext one. Not waited for.
+ */
 export function startSidecar(
   cp: ControlPlaneProcess,
-  identity: { workload: string; namespace?: string; token?: string },
-  ports: { admin: number; outbound: number; inbound: number },
+  identity: { workload: string; namespace?: string; token?: string; caFile?: string },
+  ports: { admin: number; outbound: number; inbound?: number },
 ): Sidecar {
+  const controlPlane = identity.caFile === undefined ? ['--control-plane', `127.0.0.1:${cp.xdsPort}`] : ['--control-plane', `127.0.0.1:${cp.xdsTlsPort}`, '--ca-file', identity.caFile];
   const child = spawn(process.execPath, [
-    WEFT_BIN, 'proxy', '--workload', identity.workload, '--namespace', identity.namespace ?? 'default', '--control-plane', `127.0.0.1:${cp.xdsPort}`,
-    '--admin-port', `${ports.admin}`, '--outbound-port', `${ports.outbound}`, '--inbound-port', `${ports.inbound}`, '--drain-timeout', '1',
+    WEFT_BIN, 'proxy', '--workload', identity.workload, '--namespace', identity.namespace ?? 'default', ...controlPlane,
+    '--admin-port', `${ports.admin}`, '--outbound-port', `${ports.outbound}`, ...(ports.inbound === undefined ? [] : ['--inbound-port', `${ports.inbound}`]), '--drain-timeout', '1',
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WEFT_LOG_LEVEL: 'info', ...(identity.token === undefined ? {} : { WEFT_WORKLOAD_TOKEN: identity.token }) } });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

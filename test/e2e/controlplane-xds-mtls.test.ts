@@ -8,8 +8,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -18,17 +17,12 @@ import { CLUSTER_TYPE_URL } from '../../src/xds/type-urls.js';
 import { opensslCsr, scratchDir } from '../controlplane/ca/openssl.js';
 import { connectAdsClient } from '../controlplane/xds/ads-test-client.js';
 import { createTestCa } from '../support/pki.js';
-import { newSqliteConfig, startControlPlane, type ControlPlaneProcess } from './controlplane-harness.js';
-import { freePort, startUpstream, waitFor, WEFT_BIN, type Upstream } from './harness.js';
+import { newSqliteConfig, registrationToken, startControlPlane, startSidecar, STRICT_MESH_YAML, type ControlPlaneProcess, type Sidecar } from './controlplane-harness.js';
+import { freePort, startUpstream, waitFor, type Upstream } from './harness.js';
 
 const CONTROL_PLANE_ID = 'spiffe://weft.test/ns/weft-system/sa/weft-controlplane';
 
-const meshYaml = (appPort: number, inboundPort: number): string => `
-apiVersion: mesh.weft.dev/v1alpha1
-kind: Mesh
-metadata: { name: default }
-spec: { mtls: { mode: STRICT }, trustDomain: weft.test }
----
+const meshYaml = (appPort: number, inboundPort: number): string => `${STRICT_MESH_YAML}
 apiVersion: mesh.weft.dev/v1alpha1
 kind: Service
 metadata: { name: web }
@@ -57,14 +51,7 @@ describe('xDS over mTLS: the control plane\'s 15012', () => {
   const bundleFile = join(dir, 'bundle.pem');
   let cp: ControlPlaneProcess;
   let app: Upstream;
-  let sidecar: ChildProcess | undefined;
-  let sidecarLog = '';
-
-  const token = async (workload: string): Promise<string> => {
-    const identity = await cp.weft(['identity', workload, '--registration-token', '-o', 'json']);
-    assert.equal(identity.code, 0, identity.stderr);
-    return (JSON.parse(identity.stdout) as { token: string }).token;
-  };
+  let sidecar: Sidecar | undefined;
   /** Verifies the control plane by the bundle; its host name is not what it is checked by (its SPIFFE ID is). */
   const serverAuth = (key?: string, chain?: string): grpc.ChannelCredentials =>
     grpc.credentials.createSsl(readFileSync(bundleFile), key === undefined ? null : Buffer.from(key), chain === undefined ? null : Buffer.from(chain), { checkServerIdentity: () => undefined });
@@ -81,10 +68,7 @@ describe('xDS over mTLS: the control plane\'s 15012', () => {
   });
 
   after(async () => {
-    if (sidecar !== undefined && sidecar.exitCode === null) {
-      sidecar.kill('SIGKILL');
-      await once(sidecar, 'exit');
-    }
+    await sidecar?.stop();
     await cp?.stop();
     await app?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -102,17 +86,10 @@ describe('xDS over mTLS: the control plane\'s 15012', () => {
   });
 
   it('serves a weft proxy --ca-file sidecar: its certificate over TLS with its token, then its config over mutual TLS', async () => {
-    const tokenFile = join(dir, 'web-1.token');
-    writeFileSync(tokenFile, await token('web-1'), { mode: 0o600 });
     const adminPort = await freePort();
-    sidecar = spawn(WEFT_BIN, [
-      'proxy', '--workload', 'web-1', '--control-plane', `127.0.0.1:${cp.xdsTlsPort}`, '--ca-file', bundleFile, '--token-file', tokenFile,
-      '--admin-port', String(adminPort), '--outbound-port', String(await freePort()), '--drain-timeout', '1',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    sidecar.stdout!.on('data', (c: Buffer) => (sidecarLog += c.toString()));
-    sidecar.stderr!.on('data', (c: Buffer) => (sidecarLog += c.toString()));
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`).catch(() => undefined))?.ok === true, `the sidecar's /ready: ${sidecarLog}`, 60_000);
-    const dump = await (await fetch(`http://127.0.0.1:${adminPort}/config_dump`)).text();
+    sidecar = startSidecar(cp, { workload: 'web-1', token: await registrationToken(cp, 'web-1'), caFile: bundleFile }, { admin: adminPort, outbound: await freePort() });
+    await waitFor(async () => (await sidecar!.admin('/ready').catch(() => undefined))?.ok === true, `the sidecar's /ready: ${sidecar.output()}`, 60_000);
+    const dump = await (await sidecar.admin('/config_dump')).text();
     assert.match(dump, /inbound_0\.0\.0\.0_/, 'its inbound listener came over ADS');
     const proxies = await cp.weft(['proxies', '-o', 'json']);
     assert.match(proxies.stdout, /sidecar~web-1\.default/);
@@ -137,7 +114,7 @@ describe('xDS over mTLS: the control plane\'s 15012', () => {
 
     // web-1's certificate (openssl makes the key and CSR), asked for over TLS with its token.
     const { keyPath, csrPem } = opensslCsr(dir, 'web-1', 'spiffe://weft.test/ns/default/sa/web');
-    const issued = await requestCertificate({ address: `127.0.0.1:${cp.xdsTlsPort}`, token: await token('web-1'), csrPem, credentials: serverAuth() });
+    const issued = await requestCertificate({ address: `127.0.0.1:${cp.xdsTlsPort}`, token: await registrationToken(cp, 'web-1'), csrPem, credentials: serverAuth() });
     const web = serverAuth(readFileSync(keyPath, 'utf8'), issued.certificateChainPem);
     const other = await refusal(web, 'sidecar~api-1.default');
     assert.equal(other.code, grpc.status.PERMISSION_DENIED);

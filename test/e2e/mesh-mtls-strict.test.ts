@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { curl, freePorts, startUpstream, waitFor, type Upstream } from './harness.js';
-import { newSqliteConfig, startControlPlane, startSidecar, type ControlPlaneProcess, type Sidecar } from './controlplane-harness.js';
+import { newSqliteConfig, startControlPlane, startSidecar, STRICT_MESH_YAML, type ControlPlaneProcess, type Sidecar } from './controlplane-harness.js';
 import { opensslDetails } from './tls-fixtures.js';
 import { openUi } from './ui-harness.js';
 
@@ -25,12 +25,7 @@ describe('mesh in STRICT mTLS: control plane CA + two sidecars over ADS', () => 
     ports = { webAdmin, webOut, webIn, apiAdmin, apiOut, apiIn };
     app = await startUpstream(undefined, 'api-app');
     cp = await startControlPlane(await newSqliteConfig());
-    const applied = await cp.weft(['apply', '-f', '-'], `
-apiVersion: mesh.weft.dev/v1alpha1
-kind: Mesh
-metadata: { name: default }
-spec: { mtls: { mode: STRICT }, trustDomain: weft.test }
----
+    const applied = await cp.weft(['apply', '-f', '-'], `${STRICT_MESH_YAML}
 apiVersion: mesh.weft.dev/v1alpha1
 kind: Service
 metadata: { name: api, namespace: shop }

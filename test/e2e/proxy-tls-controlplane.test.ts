@@ -13,16 +13,11 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requestCertificate } from '../../src/controlplane/ca/client.js';
 import { opensslCsr, scratchDir } from '../controlplane/ca/openssl.js';
-import { newSqliteConfig, startControlPlane, type ControlPlaneProcess } from './controlplane-harness.js';
+import { newSqliteConfig, registrationToken, startControlPlane, STRICT_MESH_YAML, type ControlPlaneProcess } from './controlplane-harness.js';
 import { freePort, startUpstream, waitFor, WEFT_BIN, type Upstream } from './harness.js';
 import { sClient } from './tls-fixtures.js';
 
-const meshYaml = (appPort: number, inboundPort: number): string => `
-apiVersion: mesh.weft.dev/v1alpha1
-kind: Mesh
-metadata: { name: default }
-spec: { mtls: { mode: STRICT }, trustDomain: weft.test }
----
+const meshYaml = (appPort: number, inboundPort: number): string => `${STRICT_MESH_YAML}
 apiVersion: mesh.weft.dev/v1alpha1
 kind: Service
 metadata: { name: reviews, namespace: shop }
@@ -44,11 +39,7 @@ metadata: { name: productpage-v1, namespace: shop }
 spec: { address: 127.0.0.1, service: productpage, serviceAccount: productpage, ports: [{ name: http, port: 9080 }] }
 `;
 
-async function token(cp: ControlPlaneProcess, workload: string): Promise<string> {
-  const identity = await cp.weft(['identity', workload, '-n', 'shop', '--registration-token', '-o', 'json']);
-  assert.equal(identity.code, 0, identity.stderr);
-  return (JSON.parse(identity.stdout) as { token: string }).token;
-}
+const token = (cp: ControlPlaneProcess, workload: string): Promise<string> => registrationToken(cp, workload, 'shop');
 
 describe('weft proxy --workload: its own key, a certificate from the control plane CA, STRICT mTLS inbound', () => {
   const dir = scratchDir('weft-sidecar-identity-');
