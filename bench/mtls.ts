@@ -78,7 +78,9 @@ async function handshakes(server: RunningServer, pki: SidecarPki, durationSec: n
     socket.on('error', () => undefined);
     try {
       await once(socket, 'secureConnect');
-      socket.end(request);
+      // write, not end: a half-close before the response reads as the client going away (Envoy's
+      // HTTP connections do not half-close either), and `connection: close` lets the server close.
+      socket.write(request);
       let response = '';
       socket.setEncoding('latin1');
       socket.on('data', (chunk: string) => (response += chunk));
