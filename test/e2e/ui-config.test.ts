@@ -168,6 +168,9 @@ spec:
 
   it('logged no console errors but the ones the tests provoked', async () => {
     await ui.open('config/TrafficSplit/default/echo-rollout', 'Configuration');
+    // The editor keeps an unsaved draft across navigation; Revert shows the stored resource again.
+    await ui.page.getByRole('button', { name: 'Revert' }).click();
+    assert.doesNotMatch(await ui.page.locator('textarea').first().inputValue(), /weight: -5/);
     await ui.screenshot('configuration');
     assert.deepEqual(ui.errors(), []);
   });
