@@ -11,7 +11,7 @@ import { runFixedRate, type FixedRateResult } from './lib/fixed-rate.js';
 import { startHaproxy } from './lib/haproxy.js';
 import { startNginxProxy, startNginxUpstream } from './lib/nginx.js';
 import { LOOPBACK } from './lib/ports.js';
-import { publishSection, machineInfo, markdownTable, ratio, reproducingCommand, toolVersion, verdict } from './lib/report.js';
+import { markdownTable, publishSection, ratio, sectionHeader, verdict } from './lib/report.js';
 import { processTreeRssBytes } from './lib/rss.js';
 import type { RunningServer } from './lib/server.js';
 import { assertWeftBuilt, startWeft } from './lib/weft.js';
@@ -210,20 +210,9 @@ async function run(args: readonly string[]): Promise<number> {
   const startedAt = new Date();
   const m = await measure(options);
 
-  const machine = machineInfo();
-  const [nginxVersion, haproxyVersion, wrkVersion] = await Promise.all([
-    toolVersion('nginx', ['-v']),
-    toolVersion('haproxy', ['-v']),
-    toolVersion('wrk', ['-v']),
-  ]);
   const shortened = options.durationSec !== DEFAULT_DURATION_SEC || options.rssDurationSec !== DEFAULT_RSS_DURATION_SEC;
   const section = [
-    `## http1, ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')}${shortened ? ' (shortened run, not comparable)' : ''}`,
-    '',
-    `Command: \`${reproducingCommand()}\``,
-    '',
-    `Machine: nproc ${machine.nproc}, ${machine.cpuModel}, Node ${machine.node}, Linux ${machine.kernel}. ` +
-      `Tools: ${nginxVersion}; ${haproxyVersion}; ${wrkVersion}.`,
+    ...(await sectionHeader('http1', startedAt, shortened, [['nginx', ['-v']], ['haproxy', ['-v']], ['wrk', ['-v']]])),
     '',
     `Load: wrk ${WRK_THREADS} thread, ${CONNECTIONS} connections, ${options.durationSec} s after a ${WARMUP_SEC} s warm-up; ` +
       `open loop at ${FIXED_RATE_RPS} rps on ${CONNECTIONS} connections, coordinated-omission corrected. ` +

@@ -25,7 +25,7 @@ import { stockClientRps, type StockClient } from './lib/http-client-loops.js';
 import { startNginxUpstream } from './lib/nginx.js';
 import { LOOPBACK } from './lib/ports.js';
 import { makeTempDir, runToCompletion, spawnManaged } from './lib/processes.js';
-import { machineInfo, markdownTable, publishSection, ratio, reproducingCommand, toolVersion, verdict } from './lib/report.js';
+import { markdownTable, publishSection, ratio, sectionHeader, verdict } from './lib/report.js';
 import { assertWeftBuilt, WEFT_CLI } from './lib/weft.js';
 import { parseWrkOutput, runWrk, type WrkResult } from './lib/wrk.js';
 import type { SmpDocument } from '../src/perf/smp.js';
@@ -220,14 +220,8 @@ async function run(args: readonly string[]): Promise<number> {
   assertWeftBuilt();
   const startedAt = new Date();
   const m = await measure(options);
-  const machine = machineInfo();
-  const [nginxVersion, wrkVersion] = await Promise.all([toolVersion('nginx', ['-v']), toolVersion('wrk', ['-v'])]);
   const section = [
-    `## loadgen, ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')}${options.durationSec !== DEFAULT_DURATION_SEC ? ' (shortened run, not comparable)' : ''}`,
-    '',
-    `Command: \`${reproducingCommand()}\``,
-    '',
-    `Machine: nproc ${machine.nproc}, ${machine.cpuModel}, Node ${machine.node}, Linux ${machine.kernel}, shared with other work (ratios are measured in the same run). Tools: ${nginxVersion}; ${wrkVersion}.`,
+    ...(await sectionHeader('loadgen', startedAt, options.durationSec !== DEFAULT_DURATION_SEC, [['nginx', ['-v']], ['wrk', ['-v']]])),
     '',
     `Target: one nginx worker answering \`return 200\`. Each run ${options.durationSec} s on ${options.connections} connections, one generator thread; closed loop: ${CLOSED_LOOP_ROUNDS} rounds alternating wrk and weft (medians shown, after a ${WARMUP_SEC} s wrk warm-up); fixed rate after a ${WARMUP_SEC} s warm-up. ` +
       `The fixed rate is half wrk's closed-loop rps. The p99 reference is wrk paced to about that rate with its Lua delay() hook (wrk2 is not packaged); wrk times each request from its actual send, so the check uses weft's uncorrected p99, the same measurement, and shows the corrected one beside it.`,

@@ -20,7 +20,7 @@ import { runFixedRate, type FixedRateResult } from './lib/fixed-rate.js';
 import { startNginxUpstream } from './lib/nginx.js';
 import { LOOPBACK } from './lib/ports.js';
 import { cpuSeconds } from './lib/proc-cpu.js';
-import { machineInfo, markdownTable, publishSection, reproducingCommand, toolVersion } from './lib/report.js';
+import { markdownTable, publishSection, sectionHeader } from './lib/report.js';
 import type { RunningServer } from './lib/server.js';
 import { assertWeftBuilt, startWeft } from './lib/weft.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
@@ -139,15 +139,8 @@ async function run(args: readonly string[]): Promise<number> {
 
     const ratio = mtlsWrk.requestsPerSec / plainWrk.requestsPerSec;
     const addedP99 = mtlsFixed.latencyMs.p99 - direct.latencyMs.p99;
-    const machine = machineInfo();
-    const wrkVersion = await toolVersion('wrk', ['-v']);
     const section = [
-      `## mtls, ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')}${durationSec !== DEFAULT_DURATION_SEC ? ' (shortened run, not comparable)' : ''}`,
-      '',
-      `Command: \`${reproducingCommand()}\``,
-      '',
-      `Machine: nproc ${machine.nproc}, ${machine.cpuModel}, Node ${machine.node}, Linux ${machine.kernel}. Tools: ${wrkVersion}. ` +
-        'The machine was shared with other engineers\' builds and tests: compare within the run, not across runs.',
+      ...(await sectionHeader('mtls', startedAt, durationSec !== DEFAULT_DURATION_SEC, [['wrk', ['-v']]])),
       '',
       `Path: load -> client sidecar (plaintext in) -> server sidecar -> nginx, each sidecar one worker; mTLS = ECDSA P-256 certificates, ` +
         `TLS 1.3, client certificate required, SPIFFE ID checked on both sides. wrk 1 thread, ${CONNECTIONS} kept-alive connections, ${durationSec} s; ` +

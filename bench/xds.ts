@@ -30,7 +30,7 @@ import { startControlPlane, type RunningControlPlane } from './lib/controlplane.
 import { meshChange, meshResources, REACH, SCOPINGS, sidecarNodes, WORKLOADS_PER_SERVICE, type Scoping } from './lib/mesh-fixture.js';
 import { LOOPBACK } from './lib/ports.js';
 import { cpuSeconds } from './lib/proc-cpu.js';
-import { publishSection, machineInfo, markdownTable, reproducingCommand } from './lib/report.js';
+import { markdownTable, publishSection, sectionHeader } from './lib/report.js';
 import { processTreeRssBytes } from './lib/rss.js';
 
 const DEFAULTS = { clients: 2000, services: 1000, changes: 20, workers: 4, applyConcurrency: 32, quietMs: 2000, scoping: 'scoped' } as const;
@@ -327,17 +327,12 @@ async function run(args: readonly string[]): Promise<number> {
   const notes: string[] = [];
   const m = await measure(options, notes);
   notes.push(...findingNotes(m, options));
-  const machine = machineInfo();
   const shortened = options.clients !== DEFAULTS.clients || options.services !== DEFAULTS.services || options.changes !== DEFAULTS.changes;
   const scopingText = options.scoping === 'scoped'
     ? `Scoping: each workload declares \`reachableServices\` (the next ${REACH} services), so each sidecar holds ${REACH} services (${REACH + 2} for the sidecars that reach the split's root) and each service is reachable from ${REACH * WORKLOADS_PER_SERVICE} sidecars.`
     : 'Scoping: none (`--scoping all`): every sidecar holds every service, the worst case.';
   const section = [
-    `## xds (scoping ${options.scoping}), ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')}${shortened ? ' (shortened run, not comparable)' : ''}`,
-    '',
-    `Command: \`${reproducingCommand()}\``,
-    '',
-    `Machine: nproc ${machine.nproc}, ${machine.cpuModel}, Node ${machine.node}, Linux ${machine.kernel}.`,
+    ...(await sectionHeader(`xds (scoping ${options.scoping})`, startedAt, shortened)),
     '',
     `Load: \`weft controlplane\` (SQLite store) with ${options.services} services × ${WORKLOADS_PER_SERVICE} workloads ` +
       `(${m.resourceCount} resources, created over the REST API ${options.applyConcurrency} at a time), ` +

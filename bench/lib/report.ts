@@ -1,6 +1,6 @@
 /** Printing results and recording them in docs/benchmarks.md with the machine they ran on. */
 import { appendFileSync, readFileSync } from 'node:fs';
-import { availableParallelism, release } from 'node:os';
+import { availableParallelism, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 import { spawnManaged } from './processes.js';
@@ -40,6 +40,25 @@ export async function toolVersion(command: string, args: readonly string[]): Pro
 export function reproducingCommand(): string {
   const args = process.argv.slice(2).join(' ');
   return process.env.npm_lifecycle_event === 'bench' ? `npm run bench -- ${args}` : `node dist/bench/run.js ${args}`;
+}
+
+/**
+ * The first lines of a benchmark's section in docs/benchmarks.md: title and start time (marked when
+ * the run was shortened), the command, the machine with its load average as the run ends (the
+ * benchmark's own processes included: a busy machine shows), and the versions of `tools`.
+ */
+export async function sectionHeader(title: string, startedAt: Date, shortened: boolean, tools: ReadonlyArray<readonly [command: string, args: string[]]> = []): Promise<string[]> {
+  const machine = machineInfo();
+  const versions = await Promise.all(tools.map(([command, args]) => toolVersion(command, args)));
+  const [one, five] = loadavg() as [number, number, number];
+  return [
+    `## ${title}, ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')}${shortened ? ' (shortened run, not comparable)' : ''}`,
+    '',
+    `Command: \`${reproducingCommand()}\``,
+    '',
+    `Machine: nproc ${machine.nproc}, ${machine.cpuModel}, Node ${machine.node}, Linux ${machine.kernel}; load average ${one.toFixed(2)} (1 min) / ${five.toFixed(2)} (5 min) as the run ended.` +
+      (versions.length > 0 ? ` Tools: ${versions.join('; ')}.` : ''),
+  ];
 }
 
 /** A ratio as the checks tables print it: `0.85x`. */

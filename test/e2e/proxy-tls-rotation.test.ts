@@ -5,8 +5,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestCa, pemDir } from '../support/pki.js';
-import { freePort, startProxy, startUpstream, statValue, type ProxyProcess, type Upstream } from './harness.js';
-import { clientSidecar, identities, sClient, serverSidecar, spiffe, steadyLoad, type Identities, type SidecarPki } from './tls-fixtures.js';
+import { statValue, type ProxyProcess, type Upstream } from './harness.js';
+import { clientSidecar, sClient, serverSidecar, spiffe, steadyLoad, type Identities, type SidecarPki } from './tls-fixtures.js';
+import { startSidecarPair, type SidecarPair } from './tls-sidecar-pair.js';
 
 /** The client sidecar opens a new mTLS connection every 20 requests, so handshakes happen throughout the rotation. */
 const NEW_CONNECTIONS = { max_requests_per_connection: 20 };
@@ -18,22 +19,14 @@ describe('certificate rotation between two mTLS sidecars', () => {
   let client: ProxyProcess;
   let serverPort: number;
   let clientPort: number;
+  let pair: SidecarPair | undefined;
 
   before(async () => {
-    ids = await identities();
-    app = await startUpstream(undefined, 'app');
-    serverPort = await freePort();
-    clientPort = await freePort();
-    const pki: SidecarPki = { caBundle: ids.ca.certPem, server: ids.server, client: ids.client };
-    server = await startProxy(serverSidecar(await freePort(), serverPort, app.port, pki));
-    client = await startProxy(clientSidecar(await freePort(), clientPort, serverPort, pki, spiffe('server'), NEW_CONNECTIONS));
+    pair = await startSidecarPair(NEW_CONNECTIONS);
+    ({ ids, app, server, client, serverPort, clientPort } = pair);
   });
 
-  after(async () => {
-    await client?.stop();
-    await server?.stop();
-    await app?.close();
-  });
+  after(() => pair?.stop());
 
   it('rotates the root CA and both leaves under steady load (overlapping trust bundle) and loses nothing', async () => {
     const newRoot = await createTestCa('Mesh Root 2');

@@ -4,8 +4,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { curl, freePort, startProxy, startUpstream, statValue, waitFor, type ProxyProcess, type Upstream } from './harness.js';
-import { clientSidecar, identities, opensslDetails, serverSidecar, spiffe, type Identities, type SidecarPki } from './tls-fixtures.js';
+import { curl, freePort, startProxy, statValue, waitFor, type ProxyProcess, type Upstream } from './harness.js';
+import { clientSidecar, opensslDetails, spiffe, type Identities, type SidecarPki } from './tls-fixtures.js';
+import { startSidecarPair, type SidecarPair } from './tls-sidecar-pair.js';
 
 describe('two sidecars over mTLS (client sidecar -> server sidecar)', () => {
   let ids: Identities;
@@ -14,22 +15,14 @@ describe('two sidecars over mTLS (client sidecar -> server sidecar)', () => {
   let client: ProxyProcess;
   let serverPort: number;
   let clientPort: number;
+  let pair: SidecarPair | undefined;
 
   before(async () => {
-    ids = await identities();
-    app = await startUpstream(undefined, 'app');
-    serverPort = await freePort();
-    clientPort = await freePort();
-    const pki: SidecarPki = { caBundle: ids.ca.certPem, server: ids.server, client: ids.client };
-    server = await startProxy(serverSidecar(await freePort(), serverPort, app.port, pki));
-    client = await startProxy(clientSidecar(await freePort(), clientPort, serverPort, pki));
+    pair = await startSidecarPair();
+    ({ ids, app, server, client, serverPort, clientPort } = pair);
   });
 
-  after(async () => {
-    await client?.stop();
-    await server?.stop();
-    await app?.close();
-  });
+  after(() => pair?.stop());
 
   it('carries requests end to end, verifying both SPIFFE IDs', async () => {
     const res = await curl([`http://127.0.0.1:${clientPort}/through`]);
