@@ -11,18 +11,19 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DATA_DIR } from '../controlplane/api/paths.js';
 import { handleShutdownSignals } from '../lib/signals.js';
+import { listenPort } from './flags.js';
 
 export function registerControlPlaneCommand(program: Command): void {
   program
     .command('controlplane')
     .description('run the control plane: resource store, xDS (ADS) server and REST API')
     .option('--data-dir <dir>', 'where the embedded store keeps its data and the first admin API token (admin-token)', DEFAULT_DATA_DIR)
-    .option('--xds-port <port>', 'xDS (ADS) gRPC port, plaintext', port, 15010)
+    .option('--xds-port <port>', 'xDS (ADS) gRPC port, plaintext', listenPort, 15010)
     .option('--xds-plaintext-address <address>', 'address plaintext xDS binds (loopback unless set explicitly)', '127.0.0.1')
-    .option('--xds-tls-port <port>', 'xDS (ADS) and certificate service over mTLS, for proxies on other hosts', port, 15012)
+    .option('--xds-tls-port <port>', 'xDS (ADS) and certificate service over mTLS, for proxies on other hosts', listenPort, 15012)
     .option('--xds-tls-address <address>', 'address the mTLS xDS port binds', '0.0.0.0')
     .option('--no-xds-tls', 'serve no mTLS xDS port')
-    .option('--api-port <port>', 'REST API port', port, 15080)
+    .option('--api-port <port>', 'REST API port', listenPort, 15080)
     .option('--host <address>', 'address the REST API binds', '127.0.0.1')
     .addOption(new Option('--store <kind>', 'resource store').choices(['sqlite', 'etcd']).default('sqlite'))
     .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs (with --store etcd)', 'http://127.0.0.1:2379')
@@ -94,10 +95,4 @@ function caOptions(opts: ControlPlaneFlags): { files?: { certificatePem: string;
     files: { certificatePem: read('--ca-cert', opts.caCert), privateKeyPem: read('--ca-key', opts.caKey), chainPem: opts.caChain === undefined ? '' : read('--ca-chain', opts.caChain) },
     certificateLifetimeMs: lifetime,
   };
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
-  return n;
 }

@@ -13,6 +13,7 @@ import { STUDY_FUNCTIONS, type StudyFunction } from '../perf/study-functions.js'
 import { loadRunExitCode } from './perf-exit.js';
 import { ApiClient, resolveKind, withServerOptions, type ServerOptions } from './api-client.js';
 import { formatAge, formatTable } from './table.js';
+import { nonNegativeNumber, numberFlag, positiveNumber } from './flags.js';
 
 export function registerPerfManagementCommands(perf: Command): void {
   registerProfileCommands(perf.command('profile').description('saved load tests (PerformanceProfile resources)'));
@@ -323,15 +324,5 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function numberFlag(check: (n: number) => boolean, what: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`must be ${what}`);
-    return n;
-  };
-}
-
-const positiveNumber = numberFlag((n) => n > 0, 'a positive number');
-const nonNegativeNumber = numberFlag((n) => n >= 0, 'a number ≥ 0');
 const positiveInt = numberFlag((n) => Number.isInteger(n) && n >= 1, 'a positive integer');
 const nonNegativeInt = numberFlag((n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');

@@ -11,6 +11,7 @@ import { LOAD_PROTOCOLS, LoadOptionError, parseDuration, parseHeader, type LoadO
 import type { LoadProgress } from '../perf/run.js';
 import { EXIT_INTERRUPTED, loadRunExitCode } from './perf-exit.js';
 import { registerPerfManagementCommands } from './perf-manage.js';
+import { nonNegativeInteger, positiveInteger, positiveNumber } from './flags.js';
 
 
 interface RunFlags {
@@ -43,16 +44,6 @@ function flagParser<T>(parse: (text: string) => T): (text: string) => T {
   };
 }
 
-const positiveNumber = flagParser((text) => {
-  const n = Number(text);
-  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('must be a positive number');
-  return n;
-});
-const positiveInt = flagParser((text) => {
-  const n = Number(text);
-  if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError('must be a whole number > 0');
-  return n;
-});
 const duration = (name: string) => flagParser((text) => (parseDuration(name, text), text));
 const collectHeader = (text: string, all: string[]): string[] => {
   flagParser((t) => parseHeader('header', t))(text);
@@ -71,16 +62,12 @@ export function registerPerfCommand(program: Command): void {
     .option('--max', 'as fast as possible: each connection sends when the previous answer arrives (closed loop)')
     .option('--duration <d>', 'measured duration: 30s, 500ms, 2m', duration('duration'), '30s')
     .option('--warmup <d>', 'load sent first and not recorded', duration('warmup'), '0s')
-    .option('--connections <n>', 'connections in total, one request in flight on each', positiveInt, 32)
-    .option('--threads <n>', 'worker threads (per agent with --agents)', positiveInt, 1)
+    .option('--connections <n>', 'connections in total, one request in flight on each', positiveInteger, 32)
+    .option('--threads <n>', 'worker threads (per agent with --agents)', positiveInteger, 1)
     .option('--method <m>', 'HTTP method', 'GET')
     .option('--header <name:value>', 'request header (repeatable)', collectHeader, [])
     .option('--body <file>', 'request body from a file (grpc: a serialized protobuf message)')
-    .option('--body-size <n>', 'request body of N bytes', flagParser((t) => {
-      const n = Number(t);
-      if (!(Number.isInteger(n) && n >= 0)) throw new InvalidArgumentError('must be a whole number >= 0');
-      return n;
-    }))
+    .option('--body-size <n>', 'request body of N bytes', nonNegativeInteger)
     .addOption(new Option('--protocol <p>', 'protocol').choices(LOAD_PROTOCOLS).default('http1'))
     .option('--timeout <d>', 'a request unanswered this long is a timeout error', duration('timeout'), '10s')
     .option('--agents <host:port,...>', 'run on these `weft perf agent`s, the rate split between them', agentList)

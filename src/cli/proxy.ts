@@ -14,6 +14,7 @@ import { InvalidArgumentError } from 'commander';
 import { proxyRootLogger } from '../lib/json-log.js';
 import { runProxy } from '../proxy/run.js';
 import { buildSidecarBootstrap } from '../proxy/xds-client/sidecar-bootstrap.js';
+import { listenPort, positiveInteger } from './flags.js';
 
 interface ProxyFlags {
   config?: string;
@@ -39,11 +40,11 @@ export function registerProxyCommand(program: Command): void {
     .option('--gateway <name>', 'run as the edge proxy of this Gateway (needs --control-plane)')
     .option('--control-plane <host:port>', 'the ADS server (xDS port of weft controlplane)', parseHostPort)
     .option('--namespace <ns>', 'the workload\'s namespace', 'default')
-    .option('--admin-port <n>', 'admin port of a --workload sidecar', port, 15000)
-    .option('--outbound-port <n>', 'outbound capture port the control plane gives a --workload sidecar (default 15001)', port)
-    .option('--inbound-port <n>', 'inbound capture port the control plane gives a --workload sidecar (default 15006)', port)
-    .option('--concurrency <n>', 'worker processes sharing the listeners (default: all cores; 1 with --workload)', positiveInt)
-    .option('--drain-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', positiveInt, 15)
+    .option('--admin-port <n>', 'admin port of a --workload sidecar', listenPort, 15000)
+    .option('--outbound-port <n>', 'outbound capture port the control plane gives a --workload sidecar (default 15001)', listenPort)
+    .option('--inbound-port <n>', 'inbound capture port the control plane gives a --workload sidecar (default 15006)', listenPort)
+    .option('--concurrency <n>', 'worker processes sharing the listeners (default: all cores; 1 with --workload)', positiveInteger)
+    .option('--drain-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', positiveInteger, 15)
     .option('--ca-file <file>', "the mesh's trust bundle (weft ca show --bundle): reach --control-plane over mTLS (its 15012 port) with the proxy's own certificate")
     .option('--token-file <file>', 'the registration token (weft identity NAME --registration-token) of the workload or gateway, sent with its CSR; or WEFT_WORKLOAD_TOKEN')
     .action(async (opts: ProxyFlags) => {
@@ -91,16 +92,4 @@ function parseHostPort(value: string): { host: string; port: number } {
   const n = Number(match?.[3]);
   if (match === null || !Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:15010');
   return { host: (match[1] ?? match[2])!, port: n };
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port (0..65535)');
-  return n;
 }
