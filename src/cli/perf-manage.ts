@@ -10,6 +10,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { PerformanceProfileSpec } from '../controlplane/model/performance-profile.js';
 import type { Resource } from '../controlplane/model/resource.js';
 import { STUDY_FUNCTIONS, type StudyFunction } from '../perf/study-functions.js';
+import { runLoadInteractively } from './load-run.js';
 import { loadRunExitCode } from './perf-exit.js';
 import { ApiClient, resolveKind, withServerOptions, type ServerOptions } from './api-client.js';
 import { formatAge, formatTable } from './table.js';
@@ -81,7 +82,7 @@ function registerProfileCommands(profile: Command): void {
       .command('run')
       .description('run a saved profile and store its result as a PerformanceResult')
       .argument('<name>', 'profile name')
-      .option('--no-progress', 'no progress lines'),
+      .option('--no-progress', 'no progress bar or progress lines'),
   ).action(async (name: string, opts: ServerOptions & { progress: boolean }) => {
     process.exitCode = await runProfile(name, opts);
   });
@@ -108,13 +109,11 @@ async function runProfile(name: string, opts: ServerOptions & { progress: boolea
   const profileKind = await resolveKind('PerformanceProfile');
   const stored = await client.get(profileKind, opts.namespace, name);
   if (stored === undefined) throw new Error(`PerformanceProfile ${opts.namespace}/${name} not found`);
-  const [{ loadOptionsFromProfile, resultName }, { runLoad }, { toSmpResult }, { formatProgressLine, formatResult }] = await Promise.all([
+  const [{ loadOptionsFromProfile, resultName }, { toSmpResult }, { LoadOptionError }] = await Promise.all([
     import('../perf/profile.js'),
-    import('../perf/run.js'),
     import('../perf/smp.js'),
-    import('../perf/report.js'),
+    import('../perf/options.js'),
   ]);
-  const { LoadOptionError } = await import('../perf/options.js');
   let options;
   try {
     options = loadOptionsFromProfile(stored.spec as PerformanceProfileSpec);
@@ -122,28 +121,17 @@ async function runProfile(name: string, opts: ServerOptions & { progress: boolea
     if (err instanceof LoadOptionError) throw new Error(`PerformanceProfile ${name}: ${err.message}`);
     throw err;
   }
-  const stop = new AbortController();
-  const onSigint = (): void => stop.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    const result = await runLoad(options, {
-      signal: stop.signal,
-      ...(opts.progress ? { onProgress: (p: Parameters<typeof formatProgressLine>[0]) => process.stderr.write(`${formatProgressLine(p)}\n`) } : {}),
-    });
-    process.stdout.write(formatResult(result));
-    const resultKind = await resolveKind('PerformanceResult');
-    const resource = {
-      apiVersion: resultKind.apiVersion,
-      kind: resultKind.kind,
-      metadata: { name: resultName(name, result.startTime), namespace: opts.namespace, labels: { 'weft.dev/profile': name } },
-      spec: { profile: name, partial: result.partial, smp: toSmpResult(result, { name }) },
-    };
-    await client.create(resultKind, resource as unknown as Resource);
-    process.stdout.write(`performanceresult/${resource.metadata.name} stored\n`);
-    return loadRunExitCode(result);
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  const result = await runLoadInteractively(options, opts.progress);
+  const resultKind = await resolveKind('PerformanceResult');
+  const resource = {
+    apiVersion: resultKind.apiVersion,
+    kind: resultKind.kind,
+    metadata: { name: resultName(name, result.startTime), namespace: opts.namespace, labels: { 'weft.dev/profile': name } },
+    spec: { profile: name, partial: result.partial, smp: toSmpResult(result, { name }) },
+  };
+  await client.create(resultKind, resource as unknown as Resource);
+  process.stdout.write(`performanceresult/${resource.metadata.name} stored\n`);
+  return loadRunExitCode(result);
 }
 
 interface StoredResultSpec {

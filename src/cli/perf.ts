@@ -8,8 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AGENT_DEFAULT_PORT } from '../perf/agent-protocol.js';
 import { LOAD_PROTOCOLS, LoadOptionError, parseDuration, parseHeader, type LoadOptions, type LoadProtocol } from '../perf/options.js';
-import type { LoadProgress } from '../perf/run.js';
-import { EXIT_INTERRUPTED, loadRunExitCode } from './perf-exit.js';
+import { runLoadInteractively } from './load-run.js';
+import { loadRunExitCode } from './perf-exit.js';
 import { registerPerfManagementCommands } from './perf-manage.js';
 import { nonNegativeInteger, positiveInteger, positiveNumber } from './flags.js';
 
@@ -123,59 +123,17 @@ function loadOptionsFrom(flags: RunFlags): Partial<LoadOptions> & { url: string 
 
 async function perfRun(flags: RunFlags): Promise<number> {
   const options = loadOptionsFrom(flags);
-  const stop = new AbortController();
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C: leave now
-    interrupted = true;
-    process.stderr.write('\nweft perf: stopping, writing the partial result (Ctrl-C again to quit)\n');
-    stop.abort();
-  };
-  process.on('SIGINT', onSigint);
-  const [{ runLoad }, { toSmpResult }, { formatProgressLine, formatResult, resultWarnings }] = await Promise.all([
-    import('../perf/run.js'),
-    import('../perf/smp.js'),
-    import('../perf/report.js'),
-  ]);
-  const progress = flags.progress ? await progressReporter(formatProgressLine) : undefined;
   try {
-    const result = await runLoad(options, { signal: stop.signal, ...(progress ? { onProgress: progress.update } : {}) });
-    progress?.stop();
-    process.stdout.write(formatResult(result));
+    const result = await runLoadInteractively(options, flags.progress);
     if (flags.output !== undefined) {
+      const { toSmpResult } = await import('../perf/smp.js');
       writeFileSync(flags.output, `${JSON.stringify(toSmpResult(result), null, 2)}\n`);
       process.stderr.write(`weft perf: wrote ${flags.output}${result.partial ? ' (partial)' : ''}\n`);
     }
-    for (const warning of resultWarnings(result)) if (!warning.includes('requests failed')) process.stderr.write(`weft perf: ${warning}\n`);
     return loadRunExitCode(result);
   } catch (error) {
-    progress?.stop();
     if (error instanceof LoadOptionError) throw new Error(`bad option ${error.message}`);
     throw error;
-  } finally {
-    process.off('SIGINT', onSigint);
   }
 }
 
-/** A live bar (rate and p99) on a terminal; one plain line per second otherwise. */
-async function progressReporter(formatProgressLine: (p: LoadProgress) => string): Promise<{ update: (p: LoadProgress) => void; stop: () => void }> {
-  if (!process.stderr.isTTY) return { update: (p) => process.stderr.write(`${formatProgressLine(p)}\n`), stop: () => {} };
-  const { SingleBar } = await import('cli-progress');
-  const bar = new SingleBar({
-    stream: process.stderr,
-    format: '{bar} {secs}/{total_s}s {phase}| {rps} rps | p99 {p99} ms | {errors} errors',
-    hideCursor: true,
-    clearOnComplete: true,
-  });
-  let started = false;
-  return {
-    update: (p) => {
-      const payload = { total_s: (p.totalMs / 1000).toFixed(0), secs: (p.elapsedMs / 1000).toFixed(0), phase: p.phase === 'warmup' ? 'warm-up ' : '', rps: p.rps.toFixed(0), p99: p.p99Ms.toFixed(2), errors: p.errors };
-      if (!started) {
-        bar.start(p.totalMs, Math.min(p.elapsedMs, p.totalMs), payload);
-        started = true;
-      } else bar.update(Math.min(p.elapsedMs, p.totalMs), payload);
-    },
-    stop: () => started && bar.stop(),
-  };
-}
