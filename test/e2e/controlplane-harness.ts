@@ -145,7 +145,7 @@ export async function registrationToken(cp: ControlPlaneProcess, workload: strin
  * With `caFile` it dials the mTLS xDS port (`--ca-file`), else the plaintext one. Not waited for.
  */
 export function startSidecar(
-  cp: ControlPlaneProcess,
+  cp: Pick<ControlPlaneProcess, 'xdsPort' | 'xdsTlsPort'>,
   identity: { workload: string; namespace?: string; token?: string; caFile?: string },
   ports: { admin: number; outbound: number; inbound?: number },
 ): Sidecar {

@@ -279,7 +279,7 @@ export async function rawExchange(port: number, bytes: string | Buffer, idleMs =
 }
 
 /** Polls `/stats?format=json` until `name` satisfies `predicate`; returns its value. */
-export async function statValue(proxy: ProxyProcess, name: string): Promise<number> {
+export async function statValue(proxy: Pick<ProxyProcess, 'admin'>, name: string): Promise<number> {
   const res = await proxy.admin(`/stats?format=json&filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`);
   const body = (await res.json()) as { stats: Array<{ name?: string; value?: number }> };
   return body.stats.find((s) => s.name === name)?.value ?? 0;

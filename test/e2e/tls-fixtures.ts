@@ -149,14 +149,14 @@ export function sClient(port: number, args: string[]): Promise<string> {
   });
 }
 
-/** Keep-alive GETs through `port` until `stop()`; counts successes and failures. */
-export function steadyLoad(port: number, concurrency = 4): { stop(): Promise<{ ok: number; failed: string[] }> } {
+/** Keep-alive GETs through `port` until `stop()` (with `host` as the Host header, e.g. a mesh service); counts successes and failures. */
+export function steadyLoad(port: number, concurrency = 4, host?: string): { stop(): Promise<{ ok: number; failed: string[] }> } {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   let running = true;
   let ok = 0;
   const failed: string[] = [];
   const one = (): Promise<void> => new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/load', agent }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: '/load', agent, ...(host === undefined ? {} : { headers: { host } }) }, (res) => {
       res.resume();
       res.on('end', () => {
         if (res.statusCode === 200) ok++;
