@@ -147,12 +147,12 @@ export async function registrationToken(cp: ControlPlaneProcess, workload: strin
 export function startSidecar(
   cp: Pick<ControlPlaneProcess, 'xdsPort' | 'xdsTlsPort'>,
   identity: { workload: string; namespace?: string; token?: string; caFile?: string },
-  ports: { admin: number; outbound: number; inbound?: number },
+  ports: { admin: number; outbound: number; inbound: number },
 ): Sidecar {
   const controlPlane = identity.caFile === undefined ? ['--control-plane', `127.0.0.1:${cp.xdsPort}`] : ['--control-plane', `127.0.0.1:${cp.xdsTlsPort}`, '--ca-file', identity.caFile];
   const child = spawn(process.execPath, [
     WEFT_BIN, 'proxy', '--workload', identity.workload, '--namespace', identity.namespace ?? 'default', ...controlPlane,
-    '--admin-port', `${ports.admin}`, '--outbound-port', `${ports.outbound}`, ...(ports.inbound === undefined ? [] : ['--inbound-port', `${ports.inbound}`]), '--drain-timeout', '1',
+    '--admin-port', `${ports.admin}`, '--outbound-port', `${ports.outbound}`, '--inbound-port', `${ports.inbound}`, '--drain-timeout', '1',
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WEFT_LOG_LEVEL: 'info', ...(identity.token === undefined ? {} : { WEFT_WORKLOAD_TOKEN: identity.token }) } });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

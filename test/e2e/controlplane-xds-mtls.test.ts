@@ -52,6 +52,8 @@ describe('xDS over mTLS: the control plane\'s 15012', () => {
   let cp: ControlPlaneProcess;
   let app: Upstream;
   let sidecar: Sidecar | undefined;
+  /** web-1's sidecar inbound port (its Workload's inboundPort). */
+  let inboundPort: number;
   /** Verifies the control plane by the bundle; its host name is not what it is checked by (its SPIFFE ID is). */
   const serverAuth = (key?: string, chain?: string): grpc.ChannelCredentials =>
     grpc.credentials.createSsl(readFileSync(bundleFile), key === undefined ? null : Buffer.from(key), chain === undefined ? null : Buffer.from(chain), { checkServerIdentity: () => undefined });
@@ -59,7 +61,8 @@ describe('xDS over mTLS: the control plane\'s 15012', () => {
   before(async () => {
     app = await startUpstream(undefined, 'web');
     cp = await startControlPlane(await newSqliteConfig());
-    const applied = await cp.weft(['apply', '-f', '-'], meshYaml(app.port, await freePort()));
+    inboundPort = await freePort();
+    const applied = await cp.weft(['apply', '-f', '-'], meshYaml(app.port, inboundPort));
     assert.equal(applied.code, 0, applied.stderr);
     const bundle = await cp.weft(['ca', 'show', '--bundle']);
     assert.equal(bundle.code, 0, bundle.stderr);
@@ -87,10 +90,10 @@ describe('xDS over mTLS: the control plane\'s 15012', () => {
 
   it('serves a weft proxy --ca-file sidecar: its certificate over TLS with its token, then its config over mutual TLS', async () => {
     const adminPort = await freePort();
-    sidecar = startSidecar(cp, { workload: 'web-1', token: await registrationToken(cp, 'web-1'), caFile: bundleFile }, { admin: adminPort, outbound: await freePort() });
+    sidecar = startSidecar(cp, { workload: 'web-1', token: await registrationToken(cp, 'web-1'), caFile: bundleFile }, { admin: adminPort, outbound: await freePort(), inbound: inboundPort });
     await waitFor(async () => (await sidecar!.admin('/ready').catch(() => undefined))?.ok === true, `the sidecar's /ready: ${sidecar.output()}`, 60_000);
-    const dump = await (await sidecar.admin('/config_dump')).text();
-    assert.match(dump, /inbound_0\.0\.0\.0_/, 'its inbound listener came over ADS');
+    // Its inbound listener came over ADS (/ready may come first: the initial fetch timeout on a busy machine).
+    await waitFor(async () => /inbound_0\.0\.0\.0_/.test(await (await sidecar!.admin('/config_dump')).text()), 'the inbound listener over ADS', 60_000);
     const proxies = await cp.weft(['proxies', '-o', 'json']);
     assert.match(proxies.stdout, /sidecar~web-1\.default/);
     assert.equal(cp.logLines('xds stream refused').length, 0, cp.output());

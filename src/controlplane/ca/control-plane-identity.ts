@@ -65,8 +65,6 @@ class MemoryCertificateProvider implements CertificateProvider {
 export interface ControlPlaneIdentity {
   /** Server credentials for the mTLS port: client certificates requested, not required. */
   readonly credentials: grpc.ServerCredentials;
-  /** The control plane's SPIFFE ID (its trust domain is the Mesh's). */
-  spiffeId(): string;
   /** A client certificate (DER) checked against the mesh CA: its URI SANs, or why it is refused. */
   verifyPeer(der: Uint8Array): { uris: string[] } | { error: string };
   close(): void;
@@ -76,7 +74,8 @@ export async function startControlPlaneIdentity(ca: MeshCa, log: Logger, now: ()
   const provider = new MemoryCertificateProvider();
   let issuers: string[] = [];
   /** `anchors`: the trust domain and the issuers the certificate was made under. */
-  let current: { spiffeId: string; renewAt: number; anchors: string } | undefined;
+  let current: { renewAt: number; anchors: string } | undefined;
+  let refreshing = false;
 
   const refresh = async (): Promise<void> => {
     issuers = await ca.clientIssuers();
@@ -87,17 +86,22 @@ export async function startControlPlaneIdentity(ca: MeshCa, log: Logger, now: ()
     const issued = await ca.issueControlPlane(key.csrPem, CONTROL_PLANE_SERVICE_ACCOUNT);
     const { notBefore, notAfter } = summarizeCertificate(issued.certificateChainPem);
     const from = Date.parse(notBefore);
-    current = { spiffeId: issued.spiffeId, renewAt: from + (Date.parse(notAfter) - from) / 2, anchors };
+    current = { renewAt: from + (Date.parse(notAfter) - from) / 2, anchors };
     provider.set(issued.trustBundlePem, issued.certificateChainPem, key.privateKeyPem);
     log.info({ spiffeId: issued.spiffeId, notAfter }, 'control plane certificate issued for the xDS mTLS port');
   };
   await refresh();
-  const timer = setInterval(() => void refresh().catch((err: unknown) => log.error({ err }, 'control plane certificate refresh failed')), REFRESH_INTERVAL_MS);
+  const timer = setInterval(() => {
+    if (refreshing) return; // a slow store: one refresh at a time
+    refreshing = true;
+    void refresh()
+      .catch((err: unknown) => log.error({ err }, 'control plane certificate refresh failed'))
+      .finally(() => (refreshing = false));
+  }, REFRESH_INTERVAL_MS);
   timer.unref();
 
   return {
     credentials: grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false),
-    spiffeId: () => current!.spiffeId,
     verifyPeer(der) {
       try {
         return { uris: verifyClientCertificate(der, issuers, now()) };

@@ -28,7 +28,7 @@ export function outboundCluster(service: Named<ServiceSpec>, port: ServicePort, 
     lb_policy: lbPolicy(policy?.loadBalancer?.policy, proxyless),
     circuit_breakers: circuitBreakers(policy),
     outlier_detection: outlierDetection(policy?.outlierDetection),
-    health_checks: healthChecks(policy?.healthCheck),
+    health_checks: healthChecks(policy?.healthCheck, `${service.name}.${service.namespace}.svc`),
     typed_extension_protocol_options: port.protocol === 'http' ? upstreamIdleTimeout(policy?.timeouts?.idle) : undefined,
   };
 }
@@ -76,7 +76,11 @@ function outlierDetection(outlier: TrafficPolicySpec['outlierDetection']): JsonO
   };
 }
 
-function healthChecks(check: TrafficPolicySpec['healthCheck']): JsonObject[] | undefined {
+/**
+ * `host`: the Host header of HTTP checks. Envoy's default is the cluster name, and ours
+ * (`outbound|9080||api.default.svc`) is no valid host: a strict peer (a sidecar's inbound) answers 400.
+ */
+function healthChecks(check: TrafficPolicySpec['healthCheck'], host: string): JsonObject[] | undefined {
   if (check === undefined) return undefined;
   const http = check.http;
   return [{
@@ -86,7 +90,7 @@ function healthChecks(check: TrafficPolicySpec['healthCheck']): JsonObject[] | u
     healthy_threshold: check.healthyThreshold ?? HEALTH_CHECK_DEFAULTS.healthyThreshold,
     http_health_check: http === undefined
       ? undefined
-      : { path: http.path, expected_statuses: http.expectedStatuses === undefined ? undefined : statusRanges(http.expectedStatuses) },
+      : { host, path: http.path, expected_statuses: http.expectedStatuses === undefined ? undefined : statusRanges(http.expectedStatuses) },
     tcp_health_check: http === undefined ? {} : undefined,
   }];
 }

@@ -7,7 +7,6 @@
  * registration token authenticates the proxy); ADS with the client certificate.
  */
 import * as grpc from '@grpc/grpc-js';
-import type * as tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { SecretConfig, UpstreamTlsConfig } from '../config/types.js';
 import { createStatsStore } from '../observe/stats-store.js';
@@ -39,8 +38,9 @@ export function controlPlaneTls(config: UpstreamTlsConfig, staticSecrets: readon
     if (materials === undefined) return undefined;
     let made = cache.get(materials);
     if (made === undefined) {
-      const pem = (value: tls.SecureContextOptions['cert']): Buffer | null => (typeof value === 'string' ? Buffer.from(value) : null);
-      made = grpc.credentials.createSsl(pem(materials.options.ca as string | undefined), pem(materials.options.key as string | undefined), pem(materials.options.cert), {
+      // The materials hold PEM strings (tls-context.ts builds them so).
+      const pem = (value: unknown): Buffer | null => (typeof value === 'string' ? Buffer.from(value) : null);
+      made = grpc.credentials.createSsl(pem(materials.options.ca), pem(materials.options.key), pem(materials.options.cert), {
         // The SPIFFE ID is the control plane's name; its host name is not checked (as for sidecars).
         checkServerIdentity: (_host, cert) => (materials.checkSan(cert) ? undefined : new Error(`the control plane's certificate (${cert.subjectaltname ?? 'no SANs'}) does not match the ADS cluster's match_typed_subject_alt_names`)),
       });

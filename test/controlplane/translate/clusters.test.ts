@@ -88,7 +88,8 @@ describe('translate: clusters and endpoints', () => {
       cluster: {
         health_checks: [{
           timeout: '0.500s', interval: '2s', unhealthy_threshold: 3, healthy_threshold: 2,
-          http_health_check: { path: '/healthz', expected_statuses: [{ start: 200, end: 202 }, { start: 204, end: 205 }] },
+          // Host: the service's name (the cluster's name is no valid Host header).
+          http_health_check: { host: 'reviews.default.svc', path: '/healthz', expected_statuses: [{ start: 200, end: 202 }, { start: 204, end: 205 }] },
         }],
       },
     },
