@@ -12,7 +12,7 @@
  * SAN, else the subject. It is parsed once per connection and cached.
  */
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import { isTlsSocket } from '../tls/node-tls.js';
 
 export interface PeerIdentity {
   /** URI SAN, else DNS SAN, else subject (Envoy's `principal_name` rule). */
@@ -35,7 +35,7 @@ export function peerIdentity(connection: DownstreamLike): PeerIdentity | undefin
   if (cached !== undefined) return cached ?? undefined;
   const identity = readIdentity(socket);
   // Only cache once the handshake is over (before it, the answer may still change).
-  if (socket instanceof TLSSocket && socket.encrypted && (socket.authorized || socket.authorizationError !== undefined)) {
+  if (isTlsSocket(socket) && (socket.authorized || socket.authorizationError !== undefined)) {
     cache.set(socket, identity ?? null);
   }
   return identity;
@@ -49,11 +49,11 @@ export function peerPrincipal(connection: DownstreamLike): string | undefined {
 /** Whether the connection is TLS (whatever the peer presented). RBAC's `authenticated` without a name needs a verified principal instead. */
 export function isTlsConnection(connection: DownstreamLike): boolean {
   const socket = 'socket' in connection ? connection.socket : connection;
-  return socket instanceof TLSSocket;
+  return isTlsSocket(socket);
 }
 
 function readIdentity(socket: Socket): PeerIdentity | undefined {
-  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  if (!isTlsSocket(socket) || !socket.authorized) return undefined;
   const cert = socket.getPeerCertificate(false);
   if (cert === null || typeof cert !== 'object' || Object.keys(cert).length === 0) return undefined;
   const { uris, dns } = parseSubjectAltName(cert.subjectaltname ?? '');

@@ -12,7 +12,8 @@
  *  - a verified certificate whose SANs miss match_typed_subject_alt_names: fail_verify_san.
  */
 import type * as net from 'node:net';
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
+import { nodeTls } from '../tls/node-tls.js';
 import type { DownstreamTlsConfig } from '../config/types.js';
 import type { SecretStore } from '../tls/secret-store.js';
 import { alpnList, tlsFailureStat, watchTlsContext, type TlsContextHandle, type TlsMaterials, type TlsStats } from '../tls/tls-context.js';
@@ -74,7 +75,7 @@ class ChainTlsTerminator implements TlsTerminator {
   private serverFor(materials: TlsMaterials): tls.Server {
     if (this.server === undefined) {
       const alpn = alpnList(this.config.alpnProtocols);
-      const server = tls.createServer({
+      const server = nodeTls().createServer({
         ...materials.options,
         requestCert: materials.verify,
         // Verification is decided in onSecure, so each refusal is counted.

@@ -9,7 +9,8 @@
  * that cannot be used (key does not match the certificate, bad PEM) keeps the
  * previous context and is counted, never thrown across the event loop.
  */
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
+import { nodeTls } from './node-tls.js';
 import type { CommonTlsContextConfig, SanMatcher, SecretSource, TlsCertificateConfig, ValidationContextConfig } from '../config/types.js';
 import { defineStats, type DeclaredStats, type StatsScope } from '../observe/stats.js';
 import { compileStringMatch, type StringPredicate } from '../router/string-match.js';
@@ -114,7 +115,7 @@ class WatchedTlsContext implements TlsContextHandle {
         minVersion: config.minVersion,
         maxVersion: config.maxVersion,
       };
-      const secureContext = tls.createSecureContext(options);
+      const secureContext = nodeTls().createSecureContext(options);
       const matchers = [...(validation.value?.sanMatchers ?? []), ...config.extraSanMatchers];
       this.materials = {
         secureContext,

@@ -11,7 +11,7 @@
  * connections nobody uses.
  */
 import * as net from 'node:net';
-import { TLSSocket } from 'node:tls';
+import { isTlsSocket } from '../tls/node-tls.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { ManagedHost } from './host.js';
 import type { ClusterResources, ConnectionSlotWaiter } from './resource-manager.js';
@@ -263,7 +263,7 @@ class HostConnectionPool implements ManagedPool, ConnectionSlotWaiter {
       this.closeLocally(conn);
     }, connectTimeoutMs);
     // A TLS connection is usable once its handshake (and verification) is done.
-    socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', () => this.onConnect(conn));
+    socket.once(isTlsSocket(socket) ? 'secureConnect' : 'connect', () => this.onConnect(conn));
     socket.on('error', (err) => {
       conn.error ??= err;
     });

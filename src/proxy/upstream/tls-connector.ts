@@ -10,7 +10,7 @@
  * "connection failure" with the TLS reason) and bumps `cluster.<name>.ssl.*`.
  */
 import * as net from 'node:net';
-import * as tls from 'node:tls';
+import { nodeTls } from '../tls/node-tls.js';
 import type { UpstreamTlsConfig } from '../config/types.js';
 import type { SecretStore } from '../tls/secret-store.js';
 import { alpnList, tlsFailureStat, watchTlsContext, type TlsContextHandle, type TlsStats } from '../tls/tls-context.js';
@@ -42,7 +42,7 @@ export function createTlsConnector(
         return socket;
       }
       let sanFailed = false;
-      const socket = tls.connect({
+      const socket = nodeTls().connect({
         host: address,
         port,
         secureContext: materials.secureContext,

@@ -6,7 +6,7 @@
  * toward unhealthy_threshold.
  */
 import * as net from 'node:net';
-import * as tls from 'node:tls';
+import { isTlsSocket } from '../../tls/node-tls.js';
 
 export type ProbeResult = 'success' | 'active-failure' | 'network-failure';
 
@@ -21,7 +21,7 @@ export type ProbeConnect = (address: string, port: number) => net.Socket;
 export const plainConnect: ProbeConnect = (address, port) => net.connect({ host: address, port });
 
 /** The event after which a probe's connection carries bytes: the TLS handshake's end for a TLS socket. */
-export const readyEvent = (socket: net.Socket): 'secureConnect' | 'connect' => (socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect');
+export const readyEvent = (socket: net.Socket): 'secureConnect' | 'connect' => (isTlsSocket(socket) ? 'secureConnect' : 'connect');
 
 /** Starts a probe; the returned function aborts it (no report follows). */
 export type Probe = (target: ProbeTarget, timeoutMs: number, report: (result: ProbeResult) => void) => () => void;
