@@ -15,7 +15,16 @@ const CONNECTION_OPTIONS = new Set(['close', 'keep-alive', 'upgrade']);
  * pass. `keepUpgrade` leaves `upgrade` alone (the writer re-adds `connection: upgrade`).
  */
 export function stripHopByHop(headers: HeaderMap, connectionTokens: readonly string[], keepUpgrade: boolean): void {
+  // The usual message (no Connection options, no upgrade) needs no per-call closure.
+  if (connectionTokens.length === 0 && !keepUpgrade) {
+    headers.removeWhere(isHopByHop);
+    return;
+  }
   headers.removeWhere((name) => (HOP_BY_HOP.has(name) && !(keepUpgrade && name === 'upgrade')) || (connectionTokens.length > 0 && connectionTokens.includes(name) && !CONNECTION_OPTIONS.has(name)));
+}
+
+function isHopByHop(name: string): boolean {
+  return HOP_BY_HOP.has(name);
 }
 
 /** How a message body is delimited on the wire. */

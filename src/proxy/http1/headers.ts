@@ -68,8 +68,12 @@ export class HeaderMap {
 
   /** Removes every field whose lower-cased name matches, in one pass. */
   removeWhere(predicate: (lowerName: string) => boolean): void {
+    const count = this.lower.length;
+    // Fields before the first match stay where they are: no writes when nothing matches.
     let kept = 0;
-    for (let i = 0; i < this.lower.length; i++) {
+    while (kept < count && !predicate(this.lower[kept]!)) kept++;
+    if (kept === count) return;
+    for (let i = kept + 1; i < count; i++) {
       if (predicate(this.lower[i]!)) continue;
       this.names[kept] = this.names[i]!;
       this.lower[kept] = this.lower[i]!;

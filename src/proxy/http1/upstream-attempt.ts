@@ -262,7 +262,7 @@ const channels = new WeakMap<UpstreamConnection, Channel>();
 function channelFor(conn: UpstreamConnection): Channel {
   let channel = channels.get(conn);
   if (channel === undefined) {
-    channel = new Channel(conn.socket);
+    channel = new Channel(conn);
     channels.set(conn, channel);
   }
   return channel;
@@ -274,10 +274,15 @@ class Channel implements ParserHandler {
   readonly out: WireWriter;
   private owner: UpstreamAttempt | undefined;
 
-  constructor(private readonly socket: Socket) {
+  private readonly socket: Socket;
+
+  constructor(conn: UpstreamConnection) {
+    const socket = conn.socket;
+    this.socket = socket;
     this.parser = new ResponseParser(this);
     this.out = new WireWriter(socket);
-    socket.on('data', (chunk: Buffer) => this.owner?.onData(chunk, this.parser));
+    // The pool's own 'data' listener hands bytes here (one listener per socket, none added per request).
+    conn.onData = (chunk: Buffer) => this.owner?.onData(chunk, this.parser);
     socket.on('drain', () => this.owner?.onDrain());
     socket.on('end', () => this.owner?.onSocketClosed(this.parser));
     socket.on('close', () => this.owner?.onSocketClosed(this.parser));

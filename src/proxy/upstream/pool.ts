@@ -56,8 +56,7 @@ class PooledConnection implements UpstreamConnection {
   connectTimer: NodeJS.Timeout | undefined;
   rxReported = 0;
   txReported = 0;
-  /** While idle, any byte or half-close from the server means the connection is unusable. */
-  readonly onIdleTraffic: () => void;
+  onData: ((chunk: Buffer) => void) | undefined = undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -65,7 +64,16 @@ class PooledConnection implements UpstreamConnection {
     now: number,
   ) {
     this.startedAt = now;
-    this.onIdleTraffic = () => socket.destroy();
+    // One 'data' and one 'end' listener for the connection's life (adding and removing them at
+    // each hand-out cost ~1% of the proxy's CPU per request). While idle, any byte or half-close
+    // from the server means the connection is unusable.
+    socket.on('data', (chunk: Buffer) => {
+      if (this.state === 'idle') socket.destroy();
+      else this.onData?.(chunk);
+    });
+    socket.on('end', () => {
+      if (this.state === 'idle') socket.destroy();
+    });
   }
 }
 
@@ -181,7 +189,6 @@ class HostConnectionPool implements ManagedPool, ConnectionSlotWaiter {
   private popIdle(): PooledConnection | undefined {
     let conn: PooledConnection | undefined;
     while ((conn = this.idle.pop()) !== undefined) {
-      this.leaveIdle(conn);
       // A socket destroyed moments ago waits for its 'close' event; skip it.
       if (!conn.socket.destroyed && conn.socket.writable) break;
     }
@@ -210,16 +217,9 @@ class HostConnectionPool implements ManagedPool, ConnectionSlotWaiter {
     conn.state = 'idle';
     conn.idleSince = this.opts.now();
     this.idle.push(conn);
-    conn.socket.on('data', conn.onIdleTraffic);
-    conn.socket.on('end', conn.onIdleTraffic);
     // The caller may have paused it; idle sockets must flow to notice a server close.
-    conn.socket.resume();
+    if (conn.socket.isPaused()) conn.socket.resume();
     this.startSweep();
-  }
-
-  private leaveIdle(conn: PooledConnection): void {
-    conn.socket.removeListener('data', conn.onIdleTraffic);
-    conn.socket.removeListener('end', conn.onIdleTraffic);
   }
 
   private settle(waiter: Waiter, err: PoolError | undefined, conn: PooledConnection | undefined): void {
@@ -290,7 +290,6 @@ class HostConnectionPool implements ManagedPool, ConnectionSlotWaiter {
   private removeIdle(conn: PooledConnection): void {
     const i = this.idle.lastIndexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
-    this.leaveIdle(conn);
     conn.state = 'closed';
     if (this.idle.length === 0) this.stopSweep();
   }

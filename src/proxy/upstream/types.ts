@@ -92,6 +92,11 @@ export interface UpstreamConnection {
   readonly id: number;
   /** Requests handed out on this connection; the pool counts one per acquire. */
   requests: number;
+  /**
+   * The owner's reader: the pool's one 'data' listener passes bytes here while the
+   * connection is handed out (an HTTP/1 channel sets it once; a TCP tunnel reads the socket itself).
+   */
+  onData: ((chunk: Buffer) => void) | undefined;
 }
 
 export type PoolError = {
