@@ -7,44 +7,38 @@
  * flags before calling a module; failures print one line and exit non-zero.
  */
 import { Command } from 'commander';
+import { registerApplyCommand } from './apply.js';
+import { registerControlPlaneCommand } from './controlplane.js';
+import { registerDeleteCommand } from './delete.js';
+import { registerDemoCommand } from './demo.js';
+import { registerGetCommand } from './get.js';
+import { registerPerfCommand } from './perf.js';
+import { registerProxiesCommand } from './proxies.js';
+import { registerProxyCommand } from './proxy.js';
+import { registerTokenCommands } from './token.js';
 import { WEFT_VERSION } from './version.js';
+import { registerCaCommands } from './ca.js';
 
-type Register = (program: Command) => void;
+const program = new Command();
+program.name('weft').description('Weft service mesh: data plane, control plane and management plane in one CLI.').version(WEFT_VERSION, '-v, --version');
+registerProxyCommand(program);
+registerControlPlaneCommand(program);
+registerDemoCommand(program);
+registerApplyCommand(program);
+registerGetCommand(program);
+registerDeleteCommand(program);
+registerProxiesCommand(program);
+registerTokenCommands(program);
+registerPerfCommand(program);
+registerCaCommands(program);
+program
+  .command('version')
+  .description('print the version')
+  .action(() => {
+    process.stdout.write(`weft ${WEFT_VERSION} (node ${process.version})\n`);
+  });
 
-/**
- * Each top-level command's module, loaded on demand: `weft proxy` runs every
- * sidecar, and the other commands' modules would cost it ~0.8 MB RSS
- * (docs/benchmarks.md). A run names its command first, so only that module
- * loads; help, `--version` and unknown commands load them all.
- */
-const COMMANDS: ReadonlyArray<readonly [names: readonly string[], load: () => Promise<Register>]> = [
-  [['proxy'], async () => (await import('./proxy.js')).registerProxyCommand],
-  [['controlplane'], async () => (await import('./controlplane.js')).registerControlPlaneCommand],
-  [['demo'], async () => (await import('./demo.js')).registerDemoCommand],
-  [['apply'], async () => (await import('./apply.js')).registerApplyCommand],
-  [['get'], async () => (await import('./get.js')).registerGetCommand],
-  [['delete'], async () => (await import('./delete.js')).registerDeleteCommand],
-  [['proxies'], async () => (await import('./proxies.js')).registerProxiesCommand],
-  [['token'], async () => (await import('./token.js')).registerTokenCommands],
-  [['perf'], async () => (await import('./perf.js')).registerPerfCommand],
-  [['ca', 'identity'], async () => (await import('./ca.js')).registerCaCommands],
-];
-
-async function main(argv: readonly string[]): Promise<void> {
-  const program = new Command();
-  program.name('weft').description('Weft service mesh: data plane, control plane and management plane in one CLI.').version(WEFT_VERSION, '-v, --version');
-  const named = COMMANDS.find(([names]) => names.includes(argv[2] ?? ''));
-  for (const [, load] of named === undefined ? COMMANDS : [named]) (await load())(program);
-  program
-    .command('version')
-    .description('print the version')
-    .action(() => {
-      process.stdout.write(`weft ${WEFT_VERSION} (node ${process.version})\n`);
-    });
-  await program.parseAsync(argv);
-}
-
-main(process.argv).catch((err: unknown) => {
+program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`weft: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

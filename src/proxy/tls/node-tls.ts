@@ -1,19 +1,8 @@
-/**
- * `node:tls`, loaded on first use. A proxy whose config has no TLS (no transport
- * socket, no secrets, no TLS health checks) never loads it: importing it costs a
- * process ~1.7 MB RSS (the module graph and OpenSSL's TLS state), measured in
- * docs/benchmarks.md. ESM cannot import synchronously, but a builtin can be
- * required, so callers stay synchronous. Only type imports of `node:tls` elsewhere.
- */
-import { createRequire } from 'node:module';
+/** `node:tls` on first use: a proxy whose config has no TLS (transport sockets, secrets, TLS health checks) never loads it. */
 import type * as tls from 'node:tls';
+import { lazyBuiltin } from '../../lib/lazy-builtin.js';
 
-const require = createRequire(import.meta.url);
-let loaded: typeof tls | undefined;
-
-export function nodeTls(): typeof tls {
-  return (loaded ??= require('node:tls') as typeof tls);
-}
+export const nodeTls = lazyBuiltin<typeof tls>('node:tls');
 
 /** `socket instanceof TLSSocket` without loading node:tls: only a TLSSocket sets `encrypted` (always true). */
 export function isTlsSocket(socket: object): socket is tls.TLSSocket {

@@ -5,13 +5,14 @@
  * place, and replaces the rest; replaced and removed clusters drain until
  * `close()`.
  */
-import * as dns from 'node:dns';
+import type * as dns from 'node:dns';
+import { lazyBuiltin } from '../../lib/lazy-builtin.js';
 import { isDeepStrictEqual } from 'node:util';
 import type { ClusterConfig } from '../config/types.js';
 import { createCluster, isDnsCluster, type ClusterDeps, type ManagedCluster } from './cluster.js';
 import { createSecretStore } from '../tls/secret-store.js';
 import { defaultConnect } from './pool.js';
-import type { Cluster, ClusterManager, ClusterManagerOptions } from './types.js';
+import type { Cluster, ClusterManager, ClusterManagerOptions, LookupFn } from './types.js';
 
 function sameExceptEndpoints(a: ClusterConfig, b: ClusterConfig): boolean {
   return isDeepStrictEqual({ ...a, endpoints: [] }, { ...b, endpoints: [] });
@@ -70,12 +71,16 @@ class UpstreamClusterManager implements ClusterManager {
   }
 }
 
+/** node:dns only once a STRICT_DNS/LOGICAL_DNS cluster resolves (static clusters never load it). */
+const nodeDns = lazyBuiltin<typeof dns>('node:dns');
+const systemLookup: LookupFn = (hostname, options, callback) => nodeDns().lookup(hostname, options, callback);
+
 export function createClusterManager(opts: ClusterManagerOptions): ClusterManager {
   return new UpstreamClusterManager({
     stats: opts.stats,
     now: opts.now ?? Date.now,
     random: opts.random ?? Math.random,
-    lookup: opts.lookup ?? dns.lookup,
+    lookup: opts.lookup ?? systemLookup,
     connect: opts.connect ?? defaultConnect,
     secrets: opts.secrets ?? createSecretStore(),
     ...(opts.onError !== undefined ? { onError: opts.onError } : {}),
