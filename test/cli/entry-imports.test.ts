@@ -7,6 +7,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,5 +31,15 @@ describe('the weft entry point', () => {
   it('statically loads only commander', () => {
     const packages = staticPackages(ENTRY);
     assert.deepEqual([...packages.keys()].sort(), ['commander'], `unexpected static imports: ${JSON.stringify(Object.fromEntries(packages))}`);
+  });
+});
+
+describe('the proxy\'s module graph', () => {
+  it('loads node:tls and node:dns only when a config uses them (lib/lazy-builtin.ts)', () => {
+    // A fresh process: everything `weft proxy` imports statically, then the builtins it pulled in.
+    const script = `await import(${JSON.stringify(ENTRY.replace(/weft\.js$/, 'proxy.js'))}); process.stdout.write(JSON.stringify(process.moduleLoadList));`;
+    const loaded = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+    assert.ok(loaded.includes('NativeModule net'), 'the module list names builtins as "NativeModule <id>"');
+    for (const builtin of ['tls', '_tls_wrap', 'dns']) assert.ok(!loaded.includes(`NativeModule ${builtin}`), `node:${builtin} was loaded at import time`);
   });
 });
