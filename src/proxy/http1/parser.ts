@@ -338,6 +338,21 @@ function isValidChunkExtensions(buf: Buffer, i: number, end: number): boolean {
   return true;
 }
 
+/**
+ * The head between messages. The parser lets go of the last head (and the read it came
+ * from) once the message ends: a kept-alive connection that idles for a while would
+ * otherwise carry them through the young generation into the old one, per request.
+ */
+const NO_HEAD: MessageHead = frozenHead();
+
+/** Frozen all through: a write to the placeholder is a bug and throws. */
+function frozenHead(): MessageHead {
+  const head = newHead();
+  Object.freeze(head.rawHeaders);
+  Object.freeze(head.connectionTokens);
+  return Object.freeze(head);
+}
+
 function newHead(): MessageHead {
   return {
     method: '',
@@ -385,7 +400,7 @@ abstract class MessageParser {
   private valueEnd = 0;
 
   // Per message; reset by resetMessage().
-  protected head: MessageHead = newHead();
+  protected head: MessageHead = NO_HEAD;
   /** Bytes of the head (or of the trailer section) so far, CRLFs included. */
   private sectionBytes = 0;
   private fieldCount = 0;
@@ -486,6 +501,7 @@ abstract class MessageParser {
     } finally {
       this.executing = false;
       this.input = EMPTY;
+      this.lineBuf = EMPTY;
     }
     this.applyPendingEof();
   }
@@ -967,6 +983,7 @@ abstract class MessageParser {
   /** Back to the start-line state, ready for the next message. */
   protected resetMessage(): void {
     this.state = State.StartLine;
+    this.head = NO_HEAD;
     this.sectionBytes = 0;
     this.fieldCount = 0;
     this.emptyLines = 0;

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -246,6 +248,27 @@ describe('RequestParser flow control', () => {
     parser.execute(bytes('c'));
     assert.equal(recorder.messages[2]?.complete, true);
     assert.equal(parser.takeLeftover().length, 0);
+  });
+
+  it('lets go of a finished message head and the read it came from (kept-alive connections idle between requests)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let head: MessageHead | undefined;
+    const parser = new RequestParser({ onHead: (h) => (head = h), onBody() {}, onComplete() {}, onError() {} });
+    const readRef = (() => {
+      const read = bytes(`GET /1 HTTP/1.1\r\nHost: a\r\nX-Big: ${'v'.repeat(4096)}\r\n\r\n`);
+      parser.execute(read);
+      return new WeakRef(read);
+    })();
+    assert.equal(head?.target, '/1');
+    const headRef = new WeakRef(head!);
+    head = undefined;
+    parser.resume();
+    // A WeakRef's target stays alive until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(headRef.deref(), undefined, 'the parser still holds the last head');
+    assert.equal(readRef.deref(), undefined, 'the parser still holds the last read');
   });
 
   it('emits body slices as views of the input without copying', () => {
