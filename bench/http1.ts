@@ -13,6 +13,7 @@ import { startNginxProxy, startNginxUpstream } from './lib/nginx.js';
 import { LOOPBACK } from './lib/ports.js';
 import { markdownTable, publishSection, ratio, sectionHeader, verdict } from './lib/report.js';
 import { processTreeRssBytes } from './lib/rss.js';
+import { alternate, median } from './lib/rounds.js';
 import type { RunningServer } from './lib/server.js';
 import { assertWeftBuilt, startWeft } from './lib/weft.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
@@ -23,6 +24,8 @@ const WARMUP_SEC = 1;
 const WRK_THREADS = 1;
 const CONNECTIONS = 32;
 const FIXED_RATE_RPS = 1000;
+/** Fixed-rate runs alternate between direct and weft this many times; the median p99 of each is compared. */
+const FIXED_RATE_ROUNDS = 3;
 const RSS_ROUTES = 100;
 const RSS_CLUSTERS = 10;
 const WEFT_CONCURRENCY = 1;
@@ -74,8 +77,8 @@ async function measureThroughput(server: RunningServer, durationSec: number): Pr
   return runWrk({ url, threads: WRK_THREADS, connections: CONNECTIONS, durationSec });
 }
 
-function measureFixedRate(server: RunningServer, durationSec: number, paths: readonly string[]): Promise<FixedRateResult> {
-  console.error(`bench: ${FIXED_RATE_RPS} rps for ${durationSec} s -> ${server.name}`);
+function measureFixedRate(server: RunningServer, durationSec: number, paths: readonly string[], round?: number): Promise<FixedRateResult> {
+  console.error(`bench: ${FIXED_RATE_RPS} rps for ${durationSec} s -> ${server.name}${round === undefined ? '' : ` (round ${round} of ${FIXED_RATE_ROUNDS})`}`);
   return runFixedRate({
     host: LOOPBACK,
     port: server.port,
@@ -110,8 +113,11 @@ async function stopWeft(server: RunningServer, notes: string[]): Promise<void> {
 interface Measurements {
   /** wrk results by target label, in table order. */
   throughput: Map<string, WrkResult>;
+  /** The median-p99 runs of the alternating rounds. */
   directFixed: FixedRateResult;
   weftFixed: FixedRateResult;
+  /** Every round's p99, direct and weft, in round order. */
+  fixedRoundsP99: Array<[number, number]>;
   manyRoutesFixed: FixedRateResult;
   weftRssBytes: number;
   /** Anomalies worth a line under the tables. */
@@ -138,8 +144,16 @@ async function measure(options: Options): Promise<Measurements> {
     for (const [label, server] of targets) throughput.set(label, await measureThroughput(server, options.durationSec));
 
     const weft = targets.get('weft')!;
-    const directFixed = await measureFixedRate(upstream, options.durationSec, ['/']);
-    const weftFixed = await measureFixedRate(weft, options.durationSec, ['/']);
+    const fixed = await alternate(FIXED_RATE_ROUNDS, [
+      ['direct', (round) => measureFixedRate(upstream, options.durationSec, ['/'], round)],
+      ['weft', (round) => measureFixedRate(weft, options.durationSec, ['/'], round)],
+    ]);
+    const byP99 = (r: FixedRateResult) => r.latencyMs.p99;
+    const directRuns = fixed.get('direct')!;
+    const weftRuns = fixed.get('weft')!;
+    const directFixed = median(directRuns, byP99);
+    const weftFixed = median(weftRuns, byP99);
+    const fixedRoundsP99 = directRuns.map((d, i): [number, number] => [d.latencyMs.p99, weftRuns[i]!.latencyMs.p99]);
     await stopWeft(weft, notes);
 
     const manyRoutes = await started(
@@ -148,13 +162,15 @@ async function measure(options: Options): Promise<Measurements> {
     const rss = await measureRss(manyRoutes, options.rssDurationSec);
     await stopWeft(manyRoutes, notes);
 
-    for (const [name, r] of [['direct', directFixed], ['weft', weftFixed], ['weft 100 routes', rss.load]] as const) {
-      if (r.generatorLagP99Ms > GENERATOR_LAG_NOTE_MS) notes.push(`load generator lag p99 ${ms(r.generatorLagP99Ms)} ms on the ${name} run (excluded from latencies; the machine may be overloaded)`);
+    // Lag and errors of every round count, not only the median one's.
+    const fixedRuns = [...directRuns.map((r) => ['direct', r] as const), ...weftRuns.map((r) => ['weft', r] as const), ['weft 100 routes', rss.load] as const];
+    for (const [name, r] of fixedRuns) {
+      if (r.generatorLagP99Ms > GENERATOR_LAG_NOTE_MS) notes.push(`load generator lag p99 ${ms(r.generatorLagP99Ms)} ms on a ${name} run (excluded from latencies; the machine may be overloaded)`);
     }
     const wrkErrors = [...throughput.values()].some((r) => r.socketErrors + r.badResponses > 0);
-    if (wrkErrors || [directFixed, weftFixed, rss.load].some((r) => r.errors > 0)) notes.push('some runs had errors: their numbers are suspect');
+    if (wrkErrors || fixedRuns.some(([, r]) => r.errors > 0)) notes.push('some runs had errors: their numbers are suspect');
 
-    return { throughput, directFixed, weftFixed, manyRoutesFixed: rss.load, weftRssBytes: rss.rssBytes, notes };
+    return { throughput, directFixed, weftFixed, fixedRoundsP99, manyRoutesFixed: rss.load, weftRssBytes: rss.rssBytes, notes };
   } finally {
     await Promise.all(servers.map((server) => server.process.stop()));
   }
@@ -177,7 +193,7 @@ function resultsTable(m: Measurements): string {
   ];
   return markdownTable(
     ['target', 'rps', 'p50 ms', 'p99 ms', 'errors'],
-    [...wrkRows, fixedRow('nginx direct', m.directFixed), fixedRow('weft', m.weftFixed), fixedRow(`weft ${RSS_ROUTES} routes`, m.manyRoutesFixed)],
+    [...wrkRows, fixedRow('nginx direct, median', m.directFixed), fixedRow('weft, median', m.weftFixed), fixedRow(`weft ${RSS_ROUTES} routes`, m.manyRoutesFixed)],
   );
 }
 
@@ -215,7 +231,8 @@ async function run(args: readonly string[]): Promise<number> {
     ...(await sectionHeader('http1', startedAt, shortened, [['nginx', ['-v']], ['haproxy', ['-v']], ['wrk', ['-v']]])),
     '',
     `Load: wrk ${WRK_THREADS} thread, ${CONNECTIONS} connections, ${options.durationSec} s after a ${WARMUP_SEC} s warm-up; ` +
-      `open loop at ${FIXED_RATE_RPS} rps on ${CONNECTIONS} connections, coordinated-omission corrected. ` +
+      `open loop at ${FIXED_RATE_RPS} rps on ${CONNECTIONS} connections, coordinated-omission corrected, ${FIXED_RATE_ROUNDS} rounds alternating direct and weft ` +
+      `(the runs with the median p99 shown; p99 by round, direct / weft: ${m.fixedRoundsP99.map(([d, w]) => `${ms(d)} / ${ms(w)}`).join(', ')} ms). ` +
       `Every proxy runs one thread/worker (weft --concurrency ${WEFT_CONCURRENCY}) in front of one nginx worker.`,
     '',
     resultsTable(m),

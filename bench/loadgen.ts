@@ -26,6 +26,7 @@ import { startNginxUpstream } from './lib/nginx.js';
 import { LOOPBACK } from './lib/ports.js';
 import { makeTempDir, runToCompletion, spawnManaged } from './lib/processes.js';
 import { markdownTable, publishSection, ratio, sectionHeader, verdict } from './lib/report.js';
+import { median } from './lib/rounds.js';
 import { assertWeftBuilt, WEFT_CLI } from './lib/weft.js';
 import { parseWrkOutput, runWrk, type WrkResult } from './lib/wrk.js';
 import type { SmpDocument } from '../src/perf/smp.js';
@@ -84,11 +85,6 @@ async function weftPerf(url: string, load: string[], connections: number, durati
 async function timedWrk(url: string, connections: number, durationSec: number): Promise<{ result: WrkResult; cpuSeconds: number }> {
   const { stdout, cpuSeconds } = await timed('wrk', 'wrk', ['-t', '1', '-c', String(connections), '-d', `${durationSec}s`, '--latency', url]);
   return { result: parseWrkOutput(stdout), cpuSeconds };
-}
-
-/** The run with the median rps. */
-function median<T>(runs: readonly T[], rps: (run: T) => number): T {
-  return [...runs].sort((a, b) => rps(a) - rps(b))[Math.floor(runs.length / 2)]!;
 }
 
 /** wrk paced by its Lua delay() hook: each connection waits `delayMs` after an answer before its next request. */

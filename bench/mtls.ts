@@ -6,7 +6,8 @@
  *
  * Reports kept-alive throughput (wrk through both hops), new mTLS handshakes
  * per second against the server sidecar and per CPU-second it spent, and the
- * added p99 at 1000 rps through the two mTLS hops over nginx direct.
+ * added p99 at 1000 rps through the two mTLS hops over nginx direct. Throughput
+ * and fixed-rate runs alternate over several rounds; the medians are compared.
  */
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
@@ -20,7 +21,8 @@ import { runFixedRate, type FixedRateResult } from './lib/fixed-rate.js';
 import { startNginxUpstream } from './lib/nginx.js';
 import { LOOPBACK } from './lib/ports.js';
 import { cpuSeconds } from './lib/proc-cpu.js';
-import { markdownTable, publishSection, sectionHeader } from './lib/report.js';
+import { markdownTable, publishSection, sectionHeader, verdict } from './lib/report.js';
+import { alternate, median } from './lib/rounds.js';
 import type { RunningServer } from './lib/server.js';
 import { assertWeftBuilt, startWeft } from './lib/weft.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
@@ -30,12 +32,13 @@ const WARMUP_SEC = 1;
 const CONNECTIONS = 32;
 const FIXED_RATE_RPS = 1000;
 const HANDSHAKE_CONCURRENCY = 16;
+/** Each comparison alternates its runs this many times; medians are compared. */
+const ROUNDS = 3;
 const TARGETS = { keptAliveRatio: 0.7, addedP99Ms: 0.6 } as const;
 /** Four weft processes start on a machine other benchmarks may share. */
 const LISTEN_TIMEOUT_MS = 60_000;
 
 const ms = (value: number) => value.toFixed(3);
-const verdict = (passed: boolean) => (passed ? 'PASS' : 'FAIL');
 
 interface Pair {
   client: RunningServer;
@@ -53,15 +56,15 @@ async function startPair(label: string, upstreamPort: number, pki: SidecarPki | 
   return { client, server };
 }
 
-async function wrk(server: RunningServer, durationSec: number): Promise<WrkResult> {
+async function wrk(server: RunningServer, durationSec: number, round: number): Promise<WrkResult> {
   const url = `http://${LOOPBACK}:${server.port}/`;
   await runWrk({ url, threads: 1, connections: CONNECTIONS, durationSec: WARMUP_SEC });
-  console.error(`bench: wrk ${durationSec} s -> ${server.name}`);
+  console.error(`bench: wrk ${durationSec} s -> ${server.name} (round ${round} of ${ROUNDS})`);
   return runWrk({ url, threads: 1, connections: CONNECTIONS, durationSec });
 }
 
-function fixedRate(server: RunningServer, durationSec: number): Promise<FixedRateResult> {
-  console.error(`bench: ${FIXED_RATE_RPS} rps for ${durationSec} s -> ${server.name}`);
+function fixedRate(server: RunningServer, durationSec: number, round: number): Promise<FixedRateResult> {
+  console.error(`bench: ${FIXED_RATE_RPS} rps for ${durationSec} s -> ${server.name} (round ${round} of ${ROUNDS})`);
   return runFixedRate({ host: LOOPBACK, port: server.port, paths: ['/'], ratePerSec: FIXED_RATE_RPS, durationMs: durationSec * 1000, connections: CONNECTIONS, warmupMs: WARMUP_SEC * 1000 });
 }
 
@@ -123,18 +126,33 @@ async function run(args: readonly string[]): Promise<number> {
     const mtls = await startPair('weft-mtls', upstream.port, pki);
     servers.push(plain.client, plain.server, mtls.client, mtls.server);
 
-    const plainWrk = await wrk(plain.client, durationSec);
-    const mtlsWrk = await wrk(mtls.client, durationSec);
-    const direct = await fixedRate(upstream, durationSec);
-    const plainFixed = await fixedRate(plain.client, durationSec);
-    const mtlsFixed = await fixedRate(mtls.client, durationSec);
+    const wrkRuns = await alternate(ROUNDS, [
+      ['plaintext', (round) => wrk(plain.client, durationSec, round)],
+      ['mTLS', (round) => wrk(mtls.client, durationSec, round)],
+    ]);
+    const fixedRuns = await alternate(ROUNDS, [
+      ['direct', (round) => fixedRate(upstream, durationSec, round)],
+      ['plaintext', (round) => fixedRate(plain.client, durationSec, round)],
+      ['mTLS', (round) => fixedRate(mtls.client, durationSec, round)],
+    ]);
     const newConnections = await handshakes(mtls.server, pki, durationSec);
+    const byRps = (r: WrkResult) => r.requestsPerSec;
+    const byP99 = (r: FixedRateResult) => r.latencyMs.p99;
+    const plainWrk = median(wrkRuns.get('plaintext')!, byRps);
+    const mtlsWrk = median(wrkRuns.get('mTLS')!, byRps);
+    const direct = median(fixedRuns.get('direct')!, byP99);
+    const plainFixed = median(fixedRuns.get('plaintext')!, byP99);
+    const mtlsFixed = median(fixedRuns.get('mTLS')!, byP99);
 
-    for (const [name, r] of [['direct', direct], ['plaintext', plainFixed], ['mTLS', mtlsFixed]] as const) {
-      if (r.generatorLagP99Ms > 5) notes.push(`load generator lag p99 ${ms(r.generatorLagP99Ms)} ms on the ${name} run (the machine may be overloaded)`);
-      if (r.errors > 0) notes.push(`${r.errors} errors on the ${name} fixed-rate run`);
+    for (const [name, runs] of fixedRuns) {
+      for (const r of runs) {
+        if (r.generatorLagP99Ms > 5) notes.push(`load generator lag p99 ${ms(r.generatorLagP99Ms)} ms on a ${name} run (the machine may be overloaded)`);
+        if (r.errors > 0) notes.push(`${r.errors} errors on a ${name} fixed-rate run`);
+      }
     }
-    if (plainWrk.socketErrors + plainWrk.badResponses + mtlsWrk.socketErrors + mtlsWrk.badResponses > 0) notes.push('wrk saw errors: throughput numbers are suspect');
+    if ([...wrkRuns.values()].flat().some((r) => r.socketErrors + r.badResponses > 0)) notes.push('wrk saw errors: throughput numbers are suspect');
+    const byRound = <T>(runs: Map<string, T[]>, value: (run: T) => string) =>
+      Array.from({ length: ROUNDS }, (_, i) => [...runs.values()].map((list) => value(list[i]!)).join(' / ')).join(', ');
     if (newConnections.errors > 0) notes.push(`${newConnections.errors} failed new mTLS connections`);
 
     const ratio = mtlsWrk.requestsPerSec / plainWrk.requestsPerSec;
@@ -144,14 +162,16 @@ async function run(args: readonly string[]): Promise<number> {
       '',
       `Path: load -> client sidecar (plaintext in) -> server sidecar -> nginx, each sidecar one worker; mTLS = ECDSA P-256 certificates, ` +
         `TLS 1.3, client certificate required, SPIFFE ID checked on both sides. wrk 1 thread, ${CONNECTIONS} kept-alive connections, ${durationSec} s; ` +
-        `open loop at ${FIXED_RATE_RPS} rps, coordinated-omission corrected; new connections: ${HANDSHAKE_CONCURRENCY} concurrent clients, one request per connection.`,
+        `open loop at ${FIXED_RATE_RPS} rps, coordinated-omission corrected; new connections: ${HANDSHAKE_CONCURRENCY} concurrent clients, one request per connection. ` +
+        `wrk and fixed-rate runs alternate over ${ROUNDS} rounds and the median runs are shown (wrk rps by round, plaintext / mTLS: ${byRound(wrkRuns, (r) => String(Math.round(r.requestsPerSec)))}; ` +
+        `fixed-rate p99 by round, direct / plaintext / mTLS: ${byRound(fixedRuns, (r) => ms(r.latencyMs.p99))} ms).`,
       '',
       markdownTable(['run', 'rps', 'p50 ms', 'p99 ms', 'errors'], [
-        ['plaintext sidecars (wrk)', Math.round(plainWrk.requestsPerSec).toString(), ms(plainWrk.latencyMs.p50), ms(plainWrk.latencyMs.p99), String(plainWrk.socketErrors + plainWrk.badResponses)],
-        ['mTLS sidecars (wrk)', Math.round(mtlsWrk.requestsPerSec).toString(), ms(mtlsWrk.latencyMs.p50), ms(mtlsWrk.latencyMs.p99), String(mtlsWrk.socketErrors + mtlsWrk.badResponses)],
-        [`nginx direct (${FIXED_RATE_RPS} rps)`, Math.round(direct.achievedRps).toString(), ms(direct.latencyMs.p50), ms(direct.latencyMs.p99), String(direct.errors)],
-        [`plaintext sidecars (${FIXED_RATE_RPS} rps)`, Math.round(plainFixed.achievedRps).toString(), ms(plainFixed.latencyMs.p50), ms(plainFixed.latencyMs.p99), String(plainFixed.errors)],
-        [`mTLS sidecars (${FIXED_RATE_RPS} rps)`, Math.round(mtlsFixed.achievedRps).toString(), ms(mtlsFixed.latencyMs.p50), ms(mtlsFixed.latencyMs.p99), String(mtlsFixed.errors)],
+        ['plaintext sidecars (wrk, median)', Math.round(plainWrk.requestsPerSec).toString(), ms(plainWrk.latencyMs.p50), ms(plainWrk.latencyMs.p99), String(plainWrk.socketErrors + plainWrk.badResponses)],
+        ['mTLS sidecars (wrk, median)', Math.round(mtlsWrk.requestsPerSec).toString(), ms(mtlsWrk.latencyMs.p50), ms(mtlsWrk.latencyMs.p99), String(mtlsWrk.socketErrors + mtlsWrk.badResponses)],
+        [`nginx direct (${FIXED_RATE_RPS} rps, median)`, Math.round(direct.achievedRps).toString(), ms(direct.latencyMs.p50), ms(direct.latencyMs.p99), String(direct.errors)],
+        [`plaintext sidecars (${FIXED_RATE_RPS} rps, median)`, Math.round(plainFixed.achievedRps).toString(), ms(plainFixed.latencyMs.p50), ms(plainFixed.latencyMs.p99), String(plainFixed.errors)],
+        [`mTLS sidecars (${FIXED_RATE_RPS} rps, median)`, Math.round(mtlsFixed.achievedRps).toString(), ms(mtlsFixed.latencyMs.p50), ms(mtlsFixed.latencyMs.p99), String(mtlsFixed.errors)],
         ['new mTLS connections/s (server sidecar)', Math.round(newConnections.perSec).toString(), '-', '-', String(newConnections.errors)],
       ]),
       '',
