@@ -151,10 +151,10 @@ async function run(args: readonly string[]): Promise<number> {
       }
     }
     if ([...wrkRuns.values()].flat().some((r) => r.socketErrors + r.badResponses > 0)) notes.push('wrk saw errors: throughput numbers are suspect');
-    const byRound = <T>(runs: Map<string, T[]>, value: (run: T) => string) =>
-      Array.from({ length: ROUNDS }, (_, i) => [...runs.values()].map((list) => value(list[i]!)).join(' / ')).join(', ');
     if (newConnections.errors > 0) notes.push(`${newConnections.errors} failed new mTLS connections`);
 
+    const byRound = <T>(runs: Map<string, T[]>, value: (run: T) => string) =>
+      Array.from({ length: ROUNDS }, (_, i) => [...runs.values()].map((list) => value(list[i]!)).join(' / ')).join(', ');
     const ratio = mtlsWrk.requestsPerSec / plainWrk.requestsPerSec;
     const addedP99 = mtlsFixed.latencyMs.p99 - direct.latencyMs.p99;
     const section = [
