@@ -1,11 +1,17 @@
 /**
  * Coarse deadlines for per-request and per-connection timeouts (STYLE.md 9).
  *
- * A stream owns one `Deadline` for its whole life and re-arms it; arming is a
- * Set insert, not a timer allocation. A single unref'd tick (started only while
- * something is armed) fires what has expired. Resolution is TICK_MS, which is
- * fine for timeouts measured in seconds; sub-second timeouts (per-try timeouts,
- * short fault delays) use a precise `setTimeout` instead — `arm()` chooses.
+ * A stream owns one `Deadline` for its whole life and re-arms it. The wheel
+ * keeps armed deadlines in an intrusive doubly linked list (each deadline is
+ * its own node), so arming and disarming allocate nothing and a disarmed
+ * deadline is unlinked at once: nothing keeps a finished stream reachable.
+ * (A Set did the same job, but its backing table is reallocated as entries
+ * come and go, ~3 times per request; under load those tables outlived
+ * scavenges and filled the old generation.) A single unref'd tick (started
+ * only while something is armed) fires what has expired. Resolution is
+ * TICK_MS, which is fine for timeouts measured in seconds; sub-second timeouts
+ * (per-try timeouts, short fault delays) use a precise `setTimeout` instead —
+ * `arm()` chooses.
  */
 export type Clock = () => number;
 
@@ -14,13 +20,23 @@ const TICK_MS = 100;
 const COARSE_THRESHOLD_MS = 2000;
 
 export class DeadlineWheel {
-  private readonly armed = new Set<Deadline>();
+  private head: Deadline | undefined;
+  private count = 0;
   private tick: NodeJS.Timeout | undefined;
 
   constructor(readonly now: Clock = performanceNow) {}
 
+  /** How many deadlines are armed on the wheel. */
+  get size(): number {
+    return this.count;
+  }
+
   add(deadline: Deadline): void {
-    this.armed.add(deadline);
+    deadline.wheelNext = this.head;
+    deadline.wheelPrev = undefined;
+    if (this.head !== undefined) this.head.wheelPrev = deadline;
+    this.head = deadline;
+    this.count++;
     if (this.tick === undefined) {
       this.tick = setInterval(() => this.fire(), TICK_MS);
       this.tick.unref();
@@ -28,8 +44,14 @@ export class DeadlineWheel {
   }
 
   remove(deadline: Deadline): void {
-    this.armed.delete(deadline);
-    if (this.armed.size === 0 && this.tick !== undefined) {
+    const { wheelPrev: prev, wheelNext: next } = deadline;
+    if (prev !== undefined) prev.wheelNext = next;
+    else this.head = next;
+    if (next !== undefined) next.wheelPrev = prev;
+    deadline.wheelPrev = undefined;
+    deadline.wheelNext = undefined;
+    this.count--;
+    if (this.count === 0 && this.tick !== undefined) {
       clearInterval(this.tick);
       this.tick = undefined;
     }
@@ -37,17 +59,26 @@ export class DeadlineWheel {
 
   private fire(): void {
     const now = this.now();
-    for (const deadline of this.armed) {
-      if (deadline.expiresAt <= now) {
-        this.remove(deadline);
-        deadline.expire();
-      }
+    // Collected first: an expiry callback may arm or disarm others (the list changes under a walk).
+    let expired: Deadline[] | undefined;
+    for (let deadline = this.head; deadline !== undefined; deadline = deadline.wheelNext) {
+      if (deadline.expiresAt <= now) (expired ??= []).push(deadline);
+    }
+    if (expired === undefined) return;
+    for (const deadline of expired) {
+      // Skip one that an earlier callback disarmed or moved.
+      if (!deadline.onWheel || deadline.expiresAt > now) continue;
+      deadline.disarm();
+      deadline.expire();
     }
   }
 }
 
 export class Deadline {
   expiresAt = 0;
+  /** The wheel's list links, touched only by DeadlineWheel. */
+  wheelPrev: Deadline | undefined = undefined;
+  wheelNext: Deadline | undefined = undefined;
   private precise: NodeJS.Timeout | undefined;
   private inWheel = false;
 
@@ -88,6 +119,11 @@ export class Deadline {
 
   get armed(): boolean {
     return this.inWheel || this.precise !== undefined;
+  }
+
+  /** Armed on the wheel (a coarse deadline). */
+  get onWheel(): boolean {
+    return this.inWheel;
   }
 
   /** Called by the wheel or the precise timer. */
