@@ -12,17 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { freePorts } from '../support/ports.js';
+
+export { freePort, freePorts } from '../support/ports.js';
 
 export const WEFT_BIN = fileURLToPath(new URL('../../src/cli/weft.js', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface Upstream {
   port: number;
@@ -590,17 +584,3 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 }
 
 /** `n` distinct free ports (all held open until every one is allocated, so no two are the same). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const server = net.createServer();
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      servers.push(server);
-    }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  }
-}
