@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { freePorts } from '../support/ports.js';
+import { freePort, freePorts } from '../support/ports.js';
 
-export { freePort, freePorts } from '../support/ports.js';
+export { freePort, freePorts };
 
 export const WEFT_BIN = fileURLToPath(new URL('../../src/cli/weft.js', import.meta.url));
 
@@ -582,5 +582,3 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
-
-/** `n` distinct free ports (all held open until every one is allocated, so no two are the same). */
