@@ -16,7 +16,12 @@ import { childLogger } from '../../lib/log.js';
 import { DEFAULT_ETCD_PREFIX, etcdClient } from './etcd-store.js';
 
 export const DEFAULT_LEADER_TTL_SECONDS = 10;
-/** Pause before campaigning again after etcd was unreachable. */
+/**
+ * Pause before campaigning again after etcd was unreachable, and after losing
+ * a term we led (key deleted, lease revoked or in doubt): the followers, who
+ * watch the key, get the first chance, so a revoked lease really moves
+ * leadership instead of racing the old leader's immediate re-campaign.
+ */
 const RETRY_DELAY_MS = 500;
 
 export interface LeaderElectionOptions {
@@ -70,7 +75,8 @@ class Campaign {
   private async run(): Promise<void> {
     while (!this.resigning) {
       try {
-        await this.term();
+        const led = await this.term();
+        if (led && !this.resigning) await Promise.race([this.resigned, delay(RETRY_DELAY_MS)]);
       } catch (err) {
         if (this.resigning) break;
         this.log.warn({ err }, 'leader election: etcd unavailable; campaigning again shortly');
@@ -79,10 +85,11 @@ class Campaign {
     }
   }
 
-  /** One lease: campaign, then lead or follow until the key or the lease goes away. */
-  private async term(): Promise<void> {
+  /** One lease: campaign, then lead or follow until the key or the lease goes away. Returns whether it led. */
+  private async term(): Promise<boolean> {
     const lease = this.client.lease(this.ttlSeconds);
     const leaseLost = this.watchLease(lease);
+    let led = false;
     try {
       const leaseId = await lease.grant();
       while (!this.resigning) {
@@ -94,12 +101,14 @@ class Campaign {
         const holder = result.succeeded ? undefined : result.responses[0]?.response_range.kvs[0];
         if (!result.succeeded && holder === undefined) continue; // deleted between compare and read
         this.setLeading(result.succeeded);
+        led ||= result.succeeded;
         this.log.info({ leader: holder === undefined ? this.id : holder.value.toString() }, 'leader election: leader known');
         const keyDeleted = this.waitForDeletion(BigInt(result.header.revision) + 1n);
         const end = await Promise.race([keyDeleted.deleted, leaseLost.promise, this.resigned]).finally(() => keyDeleted.cancel());
         // Our key vanished (lease revoked or expired) or the lease is in doubt: this lease is done.
-        if (end === 'lease-lost' || (end === 'key-deleted' && this.leading)) return;
+        if (end === 'lease-lost' || (end === 'key-deleted' && this.leading)) return led;
       }
+      return led;
     } finally {
       this.setLeading(false);
       leaseLost.stop();
