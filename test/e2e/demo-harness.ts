@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { portFree } from '../support/ports.js';
 import { childPids, waitFor, WEFT_BIN } from './harness.js';
 
 /** Ports the demo derives from its base: base .. base+PORT_SPAN (samples/demo/bookinfo-plan.ts). */
@@ -16,14 +16,6 @@ const PORT_SPAN = 300;
 /** Every process below `pid`, children first. */
 export function descendants(pid: number): number[] {
   return childPids(pid).flatMap((child) => [child, ...descendants(child)]);
-}
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
-  });
 }
 
 /** A base whose whole span is free, below the ephemeral range so port-0 sockets of other tests cannot take it meanwhile. */

@@ -27,7 +27,7 @@ function ephemeralLow(): number {
 }
 
 /** Whether `port` can be bound on every address right now. */
-function bindable(port: number): Promise<boolean> {
+export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));
@@ -58,7 +58,7 @@ export async function freePorts(count: number): Promise<number[]> {
   for (let attempt = 0; ports.length < count; attempt++) {
     if (attempt === MAX_ATTEMPTS) throw new Error(`no ${count} free ports in ${RANGE_START}-${RANGE_END - 1} after ${MAX_ATTEMPTS} tries`);
     const port = RANGE_START + Math.floor(Math.random() * (RANGE_END - RANGE_START));
-    if (handedOut.has(port) || !(await bindable(port))) continue;
+    if (handedOut.has(port) || !(await portFree(port))) continue;
     handedOut.add(port);
     ports.push(port);
   }
