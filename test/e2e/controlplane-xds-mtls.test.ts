@@ -39,10 +39,15 @@ metadata: { name: api-1 }
 spec: { address: 127.0.0.1, service: web, serviceAccount: api, ports: [{ name: http, port: 9081 }] }
 `;
 
-/** What openssl s_client prints of the server's certificate (its SANs) and whether the chain verified against `caFile`. */
+/**
+ * What one openssl s_client handshake printed of the server's certificate
+ * (its SANs) and whether its chain verified against `caFile`. One handshake,
+ * so both lines describe the same certificate.
+ */
 function serverCertificate(port: number, caFile: string): Promise<string> {
+  const handshake = `openssl s_client -alpn h2 -connect 127.0.0.1:${port} -CAfile ${caFile} </dev/null 2>&1`;
   return new Promise((resolve) => {
-    execFile('sh', ['-c', `openssl s_client -alpn h2 -connect 127.0.0.1:${port} -CAfile ${caFile} </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName 2>&1; openssl s_client -alpn h2 -connect 127.0.0.1:${port} -CAfile ${caFile} </dev/null 2>&1 | grep 'Verify return code'`], { timeout: 15_000 }, (_err, stdout) => resolve(stdout));
+    execFile('sh', ['-c', `out=$(${handshake}); printf '%s\\n' "$out" | openssl x509 -noout -ext subjectAltName 2>&1; printf '%s\\n' "$out" | grep 'Verify return code'`], { timeout: 15_000 }, (_err, stdout) => resolve(stdout));
   });
 }
 
@@ -81,7 +86,7 @@ describe('xDS over mTLS: the control plane\'s 15012', () => {
     // Issued at start in the default trust domain; the applied Mesh renames it within a refresh.
     const out = await waitFor(async () => {
       const printed = await serverCertificate(cp.xdsTlsPort, bundleFile);
-      return printed.includes(`URI:${CONTROL_PLANE_ID}`) ? printed : undefined;
+      return printed.includes(`URI:${CONTROL_PLANE_ID}`) && printed.includes('Verify return code') ? printed : undefined;
     }, `the control plane's certificate as ${CONTROL_PLANE_ID}`, 20_000);
     assert.match(out, /Verify return code: 0 \(ok\)/, out);
     const listening = cp.logLines('xds server listening').map((l) => `${String(l['transport'])} ${String(l['address'])}`);
