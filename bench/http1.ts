@@ -24,7 +24,11 @@ const WARMUP_SEC = 1;
 const WRK_THREADS = 1;
 const CONNECTIONS = 32;
 const FIXED_RATE_RPS = 1000;
-/** Fixed-rate runs alternate between direct and weft this many times; the median p99 of each is compared. */
+/**
+ * Fixed-rate runs alternate between direct, HAProxy and weft this many times;
+ * the median p99 of each is compared. HAProxy's added p99 is the reference: it
+ * shows what one hop costs on this machine for a proxy written in C.
+ */
 const FIXED_RATE_ROUNDS = 3;
 const RSS_ROUTES = 100;
 const RSS_CLUSTERS = 10;
@@ -115,9 +119,10 @@ interface Measurements {
   throughput: Map<string, WrkResult>;
   /** The median-p99 runs of the alternating rounds. */
   directFixed: FixedRateResult;
+  haproxyFixed: FixedRateResult;
   weftFixed: FixedRateResult;
-  /** Every round's p99, direct and weft, in round order. */
-  fixedRoundsP99: Array<[number, number]>;
+  /** Every round's p99, direct, HAProxy and weft, in round order. */
+  fixedRoundsP99: Array<[number, number, number]>;
   manyRoutesFixed: FixedRateResult;
   weftRssBytes: number;
   /** Anomalies worth a line under the tables. */
@@ -144,16 +149,17 @@ async function measure(options: Options): Promise<Measurements> {
     for (const [label, server] of targets) throughput.set(label, await measureThroughput(server, options.durationSec));
 
     const weft = targets.get('weft')!;
+    const haproxy = targets.get('haproxy')!;
     const fixed = await alternate(FIXED_RATE_ROUNDS, [
       ['direct', (round) => measureFixedRate(upstream, options.durationSec, ['/'], round)],
+      ['haproxy', (round) => measureFixedRate(haproxy, options.durationSec, ['/'], round)],
       ['weft', (round) => measureFixedRate(weft, options.durationSec, ['/'], round)],
     ]);
     const byP99 = (r: FixedRateResult) => r.latencyMs.p99;
     const directRuns = fixed.get('direct')!;
+    const haproxyRuns = fixed.get('haproxy')!;
     const weftRuns = fixed.get('weft')!;
-    const directFixed = median(directRuns, byP99);
-    const weftFixed = median(weftRuns, byP99);
-    const fixedRoundsP99 = directRuns.map((d, i): [number, number] => [d.latencyMs.p99, weftRuns[i]!.latencyMs.p99]);
+    const fixedRoundsP99 = directRuns.map((d, i): [number, number, number] => [d.latencyMs.p99, haproxyRuns[i]!.latencyMs.p99, weftRuns[i]!.latencyMs.p99]);
     await stopWeft(weft, notes);
 
     const manyRoutes = await started(
@@ -163,14 +169,27 @@ async function measure(options: Options): Promise<Measurements> {
     await stopWeft(manyRoutes, notes);
 
     // Lag and errors of every round count, not only the median one's.
-    const fixedRuns = [...directRuns.map((r) => ['direct', r] as const), ...weftRuns.map((r) => ['weft', r] as const), ['weft 100 routes', rss.load] as const];
+    const fixedRuns = [
+      ...directRuns.map((r) => ['direct', r] as const),
+      ...haproxyRuns.map((r) => ['haproxy', r] as const),
+      ...weftRuns.map((r) => ['weft', r] as const),
+      ['weft 100 routes', rss.load] as const,
+    ];
     for (const [name, r] of fixedRuns) {
       if (r.generatorLagP99Ms > GENERATOR_LAG_NOTE_MS) notes.push(`load generator lag p99 ${ms(r.generatorLagP99Ms)} ms on a ${name} run (excluded from latencies; the machine may be overloaded)`);
     }
     const wrkErrors = [...throughput.values()].some((r) => r.socketErrors + r.badResponses > 0);
     if (wrkErrors || fixedRuns.some(([, r]) => r.errors > 0)) notes.push('some runs had errors: their numbers are suspect');
 
-    return { throughput, directFixed, weftFixed, fixedRoundsP99, manyRoutesFixed: rss.load, weftRssBytes: rss.rssBytes, notes };
+    return {
+      throughput,
+      directFixed: median(directRuns, byP99),
+      haproxyFixed: median(haproxyRuns, byP99),
+      weftFixed: median(weftRuns, byP99),
+      fixedRoundsP99,       manyRoutesFixed: rss.load,
+      weftRssBytes: rss.rssBytes,
+      notes,
+    };
   } finally {
     await Promise.all(servers.map((server) => server.process.stop()));
   }
@@ -193,7 +212,13 @@ function resultsTable(m: Measurements): string {
   ];
   return markdownTable(
     ['target', 'rps', 'p50 ms', 'p99 ms', 'errors'],
-    [...wrkRows, fixedRow('nginx direct, median', m.directFixed), fixedRow('weft, median', m.weftFixed), fixedRow(`weft ${RSS_ROUTES} routes`, m.manyRoutesFixed)],
+    [
+      ...wrkRows,
+      fixedRow('nginx direct, median', m.directFixed),
+      fixedRow('haproxy, median', m.haproxyFixed),
+      fixedRow('weft, median', m.weftFixed),
+      fixedRow(`weft ${RSS_ROUTES} routes`, m.manyRoutesFixed),
+    ],
   );
 }
 
@@ -203,6 +228,7 @@ function checksTable(m: Measurements, options: Options): string {
   const throughputRatio = weft.requestsPerSec / haproxy.requestsPerSec;
   const p99Ratio = weft.latencyMs.p99 / haproxy.latencyMs.p99;
   const addedP99Ms = m.weftFixed.latencyMs.p99 - m.directFixed.latencyMs.p99;
+  const haproxyAddedP99Ms = m.haproxyFixed.latencyMs.p99 - m.directFixed.latencyMs.p99;
   const rssMB = m.weftRssBytes / 1e6;
   return markdownTable(
     ['check', 'value', 'target', 'result'],
@@ -210,6 +236,7 @@ function checksTable(m: Measurements, options: Options): string {
       ['throughput weft / haproxy', ratio(throughputRatio), `>= ${ratio(TARGETS.throughputVsHaproxy)}`, verdict(throughputRatio >= TARGETS.throughputVsHaproxy)],
       ['p99 weft / haproxy', ratio(p99Ratio), `<= ${ratio(TARGETS.p99VsHaproxy)}`, verdict(p99Ratio <= TARGETS.p99VsHaproxy)],
       [`added p99 at ${FIXED_RATE_RPS} rps`, `${ms(addedP99Ms)} ms`, `<= ${TARGETS.addedP99Ms} ms`, verdict(addedP99Ms <= TARGETS.addedP99Ms)],
+      [`added p99 at ${FIXED_RATE_RPS} rps, haproxy (reference)`, `${ms(haproxyAddedP99Ms)} ms`, 'reported', '-'],
       [
         `weft RSS after ${options.rssDurationSec} s at ${FIXED_RATE_RPS} rps (${RSS_ROUTES} routes, ${RSS_CLUSTERS} clusters)`,
         `${rssMB.toFixed(1)} MB`,
@@ -231,8 +258,8 @@ async function run(args: readonly string[]): Promise<number> {
     ...(await sectionHeader('http1', startedAt, shortened, [['nginx', ['-v']], ['haproxy', ['-v']], ['wrk', ['-v']]])),
     '',
     `Load: wrk ${WRK_THREADS} thread, ${CONNECTIONS} connections, ${options.durationSec} s after a ${WARMUP_SEC} s warm-up; ` +
-      `open loop at ${FIXED_RATE_RPS} rps on ${CONNECTIONS} connections, coordinated-omission corrected, ${FIXED_RATE_ROUNDS} rounds alternating direct and weft ` +
-      `(the runs with the median p99 shown; p99 by round, direct / weft: ${m.fixedRoundsP99.map(([d, w]) => `${ms(d)} / ${ms(w)}`).join(', ')} ms). ` +
+      `open loop at ${FIXED_RATE_RPS} rps on ${CONNECTIONS} connections, coordinated-omission corrected, ${FIXED_RATE_ROUNDS} rounds alternating direct, haproxy and weft ` +
+      `(the runs with the median p99 shown; p99 by round, direct / haproxy / weft: ${m.fixedRoundsP99.map((p99s) => p99s.map(ms).join(' / ')).join(', ')} ms). ` +
       `Every proxy runs one thread/worker (weft --concurrency ${WEFT_CONCURRENCY}) in front of one nginx worker.`,
     '',
     resultsTable(m),

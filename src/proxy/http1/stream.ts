@@ -10,9 +10,9 @@
  * Request body bytes that arrive before the forwarder exists are held (bounded
  * by the listener's buffer limit; past it the downstream socket pauses).
  */
-import { randomUUID } from 'node:crypto';
 import { WeftError } from '../../lib/errors.js';
 import { Deadline } from '../../lib/timers.js';
+import { randomRequestId } from '../../lib/request-id.js';
 import type { ForwardAction } from '../config/types.js';
 import { FilterStatus, type FilterCallbacks, type FilterRequest, type HttpFilter } from '../filters/filter.js';
 import { AccessLogEntry } from '../observe/access-log-entry.js';
@@ -590,7 +590,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
       headers.set('x-forwarded-for', xff === undefined ? this.remoteAddress : `${xff}, ${this.remoteAddress}`);
     }
     if (config.useRemoteAddress || !headers.has('x-forwarded-proto')) headers.set('x-forwarded-proto', 'http');
-    if (config.generateRequestId && !headers.has('x-request-id')) headers.add('x-request-id', randomUUID());
+    if (config.generateRequestId && !headers.has('x-request-id')) headers.add('x-request-id', randomRequestId());
     const direction = this.context.trafficDirection;
     if (direction === 'OUTBOUND') headers.set(SOURCE_WORKLOAD_HEADER, this.context.metrics.workload);
     else if (direction === 'INBOUND') {
