@@ -1,26 +1,11 @@
-/** Finding free loopback ports and waiting for a server to accept connections. */
+/** Free ports (below the ephemeral range, see src/lib/free-ports.ts) and waiting for a server to accept connections. */
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ManagedProcess } from './processes.js';
 
 export const LOOPBACK = '127.0.0.1';
 
-/**
- * A port the kernel just handed out and we released again. Servers we do not
- * control (nginx, haproxy, weft) must be told a concrete port, so there is a
- * small window in which another process could take it; good enough on a
- * benchmark machine.
- */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/lib/free-ports.js';
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -17,11 +17,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { createServer } from 'node:net';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IDENTITIES_PATH } from '../controlplane/api/paths.js';
+import { freePort } from '../lib/free-ports.js';
 import { cpuSeconds, listeningPid, processTreeRssBytes } from '../lib/process-usage.js';
 import { meshMark, type MeshMark, type MeshMarkRun } from './meshmark.js';
 import type { LoadResult } from './run.js';
@@ -192,17 +192,6 @@ class StudyProcesses {
       clearTimeout(killer);
     }
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = STARTUP_TIMEOUT_MS): Promise<void> {

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { portFree } from '../support/ports.js';
+import { portFree } from '../../src/lib/free-ports.js';
 import { childPids, waitFor, WEFT_BIN } from './harness.js';
 
 /** Ports the demo derives from its base: base .. base+PORT_SPAN (samples/demo/bookinfo-plan.ts). */

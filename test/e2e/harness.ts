@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { freePort, freePorts } from '../support/ports.js';
+import { freePort, freePorts } from '../../src/lib/free-ports.js';
 
 export { freePort, freePorts };
 

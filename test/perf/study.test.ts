@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../src/lib/free-ports.js';
 
 const ECHO = fileURLToPath(new URL('../../samples/echo/server.js', import.meta.url));
 const WEFT = fileURLToPath(new URL('../../src/cli/weft.js', import.meta.url));

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts } from '../../support/ports.js';
+import { freePorts } from '../../../src/lib/free-ports.js';
 
 export const ETCD_BIN = '/usr/bin/etcd';
 const HEALTHY_WITHIN_MS = 20_000;

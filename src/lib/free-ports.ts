@@ -1,13 +1,14 @@
 /**
- * Free TCP ports for processes a test starts, taken below the kernel's
- * ephemeral range.
+ * Free TCP ports for processes we start and must tell a port in advance
+ * (tests, `weft perf study`, benchmarks), taken below the kernel's ephemeral
+ * range.
  *
  * A port found by listening on port 0 comes from the ephemeral range, where
- * any outgoing connection of a test running in parallel may take it before the
- * process under test binds it (EADDRINUSE on a proxy's listener, seen in CI).
- * Below that range ports are only ever bound on purpose: picked at random and
- * checked on 0.0.0.0, two tests collide only if they pick the same port within
- * the same moments. demo-harness.ts takes its blocks from 20000 up.
+ * any outgoing connection made meanwhile may take it before the process we
+ * start binds it (EADDRINUSE on a proxy's listener, seen in CI). Below that
+ * range ports are only ever bound on purpose: picked at random and checked on
+ * 0.0.0.0, two pickers collide only if they pick the same port within the
+ * same moments. The demo's port plan starts at 20000, above this range.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -15,7 +16,7 @@ import net from 'node:net';
 const RANGE_START = 16_000;
 const RANGE_END = Math.min(20_000, ephemeralLow());
 const MAX_ATTEMPTS = 2_000;
-/** Never hand out a port twice in one test process (its first user may still be starting). */
+/** Never hand out a port twice in one process (its first user may still be starting). */
 const handedOut = new Set<number>();
 
 function ephemeralLow(): number {
