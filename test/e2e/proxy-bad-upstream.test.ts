@@ -116,6 +116,7 @@ describe('weft proxy: bad upstreams', () => {
   let clte: RawUpstream;
   let dupcl: RawUpstream;
   let stale: RawUpstream;
+  let switching: RawUpstream;
   let refusedPort: number;
 
   before(async () => {
@@ -128,10 +129,15 @@ describe('weft proxy: bad upstreams', () => {
     clte = await rawUpstream((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n'));
     dupcl = await rawUpstream((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello!'));
     stale = await closesReusedConnections();
-    raws.push(reset, hang, stall, garbage, truncated, clte, dupcl, stale);
+    // Switches protocols although nothing asked it to, then speaks "HTTP" on the switched connection.
+    switching = await rawUpstream((socket) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n');
+      setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nEVIL!'), 50);
+    });
+    raws.push(reset, hang, stall, garbage, truncated, clte, dupcl, stale, switching);
     refusedPort = await freePort(); // nothing listens there
     logPath = join(mkdtempSync(join(tmpdir(), 'weft-e2e-log-')), 'access.log');
-    const routes = ['reset', 'hang', 'stall', 'garbage', 'truncated', 'refused', 'clte', 'dupcl', 'stale', 'good'].map((name) => ({
+    const routes = ['reset', 'hang', 'stall', 'garbage', 'truncated', 'refused', 'clte', 'dupcl', 'stale', 'switching', 'good'].map((name) => ({
       match: { prefix: `/${name}` },
       route: { cluster: name, ...(name === 'hang' || name === 'stall' ? { timeout: '0.5s' } : {}) },
     }));
@@ -157,6 +163,7 @@ describe('weft proxy: bad upstreams', () => {
         { name: 'clte', ports: [clte.port] },
         { name: 'dupcl', ports: [dupcl.port] },
         { name: 'stale', ports: [stale.port] },
+        { name: 'switching', ports: [switching.port] },
         { name: 'good', ports: [good.port] },
       ],
     });
@@ -249,6 +256,20 @@ describe('weft proxy: bad upstreams', () => {
       assert.equal(Number(line.response_code), 502, path);
       assert.equal(line.response_flags, 'UPE', path);
     }
+  });
+
+  it('answers 502 (UPE) to a 101 for a request that asked for no upgrade, and never reuses that connection', async () => {
+    // Two requests on one client connection: each must get its own 502, never the bytes sent after the 101.
+    const result = await rawSend(port, 'GET /switching/1 HTTP/1.1\r\nHost: example.com\r\n\r\n', { responses: 1, timeoutMs: 5_000 });
+    assert.deepEqual(result.responses.map((r) => r.status), [502], JSON.stringify(result.response));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const again = await get('/switching/2');
+    assert.equal(again.status, 502, again.body);
+    assert.doesNotMatch(result.response + again.body, /EVIL|101/);
+    assert.deepEqual(switching.requests, ['GET /switching/1 HTTP/1.1', 'GET /switching/2 HTTP/1.1']);
+    const line = await logLine('/switching/1');
+    assert.equal(Number(line.response_code), 502);
+    assert.equal(line.response_flags, 'UPE');
   });
 
   it('closes the client connection (no hang) when the upstream truncates its body, with curl seeing a partial transfer', async () => {

@@ -197,6 +197,12 @@ export class UpstreamAttempt {
 
   onHead(head: MessageHead): void {
     if (this.done) return;
+    // RFC 9110 7.8: a server may switch only to a protocol the request offered. Past a 101 the
+    // connection speaks something else, so relaying it as HTTP (or pooling it) would desync.
+    if (head.statusCode === 101 && !this.request.upgrade) {
+      this.fail({ kind: 'reset' }, new WeftError('WEFT_ERR_UPSTREAM_PROTOCOL', 'upstream switched protocols without an upgrade request'), 'UPE');
+      return;
+    }
     this.responseHead = head;
     this.perTryDeadline?.disarm();
     const response: UpstreamResponse = {
