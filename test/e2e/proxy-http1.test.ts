@@ -101,6 +101,18 @@ describe('weft proxy: HTTP/1.1 end to end', () => {
     for (const name of ['x-hop', 'keep-alive', 'te', 'x-secret', 'proxy-connection']) assert.equal(headers[name], undefined, name);
   });
 
+  it('never lets a Connection token remove Host: the upstream sees the authority the route was chosen by', async () => {
+    // Routed to vhost api (cluster b) by Host; stripping Host would hand the upstream the endpoint's address instead.
+    const res = await curl(['-H', 'Host: api.example.com', '-H', 'Connection: keep-alive, host, HOST', `http://127.0.0.1:${port}/x`]);
+    const body = JSON.parse(res.stdout) as { upstream: string; headers: Record<string, string> };
+    assert.equal(body.upstream, 'b');
+    assert.equal(body.headers['host'], 'api.example.com');
+    const absolute = await rawExchange(port, 'GET http://api.example.com/abs HTTP/1.1\r\nHost: other.example\r\nConnection: host, close\r\n\r\n');
+    const echoed = JSON.parse(absolute.response.slice(absolute.response.indexOf('\r\n\r\n') + 4)) as { upstream: string; headers: Record<string, string> };
+    assert.equal(echoed.upstream, 'b');
+    assert.equal(echoed.headers['host'], 'api.example.com');
+  });
+
   it('routes by virtual host (with port), header match, and applies prefix and host rewrites', async () => {
     const byHost = JSON.parse((await curl(['-H', 'Host: api.example.com:8080', `http://127.0.0.1:${port}/x`])).stdout) as { upstream: string };
     assert.equal(byHost.upstream, 'b');

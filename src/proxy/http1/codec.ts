@@ -7,8 +7,11 @@ import type { HeaderMap } from './headers.js';
 
 /** RFC 9110 7.6.1 hop-by-hop fields, plus the de-facto ones, and framing (the writer re-frames). Never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'content-length']);
-/** Connection tokens that name options, not fields. */
-const CONNECTION_OPTIONS = new Set(['close', 'keep-alive', 'upgrade']);
+/**
+ * Connection tokens never acted on as field names: the options, and `host`, which names the
+ * authority the route was chosen by (Envoy's :authority; HAProxy keeps it too).
+ */
+const NOT_NOMINATED = new Set(['close', 'keep-alive', 'upgrade', 'host']);
 
 /**
  * Removes hop-by-hop fields and any field named by a Connection token, in one
@@ -20,7 +23,7 @@ export function stripHopByHop(headers: HeaderMap, connectionTokens: readonly str
     headers.removeWhere(isHopByHop);
     return;
   }
-  headers.removeWhere((name) => (HOP_BY_HOP.has(name) && !(keepUpgrade && name === 'upgrade')) || (connectionTokens.length > 0 && connectionTokens.includes(name) && !CONNECTION_OPTIONS.has(name)));
+  headers.removeWhere((name) => (HOP_BY_HOP.has(name) && !(keepUpgrade && name === 'upgrade')) || (connectionTokens.length > 0 && connectionTokens.includes(name) && !NOT_NOMINATED.has(name)));
 }
 
 function isHopByHop(name: string): boolean {
