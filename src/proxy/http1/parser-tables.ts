@@ -20,8 +20,13 @@ function table(members: string, ranges: ReadonlyArray<readonly [number, number]>
 /** tchar (RFC 9110 5.6.2): method names, field names, transfer-codings, Connection tokens. */
 export const TCHAR = table("!#$%&'*+-.^_`|~" + DIGITS + ALPHA);
 
-/** request-target bytes: visible ASCII only (no SP, CTL, DEL or non-ASCII). */
+/**
+ * request-target bytes: visible ASCII (no SP, CTL, DEL or non-ASCII) except '#': a fragment is
+ * no part of a request-target (RFC 9112 3.2), and a route matched on `/a#/../b` is not the
+ * resource a server that drops the fragment serves (Envoy and HAProxy reject it too).
+ */
 export const TARGET_CHAR = table('', [[0x21, 0x7e]]);
+TARGET_CHAR[0x23] = 0;
 
 /** reg-name bytes of a URI host (RFC 3986 3.2.2). */
 export const REG_NAME_CHAR = table(UNRESERVED + SUB_DELIMS + '%');

@@ -150,7 +150,6 @@ const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
 const DQUOTE = 0x22;
-const HASH = 0x23;
 const STAR = 0x2a;
 const COMMA = 0x2c;
 const DOT = 0x2e;
@@ -1055,7 +1054,7 @@ export class RequestParser extends MessageParser {
         let authorityEnd = authorityStart;
         while (authorityEnd < end) {
           const c = buf[authorityEnd];
-          if (c === SLASH || c === QUESTION || c === HASH) break;
+          if (c === SLASH || c === QUESTION) break;
           authorityEnd++;
         }
         // userinfo (`user@host`) fails here too: RFC 9110 4.2.4 says to treat it as an error.
