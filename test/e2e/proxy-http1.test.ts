@@ -26,8 +26,10 @@ describe('weft proxy: HTTP/1.1 end to end', () => {
     ws.server.on('upgrade', (req, socket: net.Socket, head: Buffer) => {
       upgraded.push(socket);
       const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-      if (head.length > 0) socket.write(unmaskFrame(head));
+      // One write: the 101, a greeting on /ws/greet, and the echo of any frame that came with the request.
+      const switched = Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+      const greeting = req.url === '/ws/greet' ? [serverTextFrame('greetings')] : [];
+      socket.write(Buffer.concat([switched, ...greeting, ...(head.length > 0 ? [unmaskFrame(head)] : [])]));
       socket.on('data', (frame: Buffer) => socket.write(unmaskFrame(frame)));
     });
     proxy = await startHttpProxy({
@@ -193,6 +195,20 @@ describe('weft proxy: HTTP/1.1 end to end', () => {
     socket.destroy();
   });
 
+  it('relays the bytes that share a read with the 101 (server greeting) and with the upgrade request (client frame)', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    const request = 'GET /ws/greet HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+    socket.write(Buffer.concat([Buffer.from(request), maskedTextFrame('early')]));
+    const expected = Buffer.concat([serverTextFrame('greetings'), serverTextFrame('early')]);
+    await waitFor(() => received.includes('\r\n\r\n') && received.length - received.indexOf('\r\n\r\n') - 4 >= expected.length, 'the 101 and both frames', 3000);
+    assert.match(received.toString('latin1'), /^HTTP\/1.1 101/);
+    assert.deepEqual(received.subarray(received.indexOf('\r\n\r\n') + 4), expected);
+    socket.destroy();
+  });
+
   it('reports requests in Envoy-style stats and weft_requests_total', async () => {
     const prom = await (await proxy.admin('/stats/prometheus')).text();
     assert.match(prom, /envoy_http_downstream_rq_total\{envoy_http_conn_manager_prefix="ingress"\} \d+/);
@@ -214,6 +230,14 @@ function maskedTextFrame(text: string): Buffer {
 function unmaskFrame(frame: Buffer): Buffer {
   const length = frame[1]! & 0x7f;
   const mask = frame.subarray(2, 6);
-  const payload = Buffer.from(frame.subarray(6, 6 + length).map((byte, i) => byte ^ mask[i % 4]!));
-  return Buffer.concat([Buffer.from([0x81, length]), payload]);
+  return serverFrame(Buffer.from(frame.subarray(6, 6 + length).map((byte, i) => byte ^ mask[i % 4]!)));
+}
+
+/** A server frame (FIN, text, unmasked; short payloads only). */
+function serverFrame(payload: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([0x81, payload.length]), payload]);
+}
+
+function serverTextFrame(text: string): Buffer {
+  return serverFrame(Buffer.from(text));
 }

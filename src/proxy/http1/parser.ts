@@ -974,9 +974,14 @@ abstract class MessageParser {
   }
 
   protected completeMessage(): void {
+    this.endMessage();
+    this.handler.onComplete();
+  }
+
+  /** The message is over: paused, and takeLeftover() returns what follows it. */
+  protected endMessage(): void {
     this.resetMessage();
     this.isPaused = true;
-    this.handler.onComplete();
   }
 
   /** Back to the start-line state, ready for the next message. */
@@ -1151,8 +1156,11 @@ export class ResponseParser extends MessageParser {
     const method = this.takeExpectedMethod();
     if (status === 101 || (method === 'CONNECT' && status < 300)) {
       head.upgrade = true;
+      // Over before onHead: the caller splices the tunnel from there, and takeLeftover() must
+      // already give it the new protocol's first bytes that came in this read.
+      this.endMessage();
       this.handler.onHead(head);
-      this.completeMessage();
+      this.handler.onComplete();
     } else if (method === 'HEAD' || status === 204 || status === 304) {
       this.handler.onHead(head);
       this.completeMessage();

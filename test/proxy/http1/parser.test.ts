@@ -638,6 +638,21 @@ describe('ResponseParser', () => {
     assert.deepEqual(parser.takeLeftover(), bytes('\x81\x02hi'));
   });
 
+  it('hands over the bytes after a 101 from inside onHead, where the proxy splices the tunnel', () => {
+    const recorder = new Recorder();
+    const parser = new ResponseParser(recorder);
+    let fromHead: Buffer | undefined;
+    recorder.onHead = (head) => {
+      recorder.messages.push({ head, body: [], complete: false });
+      fromHead = parser.takeLeftover();
+    };
+    parser.expectResponseTo('GET');
+    parser.execute(bytes('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x02hi'));
+    assert.deepEqual(fromHead, bytes('\x81\x02hi'));
+    assert.equal(recorder.messages[0]?.complete, true);
+    assert.deepEqual(parser.takeLeftover(), bytes(''));
+  });
+
   it('treats a 2xx to CONNECT as a tunnel and a refusal as a normal response', () => {
     const tunnel = parseOne('HTTP/1.1 200 Connection Established\r\nContent-Length: 10\r\n\r\n\x16\x03', 'CONNECT');
     assert.equal(tunnel.recorder.messages[0]?.head.upgrade, true);
