@@ -199,6 +199,24 @@ describe('xds server: state of the world', () => {
     assert.deepEqual(namesIn(narrowed), ['echo-a']);
   });
 
+  it('treats an empty list as wildcard only until a request names a resource, "*" included', async () => {
+    cache.setSnapshot('explicit', serviceSnapshot('v1', 'echo', backends(90)));
+    const stream = client.sotw();
+    const all = await requestAndAck(stream, { node: node('explicit'), type_url: CDS, resource_names: ['*'] });
+    assert.deepEqual(namesIn(all), ['echo-a', 'echo-b']);
+
+    // After an explicit '*', an empty list unsubscribes from everything (xDS protocol, "How the client
+    // specifies what resources to return"): the answer holds no cluster and later changes are not pushed.
+    stream.send({ type_url: CDS, version_info: all['version_info'], response_nonce: all['nonce'], resource_names: [] });
+    const none = await stream.next();
+    assert.deepEqual(namesIn(none), []);
+    stream.send({ type_url: CDS, version_info: none['version_info'], response_nonce: none['nonce'], resource_names: [] });
+    await answered(events, none['nonce']);
+    assert.deepEqual(server.proxies().find((proxy) => proxy.nodeId === 'explicit')?.types[CDS]?.subscribed, []);
+    cache.setSnapshot('explicit', serviceSnapshot('v2', 'echo', [...backends(80), { cluster: 'echo-c', weight: 10, endpoints: [{ address: '127.0.0.1', port: 9003 }] }]));
+    await stream.expectNothing();
+  });
+
   it('sends every listener in each LDS response, so a removed one is simply absent', async () => {
     const two = serviceSnapshot('v1', 'echo', backends(90));
     const other = serviceSnapshot('v1', 'other', backends(90));
