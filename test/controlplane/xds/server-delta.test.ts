@@ -128,6 +128,24 @@ describe('xds server: delta', () => {
     await stream.expectNothing();
   });
 
+  it('answers a subscribe to a resource the client should already have, and to one it was told is absent', async () => {
+    cache.setSnapshot('resub', serviceSnapshot('v1', 'echo', backends()));
+    const stream = client.delta();
+    stream.send({ node: node('resub'), type_url: CDS, resource_names_subscribe: ['echo-a', 'no-such-cluster'] });
+    const first = await stream.next();
+    assert.deepEqual(namesIn(first), ['echo-a']);
+    assert.deepEqual(first['removed_resources'], ['no-such-cluster']);
+    await ack(stream, first);
+
+    // xDS protocol, "Subscribing to Resources": the server must still provide them (the client may have forgotten them).
+    stream.send({ type_url: CDS, resource_names_subscribe: ['echo-a', 'no-such-cluster'] });
+    const again = await stream.next();
+    assert.deepEqual(versionsIn(again), versionsIn(first));
+    assert.deepEqual(again['removed_resources'], ['no-such-cluster']);
+    await ack(stream, again);
+    await stream.expectNothing();
+  });
+
   it('records a NACK and re-sends nothing until the resource changes again', async () => {
     cache.setSnapshot('dnack', serviceSnapshot('v1', 'echo', backends()));
     const stream = client.delta();
