@@ -48,8 +48,8 @@ const MAX_AWAITING = 16;
 export class DeltaStream extends StreamBase<DeltaDiscoveryRequest, DeltaDiscoveryResponse, DeltaTypeState> {
   protected newTypeState(typeUrl: TypeUrl, request: DeltaDiscoveryRequest): DeltaTypeState {
     return {
-      // Legacy wildcard: the first request for listeners or clusters subscribes to nothing.
-      ...freshTypeState(allowsWildcard(typeUrl) && request.resource_names_subscribe.length === 0),
+      // Legacy wildcard: the first request for listeners or clusters neither subscribes nor unsubscribes.
+      ...freshTypeState(allowsWildcard(typeUrl) && request.resource_names_subscribe.length === 0 && request.resource_names_unsubscribe.length === 0),
       clientVersions: new Map(Object.entries(request.initial_resource_versions)),
       awaiting: new Map(),
     };

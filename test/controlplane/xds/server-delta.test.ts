@@ -146,6 +146,14 @@ describe('xds server: delta', () => {
     await stream.expectNothing();
   });
 
+  it('is not a legacy wildcard when the first request only unsubscribes', async () => {
+    cache.setSnapshot('unsub-first', serviceSnapshot('v1', 'echo', backends()));
+    const stream = client.delta();
+    stream.send({ node: node('unsub-first'), type_url: CDS, resource_names_unsubscribe: ['echo-b'] });
+    await stream.expectNothing();
+    assert.deepEqual(server.proxies().find((proxy) => proxy.nodeId === 'unsub-first')?.types[CDS]?.subscribed, []);
+  });
+
   it('records a NACK and re-sends nothing until the resource changes again', async () => {
     cache.setSnapshot('dnack', serviceSnapshot('v1', 'echo', backends()));
     const stream = client.delta();
