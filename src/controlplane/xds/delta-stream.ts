@@ -85,7 +85,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryRequest, DeltaDiscover
     }
   }
 
-  protected push(typeUrl: TypeUrl, state: DeltaTypeState, published: PublishedSnapshot): boolean {
+  protected push(typeUrl: TypeUrl, state: DeltaTypeState, published: PublishedSnapshot, keepRemoved: boolean): boolean {
     const all = published.resources(typeUrl);
     const resources: DeltaDiscoveryResponse['resources'] = [];
     const removed: string[] = [];
@@ -96,7 +96,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryRequest, DeltaDiscover
       const clientVersion = state.clientVersions.get(name);
       if (cached !== undefined) {
         if (clientVersion !== cached.version) resources.push({ name, version: cached.version, resource: cached.any });
-      } else if (clientVersion !== null) {
+      } else if (clientVersion === undefined || (clientVersion !== null && !keepRemoved)) {
         // Gone from the snapshot, or subscribed to and never existed: say so once.
         removed.push(name);
       }

@@ -64,8 +64,9 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
     }
   }
 
-  protected push(typeUrl: TypeUrl, state: SotwTypeState, published: PublishedSnapshot): boolean {
-    const toSend = this.selected(typeUrl, state, published);
+  protected push(typeUrl: TypeUrl, state: SotwTypeState, published: PublishedSnapshot, keepRemoved: boolean): boolean {
+    const selected = this.selected(typeUrl, state, published);
+    const toSend = keepRemoved ? withDropped(selected, state.sent, published.resources(typeUrl)) : selected;
     // Named subscriptions to resources that do not exist yet: wait rather than answer empty.
     if (state.sent.size === 0 && toSend.size === 0 && !state.wildcard) return false;
     if (state.sentOnce && sameVersions(state.sent, toSend)) return false;
@@ -112,6 +113,21 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
     }
     return chosen;
   }
+}
+
+/** `selected` plus what was sent that the snapshot no longer has (a client drops a listener or cluster missing from a response). */
+function withDropped(
+  selected: ReadonlyMap<string, CachedResource>,
+  sent: ReadonlyMap<string, CachedResource>,
+  snapshot: ReadonlyMap<string, CachedResource>,
+): ReadonlyMap<string, CachedResource> {
+  let merged: Map<string, CachedResource> | undefined;
+  for (const [name, cached] of sent) {
+    if (snapshot.has(name)) continue;
+    merged ??= new Map(selected);
+    merged.set(name, cached);
+  }
+  return merged ?? selected;
 }
 
 function everyKeyIn(names: ReadonlySet<string>, resources: ReadonlyMap<string, CachedResource>): boolean {

@@ -139,6 +139,29 @@ describe('xds server: state of the world', () => {
     assert.equal(status.types[CDS]?.sentVersion, 'v1', 'clusters did not change, so their version did not either');
   });
 
+  it('removes clusters only after the routes that named them moved on (make before break)', async () => {
+    cache.setSnapshot('mbb', serviceSnapshot('v1', 'echo', backends(90)));
+    const stream = client.sotw();
+    await requestAndAck(stream, { node: node('mbb'), type_url: CDS });
+    await requestAndAck(stream, { type_url: EDS, resource_names: ['echo-a', 'echo-b'] });
+    await requestAndAck(stream, { type_url: LDS });
+    await requestAndAck(stream, { type_url: RDS, resource_names: ['echo-routes'] });
+
+    cache.setSnapshot('mbb', serviceSnapshot('v2', 'echo', [{ cluster: 'echo-c', weight: 100, endpoints: [{ address: '127.0.0.1', port: 9003 }] }]));
+    const sequence: [unknown, string[]][] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await stream.next();
+      sequence.push([response['type_url'], namesIn(response)]);
+    }
+    assert.deepEqual(sequence, [
+      [CDS, ['echo-a', 'echo-b', 'echo-c']], // the new cluster, the old ones kept while routes still name them
+      [RDS, ['echo-routes']], // routes move to echo-c
+      [CDS, ['echo-c']], // now the old clusters go
+      [EDS, []], // a no-op for the client: the subscribed assignments are gone
+    ]);
+    await stream.expectNothing();
+  });
+
   it('records a NACK, keeps the last good version and never re-sends the rejected config until it changes', async () => {
     cache.setSnapshot('nack', serviceSnapshot('v1', 'echo', backends(90)));
     const stream = client.sotw();
