@@ -97,7 +97,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryRequest, DeltaDiscover
       if (cached !== undefined) {
         if (clientVersion !== cached.version) resources.push({ name, version: cached.version, resource: cached.any });
       } else if (clientVersion === undefined || (clientVersion !== null && !keepRemoved)) {
-        // Gone from the snapshot, or subscribed to and never existed: say so once.
+        // Gone from the snapshot (after the routes moved on, with keepRemoved), or never existed: say so once.
         removed.push(name);
       }
     }
