@@ -5,7 +5,9 @@
  * null once told the resource does not exist.
  *
  * - Subscribe/unsubscribe lists are applied on every request, whatever its
- *   nonce (they are deltas; dropping one would lose it).
+ *   nonce (they are deltas; dropping one would lose it). A subscribe is
+ *   answered even for a resource the client should already have (it may have
+ *   dropped it), unless initial_resource_versions gives its version.
  * - response_nonce pairs the request with one of the responses still
  *   awaiting an answer: without error_detail it is an ACK, with it a NACK.
  *   A NACK is recorded and nothing is re-sent: the rejected versions count as
@@ -46,8 +48,8 @@ const MAX_AWAITING = 16;
 export class DeltaStream extends StreamBase<DeltaDiscoveryRequest, DeltaDiscoveryResponse, DeltaTypeState> {
   protected newTypeState(typeUrl: TypeUrl, request: DeltaDiscoveryRequest): DeltaTypeState {
     return {
-      // Legacy wildcard: the first request for listeners or clusters subscribes to nothing.
-      ...freshTypeState(allowsWildcard(typeUrl) && request.resource_names_subscribe.length === 0),
+      // Legacy wildcard: the first request for listeners or clusters neither subscribes nor unsubscribes.
+      ...freshTypeState(allowsWildcard(typeUrl) && request.resource_names_subscribe.length === 0 && request.resource_names_unsubscribe.length === 0),
       clientVersions: new Map(Object.entries(request.initial_resource_versions)),
       awaiting: new Map(),
     };
@@ -67,8 +69,14 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryRequest, DeltaDiscover
       this.log.debug({ typeUrl, nonce }, 'delta xds request answers an unknown nonce; only its subscription changes apply');
     }
     for (const name of request.resource_names_subscribe) {
-      if (name === '*') state.wildcard = allowsWildcard(typeUrl);
-      else state.subscribed.add(name);
+      if (name === '*') {
+        state.wildcard = allowsWildcard(typeUrl);
+        continue;
+      }
+      state.subscribed.add(name);
+      // The client may have dropped a resource it still subscribes to, so a subscribe is answered
+      // even when we think it is current; only initial_resource_versions (a reconnect) vouch for a copy.
+      if (!Object.hasOwn(request.initial_resource_versions, name)) state.clientVersions.delete(name);
     }
     for (const name of request.resource_names_unsubscribe) {
       if (name === '*') state.wildcard = false;
@@ -77,7 +85,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryRequest, DeltaDiscover
     }
   }
 
-  protected push(typeUrl: TypeUrl, state: DeltaTypeState, published: PublishedSnapshot): boolean {
+  protected push(typeUrl: TypeUrl, state: DeltaTypeState, published: PublishedSnapshot, keepRemoved: boolean): boolean {
     const all = published.resources(typeUrl);
     const resources: DeltaDiscoveryResponse['resources'] = [];
     const removed: string[] = [];
@@ -88,8 +96,8 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryRequest, DeltaDiscover
       const clientVersion = state.clientVersions.get(name);
       if (cached !== undefined) {
         if (clientVersion !== cached.version) resources.push({ name, version: cached.version, resource: cached.any });
-      } else if (clientVersion !== null) {
-        // Gone from the snapshot, or subscribed to and never existed: say so once.
+      } else if (clientVersion === undefined || (clientVersion !== null && !keepRemoved)) {
+        // Gone from the snapshot (after the routes moved on, with keepRemoved), or never existed: say so once.
         removed.push(name);
       }
     }

@@ -123,6 +123,8 @@ export interface StartXdsServerOptions extends XdsServerOptions {
   tls?: { port: number; host: string; credentials: grpc.ServerCredentials; authorize: NonNullable<StreamContext['authorize']> };
   /** More gRPC services on the same ports (the CA's certificate service). */
   services?: ReadonlyArray<{ definition: grpc.ServiceDefinition; handlers: grpc.UntypedServiceImplementation }>;
+  /** HTTP/2 pings to each connection: a peer that answers none within `timeoutMs` is dropped with its streams. */
+  keepalive?: { timeMs: number; timeoutMs: number };
 }
 
 export interface RunningXdsServer {
@@ -136,12 +138,20 @@ export interface RunningXdsServer {
 /** How long close() lets in-flight calls finish before cutting them. */
 const SHUTDOWN_GRACE_MS = 2000;
 
+/**
+ * grpc-js servers never ping by default, so a proxy that vanished without a FIN (host down, NAT
+ * entry dropped) would keep its stream, its watch and its `weft proxies` row for good.
+ */
+const DEFAULT_KEEPALIVE = { timeMs: 30_000, timeoutMs: 10_000 };
+
 /** Serves the ADS service (and `services`) on the plaintext port and, with `tls`, on the mTLS port, from one registry of streams. */
 export async function startXdsServer(options: StartXdsServerOptions): Promise<RunningXdsServer> {
   const xds = createXdsServer(options);
   const servers: grpc.Server[] = [];
+  const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
+  const serverOptions: grpc.ServerOptions = { 'grpc.keepalive_time_ms': keepalive.timeMs, 'grpc.keepalive_timeout_ms': keepalive.timeoutMs };
   const serve = async (host: string, port: number, credentials: grpc.ServerCredentials, ads: AdsHandlers, kind: string): Promise<number> => {
-    const server = new grpc.Server();
+    const server = new grpc.Server(serverOptions);
     servers.push(server);
     server.addService(xdsProtos().aggregatedDiscoveryService, ads);
     for (const { definition, handlers } of options.services ?? []) server.addService(definition, handlers);

@@ -9,9 +9,10 @@
  *   its last good version). Neither triggers a resend: a response goes out
  *   only when the set of resources to send differs from the set last sent,
  *   so a rejected snapshot is never pushed again until it changes.
- * - Listeners and clusters are wildcard when the first request names none
- *   (or names '*'); every response for them carries all subscribed resources,
- *   because a client treats one missing from a response as deleted.
+ * - Listeners and clusters are wildcard while no request has named a resource
+ *   (legacy) or while the list holds '*'; once one has, an empty list means
+ *   unsubscribed from all. Every response for them carries all subscribed
+ *   resources, because a client treats one missing from a response as deleted.
  */
 import type { EncodedAny } from '../../xds/codec.js';
 import { allowsWildcard, type ServedTypeUrl as TypeUrl } from '../../xds/type-urls.js';
@@ -31,6 +32,8 @@ export interface DiscoveryResponse {
 }
 
 interface SotwTypeState extends TypeStateBase {
+  /** A request named a resource ('*' included): from then on an empty list unsubscribes rather than meaning wildcard. */
+  named: boolean;
   /** The resources (name -> version) the last response was made from; often the snapshot's own map, shared, never copied. */
   sent: ReadonlyMap<string, CachedResource>;
 }
@@ -40,6 +43,7 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
     return {
       // Legacy wildcard: the first request for listeners or clusters names nothing.
       ...freshTypeState(allowsWildcard(typeUrl) && request.resource_names.length === 0),
+      named: false,
       sent: new Map(),
     };
   }
@@ -60,8 +64,9 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
     }
   }
 
-  protected push(typeUrl: TypeUrl, state: SotwTypeState, published: PublishedSnapshot): boolean {
-    const toSend = this.selected(typeUrl, state, published);
+  protected push(typeUrl: TypeUrl, state: SotwTypeState, published: PublishedSnapshot, keepRemoved: boolean): boolean {
+    const selected = this.selected(typeUrl, state, published);
+    const toSend = keepRemoved ? withDropped(selected, state.sent, published.resources(typeUrl)) : selected;
     // Named subscriptions to resources that do not exist yet: wait rather than answer empty.
     if (state.sent.size === 0 && toSend.size === 0 && !state.wildcard) return false;
     if (state.sentOnce && sameVersions(state.sent, toSend)) return false;
@@ -89,8 +94,10 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
   }
 
   private subscribe(typeUrl: TypeUrl, state: SotwTypeState, names: string[]): void {
-    // An empty list keeps a legacy wildcard; otherwise the list is the whole subscription.
-    if (names.length === 0 && state.wildcard && state.subscribed.size === 0) return;
+    // Until a request names something an empty list keeps the legacy wildcard (or nothing, for
+    // RDS/EDS); after that the list is the whole subscription, so an empty one unsubscribes from all.
+    if (names.length === 0 && !state.named) return;
+    state.named = true;
     state.wildcard = names.includes('*') && allowsWildcard(typeUrl);
     state.subscribed = new Set(names.filter((name) => name !== '*'));
   }
@@ -106,6 +113,21 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse, 
     }
     return chosen;
   }
+}
+
+/** `selected` plus what was sent that the snapshot no longer has (a client drops a listener or cluster missing from a response). */
+function withDropped(
+  selected: ReadonlyMap<string, CachedResource>,
+  sent: ReadonlyMap<string, CachedResource>,
+  snapshot: ReadonlyMap<string, CachedResource>,
+): ReadonlyMap<string, CachedResource> {
+  let merged: Map<string, CachedResource> | undefined;
+  for (const [name, cached] of sent) {
+    if (snapshot.has(name)) continue;
+    merged ??= new Map(selected);
+    merged.set(name, cached);
+  }
+  return merged ?? selected;
 }
 
 function everyKeyIn(names: ReadonlySet<string>, resources: ReadonlyMap<string, CachedResource>): boolean {

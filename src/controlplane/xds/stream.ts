@@ -5,7 +5,8 @@
  * only once the type it depends on has been sent on this stream (CDS before
  * EDS, LDS before RDS), and a snapshot change is pushed type by type in
  * CDS, EDS, LDS, RDS order, so a client never holds a reference to a
- * resource it has not been offered.
+ * resource it has not been offered; clusters and endpoints the change
+ * removes go last, once listeners and routes no longer name them.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -85,6 +86,9 @@ const DEPENDENTS: Partial<Record<TypeUrl, TypeUrl>> = {
   [LISTENER_TYPE_URL]: ROUTE_CONFIGURATION_TYPE_URL,
 };
 
+/** Types whose removals wait for the rest of a change: a route or listener the client still runs may name them. */
+const REMOVED_LAST: readonly TypeUrl[] = [CLUSTER_TYPE_URL, CLUSTER_LOAD_ASSIGNMENT_TYPE_URL];
+
 export abstract class StreamBase<Request extends RequestCommon, Response, TypeState extends TypeStateBase> implements XdsStream {
   nodeId: string | undefined;
   protected readonly types = new Map<TypeUrl, TypeState>();
@@ -121,11 +125,17 @@ export abstract class StreamBase<Request extends RequestCommon, Response, TypeSt
   protected abstract newTypeState(typeUrl: TypeUrl, request: Request): TypeState;
   /** Applies a request (already known to name this stream's node and a served type); then the base pushes the type. */
   protected abstract handleRequest(typeUrl: TypeUrl, state: TypeState, request: Request): void;
-  /** Sends what changed for the type, if anything; returns whether a response went out. */
-  protected abstract push(typeUrl: TypeUrl, state: TypeState, published: PublishedSnapshot): boolean;
+  /**
+   * Sends what changed for the type, if anything; returns whether a response went out. With
+   * `keepRemoved`, resources the client holds that the snapshot dropped stay with the client for now.
+   */
+  protected abstract push(typeUrl: TypeUrl, state: TypeState, published: PublishedSnapshot, keepRemoved: boolean): boolean;
 
   pushAll(): void {
-    for (const typeUrl of TYPE_URLS_IN_PUSH_ORDER) this.pushType(typeUrl);
+    // Make before break (xDS protocol, "Eventual consistency considerations"): first everything new,
+    // keeping the clusters and endpoints the change drops, then, with routes repointed, the removals.
+    for (const typeUrl of TYPE_URLS_IN_PUSH_ORDER) this.pushType(typeUrl, true);
+    for (const typeUrl of REMOVED_LAST) this.pushType(typeUrl, false);
   }
 
   close(): void {
@@ -204,7 +214,7 @@ export abstract class StreamBase<Request extends RequestCommon, Response, TypeSt
         this.types.set(typeUrl, state);
       }
       this.handleRequest(typeUrl, state, request);
-      this.pushType(typeUrl);
+      this.pushType(typeUrl, false);
     } catch (error) {
       // Never throw out of a stream callback: end this stream with the error instead.
       this.log.error({ err: error }, 'xds request handling failed');
@@ -239,16 +249,16 @@ export abstract class StreamBase<Request extends RequestCommon, Response, TypeSt
     return true;
   }
 
-  private pushType(typeUrl: TypeUrl): void {
+  private pushType(typeUrl: TypeUrl, makeBeforeBreak: boolean): void {
     if (this.closed || this.blocked || this.nodeId === undefined) return;
     const state = this.types.get(typeUrl);
     const published = this.context.cache.published(this.nodeId);
     if (state === undefined || published === undefined) return;
     const dependency = DEPENDS_ON[typeUrl];
     if (dependency !== undefined && this.types.get(dependency)?.sentOnce !== true) return;
-    if (!this.push(typeUrl, state, published)) return;
+    if (!this.push(typeUrl, state, published, makeBeforeBreak && REMOVED_LAST.includes(typeUrl))) return;
     const dependent = DEPENDENTS[typeUrl];
-    if (dependent !== undefined) this.pushType(dependent);
+    if (dependent !== undefined) this.pushType(dependent, makeBeforeBreak);
   }
 
   private fail(code: GrpcStatus, details: string): void {

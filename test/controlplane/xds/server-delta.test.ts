@@ -11,7 +11,12 @@ import { createSnapshotCache } from '../../../src/controlplane/xds/snapshot-cach
 import { startXdsServer, type RunningXdsServer } from '../../../src/controlplane/xds/server.js';
 import type { ProxyStreamEvent } from '../../../src/controlplane/xds/proxy-status.js';
 import type { EnvoyJson } from '../../../src/xds/codec.js';
-import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL as EDS, CLUSTER_TYPE_URL as CDS } from '../../../src/xds/type-urls.js';
+import {
+  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL as EDS,
+  CLUSTER_TYPE_URL as CDS,
+  LISTENER_TYPE_URL as LDS,
+  ROUTE_CONFIGURATION_TYPE_URL as RDS,
+} from '../../../src/xds/type-urls.js';
 import { connectAdsClient, namesIn, type AdsTestClient, type AdsTestStream } from './ads-test-client.js';
 import { serviceSnapshot, type WeightedBackend } from './fixtures.js';
 
@@ -128,6 +133,32 @@ describe('xds server: delta', () => {
     await stream.expectNothing();
   });
 
+  it('answers a subscribe to a resource the client should already have, and to one it was told is absent', async () => {
+    cache.setSnapshot('resub', serviceSnapshot('v1', 'echo', backends()));
+    const stream = client.delta();
+    stream.send({ node: node('resub'), type_url: CDS, resource_names_subscribe: ['echo-a', 'no-such-cluster'] });
+    const first = await stream.next();
+    assert.deepEqual(namesIn(first), ['echo-a']);
+    assert.deepEqual(first['removed_resources'], ['no-such-cluster']);
+    await ack(stream, first);
+
+    // xDS protocol, "Subscribing to Resources": the server must still provide them (the client may have forgotten them).
+    stream.send({ type_url: CDS, resource_names_subscribe: ['echo-a', 'no-such-cluster'] });
+    const again = await stream.next();
+    assert.deepEqual(versionsIn(again), versionsIn(first));
+    assert.deepEqual(again['removed_resources'], ['no-such-cluster']);
+    await ack(stream, again);
+    await stream.expectNothing();
+  });
+
+  it('is not a legacy wildcard when the first request only unsubscribes', async () => {
+    cache.setSnapshot('unsub-first', serviceSnapshot('v1', 'echo', backends()));
+    const stream = client.delta();
+    stream.send({ node: node('unsub-first'), type_url: CDS, resource_names_unsubscribe: ['echo-b'] });
+    await stream.expectNothing();
+    assert.deepEqual(server.proxies().find((proxy) => proxy.nodeId === 'unsub-first')?.types[CDS]?.subscribed, []);
+  });
+
   it('records a NACK and re-sends nothing until the resource changes again', async () => {
     cache.setSnapshot('dnack', serviceSnapshot('v1', 'echo', backends()));
     const stream = client.delta();
@@ -156,6 +187,33 @@ describe('xds server: delta', () => {
     assert.deepEqual(namesIn(fixed), ['echo-a']);
     await ack(stream, fixed);
     assert.equal(server.proxies().find((proxy) => proxy.nodeId === 'dnack')!.types[CDS]?.nackError, undefined);
+  });
+
+  it('removes clusters and their endpoints only after the routes that named them moved on (make before break)', async () => {
+    cache.setSnapshot('dmbb', serviceSnapshot('v1', 'echo', backends()));
+    const stream = client.delta();
+    stream.send({ node: node('dmbb'), type_url: CDS });
+    await ack(stream, await stream.next());
+    stream.send({ type_url: EDS, resource_names_subscribe: ['echo-a', 'echo-b'] });
+    await ack(stream, await stream.next());
+    stream.send({ type_url: LDS });
+    await ack(stream, await stream.next());
+    stream.send({ type_url: RDS, resource_names_subscribe: ['echo-routes'] });
+    await ack(stream, await stream.next());
+
+    cache.setSnapshot('dmbb', serviceSnapshot('v2', 'echo', [{ cluster: 'echo-c', weight: 100, endpoints: [{ address: '127.0.0.1', port: 9003 }] }]));
+    const sequence: [unknown, string[], unknown][] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await stream.next();
+      sequence.push([response['type_url'], namesIn(response), response['removed_resources'] ?? []]);
+    }
+    assert.deepEqual(sequence, [
+      [CDS, ['echo-c'], []],
+      [RDS, ['echo-routes'], []],
+      [CDS, [], ['echo-a', 'echo-b']],
+      [EDS, [], ['echo-a', 'echo-b']],
+    ]);
+    await stream.expectNothing();
   });
 
   it('holds EDS until CDS has been sent on the stream', async () => {

@@ -139,6 +139,29 @@ describe('xds server: state of the world', () => {
     assert.equal(status.types[CDS]?.sentVersion, 'v1', 'clusters did not change, so their version did not either');
   });
 
+  it('removes clusters only after the routes that named them moved on (make before break)', async () => {
+    cache.setSnapshot('mbb', serviceSnapshot('v1', 'echo', backends(90)));
+    const stream = client.sotw();
+    await requestAndAck(stream, { node: node('mbb'), type_url: CDS });
+    await requestAndAck(stream, { type_url: EDS, resource_names: ['echo-a', 'echo-b'] });
+    await requestAndAck(stream, { type_url: LDS });
+    await requestAndAck(stream, { type_url: RDS, resource_names: ['echo-routes'] });
+
+    cache.setSnapshot('mbb', serviceSnapshot('v2', 'echo', [{ cluster: 'echo-c', weight: 100, endpoints: [{ address: '127.0.0.1', port: 9003 }] }]));
+    const sequence: [unknown, string[]][] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await stream.next();
+      sequence.push([response['type_url'], namesIn(response)]);
+    }
+    assert.deepEqual(sequence, [
+      [CDS, ['echo-a', 'echo-b', 'echo-c']], // the new cluster, the old ones kept while routes still name them
+      [RDS, ['echo-routes']], // routes move to echo-c
+      [CDS, ['echo-c']], // now the old clusters go
+      [EDS, []], // a no-op for the client: the subscribed assignments are gone
+    ]);
+    await stream.expectNothing();
+  });
+
   it('records a NACK, keeps the last good version and never re-sends the rejected config until it changes', async () => {
     cache.setSnapshot('nack', serviceSnapshot('v1', 'echo', backends(90)));
     const stream = client.sotw();
@@ -197,6 +220,24 @@ describe('xds server: state of the world', () => {
     stream.send({ type_url: EDS, version_info: 'v2', response_nonce: second['nonce'], resource_names: ['echo-a'] });
     const narrowed = await stream.next();
     assert.deepEqual(namesIn(narrowed), ['echo-a']);
+  });
+
+  it('treats an empty list as wildcard only until a request names a resource, "*" included', async () => {
+    cache.setSnapshot('explicit', serviceSnapshot('v1', 'echo', backends(90)));
+    const stream = client.sotw();
+    const all = await requestAndAck(stream, { node: node('explicit'), type_url: CDS, resource_names: ['*'] });
+    assert.deepEqual(namesIn(all), ['echo-a', 'echo-b']);
+
+    // After an explicit '*', an empty list unsubscribes from everything (xDS protocol, "How the client
+    // specifies what resources to return"): the answer holds no cluster and later changes are not pushed.
+    stream.send({ type_url: CDS, version_info: all['version_info'], response_nonce: all['nonce'], resource_names: [] });
+    const none = await stream.next();
+    assert.deepEqual(namesIn(none), []);
+    stream.send({ type_url: CDS, version_info: none['version_info'], response_nonce: none['nonce'], resource_names: [] });
+    await answered(events, none['nonce']);
+    assert.deepEqual(server.proxies().find((proxy) => proxy.nodeId === 'explicit')?.types[CDS]?.subscribed, []);
+    cache.setSnapshot('explicit', serviceSnapshot('v2', 'echo', [...backends(80), { cluster: 'echo-c', weight: 10, endpoints: [{ address: '127.0.0.1', port: 9003 }] }]));
+    await stream.expectNothing();
   });
 
   it('sends every listener in each LDS response, so a removed one is simply absent', async () => {
