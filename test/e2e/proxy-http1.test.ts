@@ -137,6 +137,20 @@ describe('weft proxy: HTTP/1.1 end to end', () => {
     assert.match(redirect.stdout, new RegExp(`location: http://127.0.0.1:${port}/new`, 'i'));
   });
 
+  it('keeps the connection open after answering a bodyless request itself, and closes it when a body was left unread', async () => {
+    const { response, closedByServer } = await rawExchange(port, `GET /direct HTTP/1.1\r\nHost: x\r\n\r\nGET /old/path HTTP/1.1\r\nHost: x\r\n\r\nGET /after-local HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const [direct, redirect, forwarded] = response.split(/(?=HTTP\/1\.1 )/);
+    assert.match(direct!, /^HTTP\/1.1 418/);
+    assert.doesNotMatch(direct!, /connection: close/i);
+    assert.match(redirect!, /^HTTP\/1.1 302/);
+    assert.match(forwarded!, /"url":"\/after-local"/);
+    assert.ok(closedByServer);
+    // A body the proxy never read cannot be skipped safely: the connection ends with the reply.
+    const withBody = await rawExchange(port, `POST /direct HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n`);
+    assert.match(withBody.response, /^HTTP\/1.1 418[\s\S]*connection: close/i);
+    assert.ok(withBody.closedByServer);
+  });
+
   it('reuses one downstream connection for several requests and pools upstream connections', async () => {
     const urls = Array.from({ length: 5 }, (_, i) => `http://127.0.0.1:${port}/k${i}`);
     const res = await curl(['-v', ...urls]);

@@ -109,6 +109,9 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
       this.requestDeadline.arm(config.requestTimeoutMs);
     }
     if (!this.head.keepAlive) this.connection.markCloseAfterResponse();
+    // A request without a body is whole once its head is parsed (Envoy's end_stream on headers):
+    // filters see it so, and a local reply to it (404, 403, 429...) leaves the connection open.
+    if (!this.head.chunked && this.head.contentLength <= 0 && !this.head.upgrade) this.markRequestComplete();
     if (this.method === 'CONNECT') {
       this.connection.markCloseAfterResponse();
       this.sendLocalReply(501, 'CONNECT is not supported', [], 'connect_not_supported');
@@ -142,11 +145,17 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
   }
 
   onRequestComplete(): void {
-    this.requestComplete = true;
-    this.requestCompletedAt = this.context.now();
+    // A bodyless request was complete at its head (start()).
+    if (this.requestComplete) return;
+    this.markRequestComplete();
     if (this.done) return;
     this.forwarder?.onRequestComplete();
     this.maybeFinish();
+  }
+
+  private markRequestComplete(): void {
+    this.requestComplete = true;
+    this.requestCompletedAt = this.context.now();
   }
 
   onRequestError(err: HttpParseError): void {
@@ -257,7 +266,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
     if (action.hostRewriteLiteral !== undefined) this.headers.set('host', action.hostRewriteLiteral);
     const upstreamPath = route.rewritePath(this.path);
     const hash = route.computeHash(this);
-    this.forwarder = new Forwarder(this, this.context, route, cluster, {
+    const forwarder = new Forwarder(this, this.context, route, cluster, {
       method: this.method,
       path: upstreamPath,
       headers: this.headers,
@@ -267,13 +276,16 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
       hash,
       weighted: picked!.weighted,
     });
-    this.forwarder.start();
+    this.forwarder = forwarder;
+    forwarder.start();
+    // The pool may refuse at once (overflow): then the stream has already answered and let go of it.
+    if (this.forwarder !== forwarder) return;
     if (this.pendingBody !== undefined) {
-      for (const chunk of this.pendingBody) this.forwarder.onRequestBody(chunk);
+      for (const chunk of this.pendingBody) forwarder.onRequestBody(chunk);
       this.pendingBody = undefined;
       if (this.connection.socket.isPaused()) this.connection.socket.resume();
     }
-    if (this.requestComplete) this.forwarder.onRequestComplete();
+    if (this.requestComplete) forwarder.onRequestComplete();
   }
 
   // --- ResponseSink (the forwarder's side) ------------------------------------
