@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../../lib/errors.js';
 import { findHttpFilterParser, listHttpFilterParsers } from '../filters/config-registry.js';
-import { NETWORK_RBAC_FILTER_NAME, NETWORK_RBAC_TYPE_URL } from '../filters/names.js';
+import { NETWORK_RBAC_FILTER_NAME, NETWORK_RBAC_TYPE_URL, ROUTER_FILTER_NAME } from '../filters/names.js';
 import { parseNetworkRbacConfig } from '../filters/rbac/network-config.js';
 import { durationMs } from './duration.js';
 import { normalizeAccessLogs } from './normalize-access-log.js';
@@ -156,10 +156,11 @@ function normalizeHttpFilters(raw: RawHttpFilter[], path: string): HttpFilterCon
 
 function normalizeHttpFilter(raw: RawHttpFilter, path: string): HttpFilterConfig {
   const typedConfigPath = fieldPath(path, 'typed_config');
-  const typeUrl = raw.typed_config['@type'];
+  const typedConfig = raw.typed_config ?? { '@type': typeUrlByName(raw.name, typedConfigPath) };
+  const typeUrl = typedConfig['@type'];
   if (typeUrl === ROUTER_TYPE_URL) {
-    validateRouterConfig(raw.typed_config, typedConfigPath);
-    const config: RouterConfig = { suppressEnvoyHeaders: raw.typed_config.suppress_envoy_headers ?? false };
+    validateRouterConfig(typedConfig, typedConfigPath);
+    const config: RouterConfig = { suppressEnvoyHeaders: typedConfig.suppress_envoy_headers ?? false };
     return { name: raw.name, typeUrl, config };
   }
   const parser = findHttpFilterParser(typeUrl);
@@ -167,8 +168,17 @@ function normalizeHttpFilter(raw: RawHttpFilter, path: string): HttpFilterConfig
     const supported = [ROUTER_TYPE_URL, ...listHttpFilterParsers().flatMap((f) => f.typeUrls)].join(', ');
     throw new ConfigError(fieldPath(typedConfigPath, '@type'), `unknown HTTP filter @type ${JSON.stringify(typeUrl)}; supported: ${supported}`);
   }
-  const { '@type': _typeUrl, ...filterConfig } = raw.typed_config;
+  const { '@type': _typeUrl, ...filterConfig } = typedConfig;
   return { name: raw.name, typeUrl, config: parser.parseConfig(filterConfig, typedConfigPath) };
+}
+
+/** Without typed_config Envoy finds the filter by its well-known name and gives it the empty config. */
+function typeUrlByName(name: string, typedConfigPath: string): string {
+  if (name === ROUTER_FILTER_NAME) return ROUTER_TYPE_URL;
+  const parser = listHttpFilterParsers().find((p) => p.name === name);
+  if (parser !== undefined) return parser.typeUrls[0]!;
+  const known = [ROUTER_FILTER_NAME, ...listHttpFilterParsers().map((p) => p.name)].join(', ');
+  throw new ConfigError(typedConfigPath, `required field is missing: only a filter named ${known} may omit it`);
 }
 
 function normalizeTcpProxy(raw: RawTcpProxy, path: string, checkCluster: ClusterReferenceCheck): TcpProxyConfig {

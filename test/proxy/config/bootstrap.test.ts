@@ -367,6 +367,13 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
     }
   });
 
+  it("accepts a router named without typed_config, as Envoy's own envoy-demo.yaml writes it", () => {
+    const text = QUICK_START.replace(`            typed_config:\n              "@type": ${ROUTER}\n`, '');
+    assert.doesNotMatch(text, /router\.v3\.Router/);
+    const filters = hcm(parseBootstrapText(text, 'envoy-demo.yaml')).httpFilters;
+    assert.deepEqual(filters, [{ name: 'envoy.filters.http.router', typeUrl: ROUTER, config: { suppressEnvoyHeaders: false } }]);
+  });
+
   it('accepts JSON, which is YAML', () => {
     const json = JSON.stringify(parseYamlText(QUICK_START), null, 2);
     assert.deepStrictEqual(parseBootstrapText(json, 'envoy-demo.json'), parseBootstrapText(QUICK_START, 'envoy-demo.yaml'));
@@ -593,8 +600,8 @@ describe('rejected configs name the field and the reason', () => {
     ['router twice', (d) => { const f = hcmDoc(d)['http_filters'] as unknown[]; f.push(f[0]); }, `${HCM_PATH}.http_filters[1]`, 'the router filter may appear only once'],
     ['unknown HTTP filter', (d) => { (hcmDoc(d)['http_filters'] as unknown[]).unshift({ name: 'envoy.filters.http.lua', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua' } }); },
       `${HCM_PATH}.http_filters[0].typed_config.@type`, /^unknown HTTP filter @type "type.googleapis.com\/envoy.extensions.filters.http.lua.v3.Lua"; supported: .*Router/],
-    ['HTTP filter without typed_config', (d) => { delete at(hcmDoc(d), 'http_filters', 0)['typed_config']; },
-      `${HCM_PATH}.http_filters[0].typed_config`, 'required field is missing'],
+    ['HTTP filter unknown by name without typed_config', (d) => { const f = at(hcmDoc(d), 'http_filters', 0); f['name'] = 'envoy.filters.http.cors'; delete f['typed_config']; },
+      `${HCM_PATH}.http_filters[0].typed_config`, /^required field is missing: only a filter named envoy\.filters\.http\.router, envoy\.filters\.http\.fault, .* may omit it$/],
     ['unknown network filter', (d) => { at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0, 'filters', 0)['typed_config'] = { '@type': 'type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy' }; },
       `${HCM_PATH}.@type`, /^unsupported @type "type.googleapis.com\/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy"; supported: .*HttpConnectionManager, .*TcpProxy, .*network\.rbac\.v3\.RBAC$/],
     ['unknown cluster in a route', (d) => { forwardDoc(d)['cluster'] = 'nope'; }, `${ROUTE0}.route.cluster`, 'unknown cluster "nope"'],
