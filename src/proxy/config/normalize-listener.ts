@@ -9,7 +9,7 @@ import { NETWORK_RBAC_FILTER_NAME, NETWORK_RBAC_TYPE_URL, ROUTER_FILTER_NAME } f
 import { parseNetworkRbacConfig } from '../filters/rbac/network-config.js';
 import { durationMs } from './duration.js';
 import { normalizeAccessLogs } from './normalize-access-log.js';
-import { oneOf, ONE_MIB, ONE_HOUR_MS } from './normalize-common.js';
+import { bindAddress, oneOf, ONE_MIB, ONE_HOUR_MS } from './normalize-common.js';
 import { emptyRouteConfiguration, normalizeRouteConfiguration, type ClusterReferenceCheck } from './normalize-route.js';
 import { fieldPath, indexPath } from './path.js';
 import { normalizeDownstreamTransportSocket, type TlsContext } from './normalize-tls.js';
@@ -51,10 +51,10 @@ export function normalizeListener(raw: RawListener, path: string, context: Liste
       throw new ConfigError(fieldPath(indexPath(filtersPath, i), 'name'), `unknown listener filter ${JSON.stringify(filter.name)}; supported: ${TLS_INSPECTOR_NAME}`);
     }
   });
-  const socket = raw.address.socket_address;
+  const address = bindAddress(raw.address.socket_address, fieldPath(fieldPath(path, 'address'), 'socket_address'));
   return {
-    name: raw.name ?? `${socket.address}_${socket.port_value}`,
-    address: { address: socket.address, port: socket.port_value },
+    name: raw.name ?? `${address.address}_${address.port}`,
+    address,
     perConnectionBufferLimitBytes: raw.per_connection_buffer_limit_bytes ?? ONE_MIB,
     ...(raw.traffic_direction === 'INBOUND' || raw.traffic_direction === 'OUTBOUND' ? { trafficDirection: raw.traffic_direction } : {}),
     filterChains,
