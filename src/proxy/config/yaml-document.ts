@@ -19,6 +19,8 @@ function yamlError(doc: Document, error: YAMLError, sourceName: string): ConfigE
     const path = duplicateKeyPath(doc, error.pos[0]);
     if (path !== undefined) return inSource(new ConfigError(path, `duplicate key${where}`), sourceName);
   }
+  // The parser's own wording points at its API (parseAllDocuments), not at the file.
+  if (error.code === 'MULTIPLE_DOCS') return new ConfigError(sourceName, `invalid YAML: a second document starts${where}; a bootstrap is one document (remove the extra "---")`);
   const firstLine = error.message.split('\n')[0]!.replace(/:$/, '');
   return new ConfigError(sourceName, `invalid YAML: ${firstLine}`);
 }

@@ -726,6 +726,8 @@ describe('text and file errors name the source', () => {
   it('YAML syntax errors and empty documents', () => {
     assert.throws(() => parseBootstrapText('static_resources: [1,\n', 'broken.yaml'),
       (err: unknown) => err instanceof ConfigError && err.path === 'broken.yaml' && /^invalid YAML: .* at line 2, column 1$/.test(err.reason));
+    assert.throws(() => parseBootstrapText('node: {id: a}\n---\nnode: {id: b}\n', 'two.yaml'),
+      (err: unknown) => err instanceof ConfigError && err.message === 'two.yaml: invalid YAML: a second document starts (line 2, column 1); a bootstrap is one document (remove the extra "---")');
     assert.throws(() => parseBootstrapText('# nothing here\n', 'empty.yaml'),
       (err: unknown) => err instanceof ConfigError && err.message === 'empty.yaml: (root): the bootstrap is empty');
     assert.throws(() => parseBootstrapText('- a\n- b\n', 'list.yaml'),
