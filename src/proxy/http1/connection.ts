@@ -107,7 +107,10 @@ export class DownstreamConnection implements ParserHandler {
     this.readAheadBytes = 0;
     const stream = new ActiveStream(this, head);
     this.stream = stream;
-    stream.start();
+    // A request without a body is complete with its head, and the parser says so next, in this
+    // same call: start it then, so its filters see end_stream and a local reply (direct_response,
+    // redirect, 404) keeps the connection, as in Envoy, instead of closing it for an unread body.
+    if (head.chunked || head.contentLength > 0) stream.start();
   }
 
   onBody(chunk: Buffer): void {
@@ -115,7 +118,11 @@ export class DownstreamConnection implements ParserHandler {
   }
 
   onComplete(): void {
-    this.stream?.onRequestComplete();
+    const stream = this.stream;
+    if (stream === undefined) return;
+    const started = stream.started;
+    stream.onRequestComplete();
+    if (!started) stream.start();
   }
 
   onError(err: HttpParseError): void {
