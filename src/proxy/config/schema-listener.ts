@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AccessLog } from './schema-access-log.js';
 import {
-  Address, Bool, Duration, Enum, NonEmptyStr, Obj, Opt, Str, TypedConfigOneOf, UInt, unsupportedFields,
+  Address, Bool, Duration, Enum, Http1ProtocolOptions, NonEmptyStr, Obj, Opt, Str, TypedConfigOneOf, UInt, unsupportedFields,
 } from './schema-common.js';
 import { NetworkRbac } from '../filters/rbac/network-config.js';
 import { AdsConfigSource } from './schema-config-source.js';
@@ -43,7 +43,7 @@ const HttpConnectionManager = Obj({
     ...unsupportedFields(['max_connection_duration', 'max_stream_duration', 'headers_with_underscores_action', 'max_requests_per_connection', 'max_response_headers_kb']),
   })),
   /** HTTP/1.1 options: only the empty message (defaults) is supported. */
-  http_protocol_options: Opt(Obj({})),
+  http_protocol_options: Opt(Http1ProtocolOptions),
   stream_idle_timeout: Opt(Duration()),
   request_timeout: Opt(Duration()),
   request_headers_timeout: Opt(Duration()),

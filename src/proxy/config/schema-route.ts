@@ -1,7 +1,7 @@
 /** Envoy's RouteConfiguration (`envoy.config.route.v3`), the supported subset. */
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  Bool, Duration, Enum, NonEmptyStr, Obj, Opt, Port, RegexMatcher, Shared, Str, StringMatcher, UInt,
+  Bool, Duration, Enum, NonEmptyStr, Obj, Opt, Port, RegexMatcher, Shared, Str, StringMatcher, UInt, Unsupported,
   headerMutationFields, unsupportedFields,
 } from './schema-common.js';
 
@@ -104,6 +104,8 @@ const RouteAction = Obj({
   prefix_rewrite: Opt(Str()),
   regex_rewrite: Opt(Obj({ pattern: RegexMatcher, substitution: Str() })),
   host_rewrite_literal: Opt(NonEmptyStr()),
+  /** The v2 name, still in many examples online. */
+  host_rewrite: Opt(Unsupported('removed in Envoy v3; use host_rewrite_literal')),
   auto_host_rewrite: Opt(Bool()),
   timeout: Opt(Duration()),
   idle_timeout: Opt(Duration()),

@@ -589,6 +589,13 @@ describe('rejected configs name the field and the reason', () => {
       'static_resources.listeners[0].address.socket_address.address', /^must be an IP address to listen on .*got "999\.1\.1\.1"$/],
     ['admin on a hostname', (d) => { d['admin'] = { address: { socket_address: { address: 'admin.local', port_value: 9901 } } }; },
       'admin.address.socket_address.address', /^must be an IP address to listen on .*got "admin\.local"$/],
+    ['a tuned HTTP/1 option of the HCM', (d) => { hcmDoc(d)['http_protocol_options'] = { accept_http_10: true }; },
+      `${HCM_PATH}.http_protocol_options.accept_http_10`, 'not supported yet'],
+    ['a tuned HTTP/2 option of a cluster', (d) => {
+      clusterDoc(d)['typed_extension_protocol_options'] = { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: { initial_stream_window_size: 65536 } } } };
+    }, 'static_resources.clusters[0].typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options.initial_stream_window_size', 'not supported yet'],
+    ['the v2 host_rewrite', (d) => { forwardDoc(d)['host_rewrite'] = 'example.com'; }, `${ROUTE0}.route.host_rewrite`, 'removed in Envoy v3; use host_rewrite_literal'],
     ['bad lb_policy', (d) => { clusterDoc(d, 1)['lb_policy'] = 'MAGLEV'; }, 'static_resources.clusters[1].lb_policy',
       'unsupported value "MAGLEV"; supported: ROUND_ROBIN, LEAST_REQUEST, RING_HASH, RANDOM'],
     ['bad codec_type', (d) => { hcmDoc(d)['codec_type'] = 'HTTP2'; }, `${HCM_PATH}.codec_type`, 'unsupported value "HTTP2"; supported: AUTO, HTTP1'],
