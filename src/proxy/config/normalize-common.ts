@@ -59,6 +59,7 @@ const FORBIDDEN_HEADER_VALUE = /[\r\n\0]/;
 
 /** A header name Weft may add or remove: a valid token, not a pseudo-header, not `host` (as Envoy). */
 function checkMutableHeaderName(name: string, path: string): void {
+  if (name.startsWith(':')) throw new ConfigError(path, `${JSON.stringify(name)} is a pseudo-header, which cannot be added or removed`);
   if (!HEADER_NAME.test(name)) throw new ConfigError(path, `invalid header name ${JSON.stringify(name)}`);
   if (name.toLowerCase() === 'host') throw new ConfigError(path, 'the host header cannot be modified here; use host_rewrite_literal');
 }

@@ -596,6 +596,8 @@ describe('rejected configs name the field and the reason', () => {
         '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: { initial_stream_window_size: 65536 } } } };
     }, 'static_resources.clusters[0].typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options.initial_stream_window_size', 'not supported yet'],
     ['the v2 host_rewrite', (d) => { forwardDoc(d)['host_rewrite'] = 'example.com'; }, `${ROUTE0}.route.host_rewrite`, 'removed in Envoy v3; use host_rewrite_literal'],
+    ['removing a pseudo-header', (d) => { routeDoc(d)['request_headers_to_remove'] = [':path']; },
+      `${ROUTE0}.request_headers_to_remove[0]`, '":path" is a pseudo-header, which cannot be added or removed'],
     ['bad lb_policy', (d) => { clusterDoc(d, 1)['lb_policy'] = 'MAGLEV'; }, 'static_resources.clusters[1].lb_policy',
       'unsupported value "MAGLEV"; supported: ROUND_ROBIN, LEAST_REQUEST, RING_HASH, RANDOM'],
     ['bad codec_type', (d) => { hcmDoc(d)['codec_type'] = 'HTTP2'; }, `${HCM_PATH}.codec_type`, 'unsupported value "HTTP2"; supported: AUTO, HTTP1'],
