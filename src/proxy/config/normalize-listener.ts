@@ -156,8 +156,12 @@ function normalizeHttpFilters(raw: RawHttpFilter[], path: string): HttpFilterCon
 
 function normalizeHttpFilter(raw: RawHttpFilter, path: string): HttpFilterConfig {
   const typedConfigPath = fieldPath(path, 'typed_config');
-  const typedConfig = raw.typed_config ?? { '@type': typeUrlByName(raw.name, typedConfigPath) };
-  const typeUrl = typedConfig['@type'];
+  const given = raw.typed_config;
+  if (given !== undefined && given['@type'] === undefined && Object.keys(given).length > 0) {
+    throw new ConfigError(fieldPath(typedConfigPath, '@type'), 'required field is missing');
+  }
+  const typeUrl = given?.['@type'] ?? typeUrlByName(raw.name, typedConfigPath);
+  const typedConfig = { ...given, '@type': typeUrl };
   if (typeUrl === ROUTER_TYPE_URL) {
     validateRouterConfig(typedConfig, typedConfigPath);
     const config: RouterConfig = { suppressEnvoyHeaders: typedConfig.suppress_envoy_headers ?? false };

@@ -15,12 +15,13 @@ const SERVER_HEADER_TRANSFORMATIONS = ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_TH
 /**
  * An HTTP filter entry. Its typed_config is open here on purpose: the filter's own
  * factory (filters/registry.ts) or the router schema below validates the rest. It may be
- * omitted for a filter known by its name, as Envoy then looks the factory up by name
- * (its own quick-start configs list the router that way).
+ * omitted (or `{}`) for a filter known by its name, as Envoy then looks the factory up by
+ * name (its own quick-start configs list the router that way).
  */
 const HttpFilter = Obj({
   name: NonEmptyStr(),
-  typed_config: Opt(Type.Object({ '@type': NonEmptyStr() }, { additionalProperties: true })),
+  /** `{}` (an empty Any) counts as omitted, as in Envoy; otherwise `@type` is required (checked in code). */
+  typed_config: Opt(Type.Object({ '@type': Opt(NonEmptyStr()) }, { additionalProperties: true })),
   ...unsupportedFields(['config_discovery', 'is_optional', 'disabled']),
 });
 

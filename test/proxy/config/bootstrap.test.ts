@@ -370,8 +370,11 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
   it("accepts a router named without typed_config, as Envoy's own envoy-demo.yaml writes it", () => {
     const text = QUICK_START.replace(`            typed_config:\n              "@type": ${ROUTER}\n`, '');
     assert.doesNotMatch(text, /router\.v3\.Router/);
-    const filters = hcm(parseBootstrapText(text, 'envoy-demo.yaml')).httpFilters;
-    assert.deepEqual(filters, [{ name: 'envoy.filters.http.router', typeUrl: ROUTER, config: { suppressEnvoyHeaders: false } }]);
+    const router = [{ name: 'envoy.filters.http.router', typeUrl: ROUTER, config: { suppressEnvoyHeaders: false } }];
+    assert.deepEqual(hcm(parseBootstrapText(text, 'envoy-demo.yaml')).httpFilters, router);
+    // An empty Any is the same as none.
+    const empty = QUICK_START.replace(`            typed_config:\n              "@type": ${ROUTER}\n`, '            typed_config: {}\n');
+    assert.deepEqual(hcm(parseBootstrapText(empty, 'envoy-demo.yaml')).httpFilters, router);
   });
 
   it('accepts JSON, which is YAML', () => {
@@ -598,6 +601,8 @@ describe('rejected configs name the field and the reason', () => {
     ['the v2 host_rewrite', (d) => { forwardDoc(d)['host_rewrite'] = 'example.com'; }, `${ROUTE0}.route.host_rewrite`, 'removed in Envoy v3; use host_rewrite_literal'],
     ['removing a pseudo-header', (d) => { routeDoc(d)['request_headers_to_remove'] = [':path']; },
       `${ROUTE0}.request_headers_to_remove[0]`, '":path" is a pseudo-header, which cannot be added or removed'],
+    ['HTTP filter config without @type', (d) => { at(hcmDoc(d), 'http_filters', 0)['typed_config'] = { suppress_envoy_headers: true }; },
+      `${HCM_PATH}.http_filters[0].typed_config.@type`, 'required field is missing'],
     ['bad lb_policy', (d) => { clusterDoc(d, 1)['lb_policy'] = 'MAGLEV'; }, 'static_resources.clusters[1].lb_policy',
       'unsupported value "MAGLEV"; supported: ROUND_ROBIN, LEAST_REQUEST, RING_HASH, RANDOM'],
     ['bad codec_type', (d) => { hcmDoc(d)['codec_type'] = 'HTTP2'; }, `${HCM_PATH}.codec_type`, 'unsupported value "HTTP2"; supported: AUTO, HTTP1'],
