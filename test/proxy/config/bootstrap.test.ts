@@ -742,6 +742,9 @@ describe('text and file errors name the source', () => {
       (err: unknown) => err instanceof ConfigError && err.path === 'broken.yaml' && /^invalid YAML: .* at line 2, column 1$/.test(err.reason));
     assert.throws(() => parseBootstrapText('node: {id: a}\n---\nnode: {id: b}\n', 'two.yaml'),
       (err: unknown) => err instanceof ConfigError && err.message === 'two.yaml: invalid YAML: a second document starts (line 2, column 1); a bootstrap is one document (remove the extra "---")');
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 6 }, (_, i) => `b${i}: &b${i} [${Array(10).fill(i === 0 ? '*a' : `*b${i - 1}`).join(', ')}]`)].join('\n');
+    assert.throws(() => parseBootstrapText(bomb, 'bomb.yaml'),
+      (err: unknown) => err instanceof ConfigError && /^bomb\.yaml: invalid YAML: Excessive alias count .* \(at most 100 alias expansions\)$/.test(err.message));
     assert.throws(() => parseBootstrapText('# nothing here\n', 'empty.yaml'),
       (err: unknown) => err instanceof ConfigError && err.message === 'empty.yaml: (root): the bootstrap is empty');
     assert.throws(() => parseBootstrapText('- a\n- b\n', 'list.yaml'),
