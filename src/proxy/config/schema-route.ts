@@ -172,10 +172,11 @@ const VirtualHost = Obj({
 export const RouteConfiguration = Obj({
   name: Opt(Str()),
   virtual_hosts: Opt(Type.Array(VirtualHost)),
+  max_direct_response_body_size_bytes: Opt(UInt()),
   ...headerMutationFields(),
   ...unsupportedFields([
     'vhds', 'internal_only_headers', 'validate_clusters', 'most_specific_header_mutations_wins',
-    'max_direct_response_body_size_bytes', 'cluster_specifier_plugins', 'request_mirror_policies',
+    'cluster_specifier_plugins', 'request_mirror_policies',
     'ignore_port_in_host_matching', 'ignore_path_parameters_in_path_matching', 'typed_per_filter_config', 'metadata',
   ]),
 });

@@ -428,6 +428,18 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
     });
   });
 
+  it("caps a direct response body at Envoy's 4096 bytes unless max_direct_response_body_size_bytes raises it", () => {
+    const doc = base();
+    routeDoc(doc)['direct_response'] = { status: 200, body: { inline_string: 'x'.repeat(4097) } };
+    delete routeDoc(doc)['route'];
+    assert.throws(() => parseBootstrap(doc), (err: unknown) => err instanceof ConfigError
+      && err.path === `${ROUTE0}.direct_response.body`
+      && err.reason === "response body size is 4097 bytes; maximum is 4096 (raise the route config's max_direct_response_body_size_bytes)");
+    at(hcmDoc(doc), 'route_config')['max_direct_response_body_size_bytes'] = 8192;
+    const action = hcm(parseBootstrap(doc)).routeConfig.virtualHosts[0]!.routes[0]!.action;
+    assert.equal(action.kind === 'direct' ? action.body?.length : 0, 4097);
+  });
+
   it('maps admin stdout access_log and header/query matcher defaults', () => {
     const doc = base();
     doc['admin'] = {
