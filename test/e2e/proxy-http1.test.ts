@@ -123,19 +123,6 @@ describe('weft proxy: HTTP/1.1 end to end', () => {
     assert.match(redirect.stdout, new RegExp(`location: http://127.0.0.1:${port}/new`, 'i'));
   });
 
-  it('keeps the connection after a direct response and a redirect to a request without a body, as Envoy does', async () => {
-    const res = await curl(['-v', '-o', '/dev/null', '-o', '/dev/null', '-o', '/dev/null', '-o', '/dev/null',
-      `http://127.0.0.1:${port}/direct`, `http://127.0.0.1:${port}/old/x`, `http://127.0.0.1:${port}/direct`, `http://127.0.0.1:${port}/k`]);
-    assert.equal(res.code, 0, res.stderr);
-    assert.doesNotMatch(res.stderr, /< connection: close/i);
-    assert.equal((res.stderr.match(/Re-using existing connection/g) ?? []).length, 3, res.stderr);
-    // A body the reply left unread still closes the connection (its bytes would be read as the next request).
-    const { response, closedByServer } = await rawExchange(port, 'POST /direct HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345');
-    assert.match(response, /^HTTP\/1.1 418/);
-    assert.match(response, /connection: close/i);
-    assert.ok(closedByServer);
-  });
-
   it('reuses one downstream connection for several requests and pools upstream connections', async () => {
     const urls = Array.from({ length: 5 }, (_, i) => `http://127.0.0.1:${port}/k${i}`);
     const res = await curl(['-v', ...urls]);

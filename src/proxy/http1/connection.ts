@@ -107,10 +107,7 @@ export class DownstreamConnection implements ParserHandler {
     this.readAheadBytes = 0;
     const stream = new ActiveStream(this, head);
     this.stream = stream;
-    // A request without a body is complete with its head, and the parser says so next, in this
-    // same call: start it then, so its filters see end_stream and a local reply (direct_response,
-    // redirect, 404) keeps the connection, as in Envoy, instead of closing it for an unread body.
-    if (head.chunked || head.contentLength > 0) stream.start();
+    stream.start();
   }
 
   onBody(chunk: Buffer): void {
@@ -118,11 +115,7 @@ export class DownstreamConnection implements ParserHandler {
   }
 
   onComplete(): void {
-    const stream = this.stream;
-    if (stream === undefined) return;
-    const started = stream.started;
-    stream.onRequestComplete();
-    if (!started) stream.start();
+    this.stream?.onRequestComplete();
   }
 
   onError(err: HttpParseError): void {

@@ -51,7 +51,6 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
   private pendingBody: Buffer[] | undefined;
   private pendingBytes = 0;
   private requestComplete = false;
-  private startedFlag = false;
   private requestCompletedAt = 0;
   private responseStarted = false;
   private responseComplete = false;
@@ -99,12 +98,7 @@ export class ActiveStream implements FilterCallbacks, FilterRequest, RouteReques
 
   // --- request side ----------------------------------------------------------
 
-  get started(): boolean {
-    return this.startedFlag;
-  }
-
   start(): void {
-    this.startedFlag = true;
     const { stats, config } = this.context;
     stats.downstream_rq_total.inc();
     stats.downstream_rq_http1_total.inc();
