@@ -9,9 +9,10 @@
  * by at most that); it forwards SIGHUP as a reload and SIGTERM as a drain.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { once } from 'node:events';
 import type { Logger } from '../lib/json-log.js';
 import { handleShutdownSignals } from '../lib/signals.js';
-import { startAdminServer, type AdminHooks, type ServerState } from './admin/server.js';
+import { startAdminServer, type AdminHooks, type AdminServer, type ServerState } from './admin/server.js';
 import { loadBootstrapIsolated } from './config/load-isolated.js';
 import { createStatsStore, type StatsSnapshot } from './observe/stats-store.js';
 import { ProxyServer } from './server.js';
@@ -75,6 +76,14 @@ async function runWorker(options: RunProxyOptions): Promise<void> {
   process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)));
 }
 
+/**
+ * A worker already exiting has closed its channel: the send fails (EPIPE), which must not crash the
+ * primary (without a callback it is thrown as an unhandled 'error'); its 'exit' handler covers it.
+ */
+function send(worker: Worker, command: PrimaryCommand): void {
+  worker.send(command, () => undefined);
+}
+
 async function runPrimary(options: RunProxyOptions): Promise<void> {
   const { log } = options;
   // Fail fast, with the field path, before forking anything.
@@ -83,6 +92,7 @@ async function runPrimary(options: RunProxyOptions): Promise<void> {
   const reports = new Map<number, WorkerReport>();
   let state: ServerState = 'INITIALIZING';
   let stopping = false;
+  let admin: AdminServer | undefined;
 
   const fork = (): Worker => {
     const worker = cluster.fork();
@@ -92,8 +102,16 @@ async function runPrimary(options: RunProxyOptions): Promise<void> {
       if (state === 'INITIALIZING' && reports.size === options.concurrency) state = 'LIVE';
     });
     worker.on('exit', (code, signal) => {
-      reports.delete(worker.id);
+      const started = reports.delete(worker.id);
       if (stopping) return;
+      if (!started) {
+        // It failed before serving (a listener that cannot bind, ...): a new one would fail the
+        // same way, forever. Stop like Envoy does when it cannot start; the worker printed why.
+        log.error({ worker: worker.id, code, signal }, 'worker failed to start; stopping');
+        // SIGTERM, not the drain command: a worker still starting listens for commands only once up.
+        void stopWorkers((w) => w.process.kill('SIGTERM')).finally(() => process.exit(1));
+        return;
+      }
       log.error({ worker: worker.id, code, signal }, 'worker exited; starting a new one');
       fork();
     });
@@ -113,23 +131,23 @@ async function runPrimary(options: RunProxyOptions): Promise<void> {
     quit: () => process.kill(process.pid, 'SIGTERM'),
     serverInfo: () => ({ state, workers: options.concurrency, node: bootstrap.node, command_line_options: { config_path: options.configPath, concurrency: options.concurrency } }),
   };
-  const admin = bootstrap.admin === undefined ? undefined : await startAdminServer(bootstrap.admin.address, hooks, log);
+  admin = bootstrap.admin === undefined ? undefined : await startAdminServer(bootstrap.admin.address, hooks, log);
 
   function broadcast(command: PrimaryCommand): void {
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.send(command);
+    for (const worker of Object.values(cluster.workers ?? {})) if (worker !== undefined) send(worker, command);
   }
 
-  handleShutdownSignals(
-    log,
-    async () => {
-      stopping = true;
-      state = 'DRAINING';
-      const exits = Object.values(cluster.workers ?? {}).map((worker) => new Promise<void>((resolve) => worker?.once('exit', () => resolve())));
-      broadcast({ type: 'weft:drain' });
-      await Promise.all(exits);
-      await admin?.close();
-    },
-    () => broadcast({ type: 'weft:reload' }),
-  );
+  /** Tells every worker still alive to stop (`tell`), waits for them all, then closes the admin server. */
+  async function stopWorkers(tell: (worker: Worker) => void): Promise<void> {
+    stopping = true;
+    state = 'DRAINING';
+    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+    const exits = alive.map((worker) => once(worker, 'exit'));
+    alive.forEach(tell);
+    await Promise.all(exits);
+    await admin?.close();
+  }
+
+  handleShutdownSignals(log, () => stopWorkers((w) => send(w, { type: 'weft:drain' })), () => broadcast({ type: 'weft:reload' }));
 }
 

@@ -24,7 +24,7 @@ import { DeadlineWheel } from '../lib/timers.js';
 import { formatHostPort } from '../lib/address.js';
 import { certificatesDump, tlsContextsOf, type CertificatesDump } from './admin/certs.js';
 import { startAdminServer, type AdminHooks, type AdminServer, type ServerState } from './admin/server.js';
-import { loadBootstrapIsolated } from './config/load-isolated.js';
+import { loadBootstrapIsolated, readBootstrapText } from './config/load-isolated.js';
 import type { Bootstrap, CommonTlsContextConfig } from './config/types.js';
 import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '../xds/type-urls.js';
 import type { DynamicResourcesDump, XdsStatus } from './xds-client/protocol.js';
@@ -100,7 +100,7 @@ export class ProxyServer {
 
   /** Loads, validates and starts; throws with the field path when the bootstrap is invalid. */
   static async start(options: ProxyServerOptions): Promise<ProxyServer> {
-    const text = await readFile(options.configPath, 'utf8');
+    const text = await readBootstrapText(options.configPath);
     const bootstrap = await loadBootstrapIsolated(options.configPath);
     const server = new ProxyServer(options, bootstrap);
     await server.boot(bootstrap, text);

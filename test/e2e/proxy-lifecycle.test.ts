@@ -5,6 +5,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ import {
   waitFor,
   type ProxyProcess,
   type Upstream,
+  WEFT_BIN,
 } from './harness.js';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -284,4 +287,23 @@ describe('weft proxy lifecycle: --concurrency 2', () => {
       for (const pid of workers) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
     }
   });
+
+  it('exits 1 with the listener and the reason when a worker cannot bind, instead of starting new workers forever', async () => {
+    // The listener's port is taken by an upstream: every worker fails to bind it.
+    const dir = mkdtempSync(join(tmpdir(), 'weft-e2e-'));
+    const configPath = join(dir, 'bootstrap.yaml');
+    writeFileSync(configPath, stringify(config(await freePort(), upstream.port, [{ match: { prefix: '/' }, route: { cluster: 'u' } }], [{ name: 'u', ports: [upstream.port] }])));
+    const child = spawn(WEFT_BIN, ['proxy', '--config', configPath, '--concurrency', '2', '--drain-timeout', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    clearTimeout(timer);
+    assert.equal(code, 1, output);
+    assert.match(output, new RegExp(`weft: listener http: cannot listen on 127\\.0\\.0\\.1:${upstream.port}: .*EADDRINUSE`));
+    assert.match(output, /worker failed to start; stopping/);
+    assert.doesNotMatch(output, /starting a new one|Unhandled 'error' event/);
+  });
 });
+

@@ -198,9 +198,10 @@ export function startAdminServer(address: SocketAddress, hooks: AdminHooks, log:
     );
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: Error): void => reject(new Error(`admin: cannot listen on ${address.address}:${address.port}: ${err.message}`, { cause: err }));
+    server.once('error', fail);
     server.listen(address.port, address.address, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       server.on('error', (err) => log.error({ err }, 'admin server error'));
       const port = (server.address() as AddressInfo).port;
       log.info({ address: address.address, port }, 'admin server listening');

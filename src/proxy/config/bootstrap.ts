@@ -5,8 +5,8 @@
  * cross-field checks (normalize-*.ts). Every rejection is a ConfigError naming
  * the field's path.
  */
-import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../../lib/errors.js';
+import { readBootstrapText } from './load-isolated.js';
 import { normalizeBootstrap } from './normalize-bootstrap.js';
 import { inSource, ROOT_PATH } from './path.js';
 import { Bootstrap as BootstrapSchema, type RawBootstrap } from './schema-bootstrap.js';
@@ -34,11 +34,5 @@ export function parseBootstrap(doc: unknown): Bootstrap {
 }
 
 export async function loadBootstrapFile(file: string): Promise<Bootstrap> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, `cannot read the bootstrap: ${(err as Error).message}`, { cause: err });
-  }
-  return parseBootstrapText(text, file);
+  return parseBootstrapText(await readBootstrapText(file), file);
 }

@@ -6,6 +6,7 @@
  * result crosses over with V8 serialization, so Buffers stay Buffers.
  */
 import { fork } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { ConfigError, WeftError } from '../../lib/errors.js';
 import type { Bootstrap } from './types.js';
 
@@ -38,4 +39,13 @@ export function loadBootstrapIsolated(file: string): Promise<Bootstrap> {
       }
     });
   });
+}
+
+/** The bootstrap's text; a file that cannot be read (missing, a directory, no permission) is a ConfigError naming it. */
+export async function readBootstrapText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, `cannot read the bootstrap: ${(err as Error).message}`, { cause: err });
+  }
 }

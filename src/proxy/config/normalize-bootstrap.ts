@@ -7,6 +7,7 @@
 import { ConfigError } from '../../lib/errors.js';
 import { durationMs } from './duration.js';
 import { normalizeAccessLogs } from './normalize-access-log.js';
+import { bindAddress } from './normalize-common.js';
 import { normalizeCluster } from './normalize-cluster.js';
 import { normalizeListener } from './normalize-listener.js';
 import { normalizeSecret } from './normalize-tls.js';
@@ -99,8 +100,7 @@ function checkUniqueAddresses(listeners: ListenerConfig[]): void {
 
 /** AdminConfig holds one log path: `access_log_path`, or a single format-less logger from `access_log`. */
 function normalizeAdmin(raw: RawAdmin, path: string): AdminConfig {
-  const socket = raw.address.socket_address;
-  const admin: AdminConfig = { address: { address: socket.address, port: socket.port_value } };
+  const admin: AdminConfig = { address: bindAddress(raw.address.socket_address, fieldPath(fieldPath(path, 'address'), 'socket_address')) };
   const logsPath = fieldPath(path, 'access_log');
   const logs = normalizeAccessLogs(raw.access_log, logsPath);
   if (logs.length > 0 && raw.access_log_path !== undefined) throw new ConfigError(logsPath, 'set access_log or access_log_path, not both');

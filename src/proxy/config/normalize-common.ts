@@ -3,8 +3,9 @@
  * oneofs, regexes, string matchers and header mutations. Input is already
  * structurally valid (validator.ts); these add the checks a schema cannot express.
  */
+import { isIP } from 'node:net';
 import { ConfigError } from '../../lib/errors.js';
-import type { HeaderMutations, HeaderValueOption, StringMatch } from './types.js';
+import type { HeaderMutations, HeaderValueOption, SocketAddress, StringMatch } from './types.js';
 import { fieldPath, indexPath } from './path.js';
 import type { RawHeaderMutations, RawHeaderValueOption, RawStringMatcher } from './schema-common.js';
 
@@ -21,6 +22,14 @@ export function oneOf<T extends object, K extends keyof T & string>(raw: T, keys
   if (set.length > 1) throw new ConfigError(path, `only one of ${set.join(', ')} may be set`);
   if (set.length === 0 && required) throw new ConfigError(path, `exactly one of ${keys.join(', ')} is required`);
   return set[0];
+}
+
+/** A listener's or the admin's address: Envoy resolves no names where it binds, so it must be an IP literal. */
+export function bindAddress(socket: { address: string; port_value: number }, path: string): SocketAddress {
+  if (isIP(socket.address) === 0) {
+    throw new ConfigError(fieldPath(path, 'address'), `must be an IP address to listen on (e.g. 0.0.0.0, 127.0.0.1, ::), got ${JSON.stringify(socket.address)}`);
+  }
+  return { address: socket.address, port: socket.port_value };
 }
 
 /** Checks that an RE2 regex also compiles as a JavaScript `u` regex, the engine Weft matches with. */
@@ -50,6 +59,7 @@ const FORBIDDEN_HEADER_VALUE = /[\r\n\0]/;
 
 /** A header name Weft may add or remove: a valid token, not a pseudo-header, not `host` (as Envoy). */
 function checkMutableHeaderName(name: string, path: string): void {
+  if (name.startsWith(':')) throw new ConfigError(path, `${JSON.stringify(name)} is a pseudo-header, which cannot be added or removed`);
   if (!HEADER_NAME.test(name)) throw new ConfigError(path, `invalid header name ${JSON.stringify(name)}`);
   if (name.toLowerCase() === 'host') throw new ConfigError(path, 'the host header cannot be modified here; use host_rewrite_literal');
 }

@@ -5,11 +5,11 @@
  */
 import { ConfigError } from '../../lib/errors.js';
 import { findHttpFilterParser, listHttpFilterParsers } from '../filters/config-registry.js';
-import { NETWORK_RBAC_FILTER_NAME, NETWORK_RBAC_TYPE_URL } from '../filters/names.js';
+import { NETWORK_RBAC_FILTER_NAME, NETWORK_RBAC_TYPE_URL, ROUTER_FILTER_NAME } from '../filters/names.js';
 import { parseNetworkRbacConfig } from '../filters/rbac/network-config.js';
 import { durationMs } from './duration.js';
 import { normalizeAccessLogs } from './normalize-access-log.js';
-import { oneOf, ONE_MIB, ONE_HOUR_MS } from './normalize-common.js';
+import { bindAddress, oneOf, ONE_MIB, ONE_HOUR_MS } from './normalize-common.js';
 import { emptyRouteConfiguration, normalizeRouteConfiguration, type ClusterReferenceCheck } from './normalize-route.js';
 import { fieldPath, indexPath } from './path.js';
 import { normalizeDownstreamTransportSocket, type TlsContext } from './normalize-tls.js';
@@ -51,10 +51,10 @@ export function normalizeListener(raw: RawListener, path: string, context: Liste
       throw new ConfigError(fieldPath(indexPath(filtersPath, i), 'name'), `unknown listener filter ${JSON.stringify(filter.name)}; supported: ${TLS_INSPECTOR_NAME}`);
     }
   });
-  const socket = raw.address.socket_address;
+  const address = bindAddress(raw.address.socket_address, fieldPath(fieldPath(path, 'address'), 'socket_address'));
   return {
-    name: raw.name ?? `${socket.address}_${socket.port_value}`,
-    address: { address: socket.address, port: socket.port_value },
+    name: raw.name ?? `${address.address}_${address.port}`,
+    address,
     perConnectionBufferLimitBytes: raw.per_connection_buffer_limit_bytes ?? ONE_MIB,
     ...(raw.traffic_direction === 'INBOUND' || raw.traffic_direction === 'OUTBOUND' ? { trafficDirection: raw.traffic_direction } : {}),
     filterChains,
@@ -156,10 +156,15 @@ function normalizeHttpFilters(raw: RawHttpFilter[], path: string): HttpFilterCon
 
 function normalizeHttpFilter(raw: RawHttpFilter, path: string): HttpFilterConfig {
   const typedConfigPath = fieldPath(path, 'typed_config');
-  const typeUrl = raw.typed_config['@type'];
+  const given = raw.typed_config;
+  if (given !== undefined && given['@type'] === undefined && Object.keys(given).length > 0) {
+    throw new ConfigError(fieldPath(typedConfigPath, '@type'), 'required field is missing');
+  }
+  const typeUrl = given?.['@type'] ?? typeUrlByName(raw.name, typedConfigPath);
+  const typedConfig = { ...given, '@type': typeUrl };
   if (typeUrl === ROUTER_TYPE_URL) {
-    validateRouterConfig(raw.typed_config, typedConfigPath);
-    const config: RouterConfig = { suppressEnvoyHeaders: raw.typed_config.suppress_envoy_headers ?? false };
+    validateRouterConfig(typedConfig, typedConfigPath);
+    const config: RouterConfig = { suppressEnvoyHeaders: typedConfig.suppress_envoy_headers ?? false };
     return { name: raw.name, typeUrl, config };
   }
   const parser = findHttpFilterParser(typeUrl);
@@ -167,8 +172,17 @@ function normalizeHttpFilter(raw: RawHttpFilter, path: string): HttpFilterConfig
     const supported = [ROUTER_TYPE_URL, ...listHttpFilterParsers().flatMap((f) => f.typeUrls)].join(', ');
     throw new ConfigError(fieldPath(typedConfigPath, '@type'), `unknown HTTP filter @type ${JSON.stringify(typeUrl)}; supported: ${supported}`);
   }
-  const { '@type': _typeUrl, ...filterConfig } = raw.typed_config;
+  const { '@type': _typeUrl, ...filterConfig } = typedConfig;
   return { name: raw.name, typeUrl, config: parser.parseConfig(filterConfig, typedConfigPath) };
+}
+
+/** Without typed_config Envoy finds the filter by its well-known name and gives it the empty config. */
+function typeUrlByName(name: string, typedConfigPath: string): string {
+  if (name === ROUTER_FILTER_NAME) return ROUTER_TYPE_URL;
+  const parser = listHttpFilterParsers().find((p) => p.name === name);
+  if (parser !== undefined) return parser.typeUrls[0]!;
+  const known = [ROUTER_FILTER_NAME, ...listHttpFilterParsers().map((p) => p.name)].join(', ');
+  throw new ConfigError(typedConfigPath, `required field is missing: only a filter named ${known} may omit it`);
 }
 
 function normalizeTcpProxy(raw: RawTcpProxy, path: string, checkCluster: ClusterReferenceCheck): TcpProxyConfig {

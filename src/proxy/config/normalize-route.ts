@@ -25,7 +25,20 @@ export function normalizeRouteConfiguration(raw: RawRouteConfiguration, path: st
   const vhostsPath = fieldPath(path, 'virtual_hosts');
   const virtualHosts = (raw.virtual_hosts ?? []).map((vh, i) => normalizeVirtualHost(vh, indexPath(vhostsPath, i), checkCluster));
   checkDomainsUnique(virtualHosts, vhostsPath);
+  checkDirectResponseBodies(virtualHosts, vhostsPath, raw.max_direct_response_body_size_bytes ?? DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES);
   return { name: raw.name ?? '', virtualHosts, ...normalizeHeaderMutations(raw, path) };
+}
+
+/** Envoy's default `max_direct_response_body_size_bytes`: a larger body fails its config load, so it fails here too. */
+const DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES = 4096;
+
+function checkDirectResponseBodies(virtualHosts: VirtualHost[], path: string, maxBytes: number): void {
+  virtualHosts.forEach((vh, i) => vh.routes.forEach((route, j) => {
+    const size = route.action.kind === 'direct' ? route.action.body?.length ?? 0 : 0;
+    if (size <= maxBytes) return;
+    const bodyPath = fieldPath(fieldPath(indexPath(fieldPath(indexPath(path, i), 'routes'), j), 'direct_response'), 'body');
+    throw new ConfigError(bodyPath, `response body size is ${size} bytes; maximum is ${maxBytes} (raise the route config's max_direct_response_body_size_bytes)`);
+  }));
 }
 
 /** What an HCM with `rds` serves until its route config arrives: no virtual host, so every request gets 404. */

@@ -9,7 +9,10 @@ import type { ParseReply } from './load-isolated.js';
 const file = process.argv[2] ?? '';
 
 function send(reply: ParseReply): void {
-  process.send!(reply, () => process.disconnect());
+  // The parent may be gone already (a worker stopped while starting): then just exit, quietly.
+  process.send!(reply, () => {
+    if (process.connected) process.disconnect();
+  });
 }
 
 loadBootstrapFile(file).then(

@@ -1,7 +1,7 @@
 /** Envoy's Cluster (`envoy.config.cluster.v3`), the supported subset. */
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  Address, Bool, Duration, Enum, HeaderValueOption, NonEmptyStr, Obj, Opt, Port, Shared, Str, UInt, Unsupported,
+  Address, Bool, Duration, Enum, HeaderValueOption, Http1ProtocolOptions, Http2ProtocolOptions, NonEmptyStr, Obj, Opt, Port, Shared, Str, UInt, Unsupported,
   unsupportedFields,
 } from './schema-common.js';
 import { AdsConfigSource } from './schema-config-source.js';
@@ -88,9 +88,9 @@ const UpstreamHttpProtocolOptions = Obj({
   common_http_protocol_options: Opt(UpstreamCommonHttpProtocolOptions),
   explicit_http_config: Opt(Obj({
     /** HTTP/1.1 with default options is the upstream protocol for traffic. */
-    http_protocol_options: Opt(Obj({})),
+    http_protocol_options: Opt(Http1ProtocolOptions),
     /** Only on the ADS cluster, whose gRPC stream the xDS agent opens (checked in code). */
-    http2_protocol_options: Opt(Obj({})),
+    http2_protocol_options: Opt(Http2ProtocolOptions),
     ...unsupportedFields(['http3_protocol_options']),
   })),
   ...unsupportedFields(['upstream_http_protocol_options', 'use_downstream_protocol_config', 'auto_config', 'http_filters', 'header_validation_config']),
@@ -151,7 +151,7 @@ export const Cluster = Obj({
   per_connection_buffer_limit_bytes: Opt(UInt({ minimum: 1 })),
   transport_socket: Opt(UpstreamTransportSocket),
   /** Deprecated in Envoy, still common in ADS examples; only on the ADS cluster (checked in code). */
-  http2_protocol_options: Opt(Obj({})),
+  http2_protocol_options: Opt(Http2ProtocolOptions),
   hosts: Opt(Unsupported('removed in Envoy v3; use load_assignment')),
   ...unsupportedFields([
     'transport_socket_matches', 'metadata', 'alt_stat_name', 'cluster_type', 'per_connection_buffer_limit',

@@ -84,6 +84,24 @@ export function TypedConfigOneOf<T extends TObject[]>(...messages: T): TUnsafe<S
   });
 }
 
+/**
+ * Envoy's Http1ProtocolOptions and Http2ProtocolOptions: only the empty message (the defaults) is
+ * supported, so a tuned option says "not supported yet" rather than "unknown field".
+ */
+export const Http1ProtocolOptions = Shared('Http1ProtocolOptions', Obj(unsupportedFields([
+  'allow_absolute_url', 'accept_http_10', 'default_host_for_http_10', 'header_key_format', 'enable_trailers',
+  'allow_chunked_length', 'override_stream_error_on_invalid_http_message', 'send_fully_qualified_url', 'use_balsa_parser',
+  'allow_custom_methods', 'ignore_http_11_upgrade',
+])));
+
+export const Http2ProtocolOptions = Shared('Http2ProtocolOptions', Obj(unsupportedFields([
+  'hpack_table_size', 'max_concurrent_streams', 'initial_stream_window_size', 'initial_connection_window_size', 'allow_connect',
+  'allow_metadata', 'max_outbound_frames', 'max_outbound_control_frames', 'max_consecutive_inbound_frames_with_empty_payload',
+  'max_inbound_priority_frames_per_stream', 'max_inbound_window_update_frames_per_data_frame_sent',
+  'stream_error_on_invalid_http_messaging', 'override_stream_error_on_invalid_http_message', 'custom_settings_parameters',
+  'connection_keepalive', 'use_oghttp2_codec', 'max_metadata_size',
+])));
+
 const SocketAddress = Obj({
   address: NonEmptyStr(),
   port_value: Port(),

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AccessLog } from './schema-access-log.js';
 import {
-  Address, Bool, Duration, Enum, NonEmptyStr, Obj, Opt, Str, TypedConfigOneOf, UInt, unsupportedFields,
+  Address, Bool, Duration, Enum, Http1ProtocolOptions, NonEmptyStr, Obj, Opt, Str, TypedConfigOneOf, UInt, unsupportedFields,
 } from './schema-common.js';
 import { NetworkRbac } from '../filters/rbac/network-config.js';
 import { AdsConfigSource } from './schema-config-source.js';
@@ -14,11 +14,14 @@ const SERVER_HEADER_TRANSFORMATIONS = ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_TH
 
 /**
  * An HTTP filter entry. Its typed_config is open here on purpose: the filter's own
- * factory (filters/registry.ts) or the router schema below validates the rest.
+ * factory (filters/registry.ts) or the router schema below validates the rest. It may be
+ * omitted (or `{}`) for a filter known by its name, as Envoy then looks the factory up by
+ * name (its own quick-start configs list the router that way).
  */
 const HttpFilter = Obj({
   name: NonEmptyStr(),
-  typed_config: Type.Object({ '@type': NonEmptyStr() }, { additionalProperties: true }),
+  /** `{}` (an empty Any) counts as omitted, as in Envoy; otherwise `@type` is required (checked in code). */
+  typed_config: Opt(Type.Object({ '@type': Opt(NonEmptyStr()) }, { additionalProperties: true })),
   ...unsupportedFields(['config_discovery', 'is_optional', 'disabled']),
 });
 
@@ -41,7 +44,7 @@ const HttpConnectionManager = Obj({
     ...unsupportedFields(['max_connection_duration', 'max_stream_duration', 'headers_with_underscores_action', 'max_requests_per_connection', 'max_response_headers_kb']),
   })),
   /** HTTP/1.1 options: only the empty message (defaults) is supported. */
-  http_protocol_options: Opt(Obj({})),
+  http_protocol_options: Opt(Http1ProtocolOptions),
   stream_idle_timeout: Opt(Duration()),
   request_timeout: Opt(Duration()),
   request_headers_timeout: Opt(Duration()),

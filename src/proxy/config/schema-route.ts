@@ -1,7 +1,7 @@
 /** Envoy's RouteConfiguration (`envoy.config.route.v3`), the supported subset. */
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  Bool, Duration, Enum, NonEmptyStr, Obj, Opt, Port, RegexMatcher, Shared, Str, StringMatcher, UInt,
+  Bool, Duration, Enum, NonEmptyStr, Obj, Opt, Port, RegexMatcher, Shared, Str, StringMatcher, UInt, Unsupported,
   headerMutationFields, unsupportedFields,
 } from './schema-common.js';
 
@@ -104,6 +104,8 @@ const RouteAction = Obj({
   prefix_rewrite: Opt(Str()),
   regex_rewrite: Opt(Obj({ pattern: RegexMatcher, substitution: Str() })),
   host_rewrite_literal: Opt(NonEmptyStr()),
+  /** The v2 name, still in many examples online. */
+  host_rewrite: Opt(Unsupported('removed in Envoy v3; use host_rewrite_literal')),
   auto_host_rewrite: Opt(Bool()),
   timeout: Opt(Duration()),
   idle_timeout: Opt(Duration()),
@@ -170,10 +172,11 @@ const VirtualHost = Obj({
 export const RouteConfiguration = Obj({
   name: Opt(Str()),
   virtual_hosts: Opt(Type.Array(VirtualHost)),
+  max_direct_response_body_size_bytes: Opt(UInt()),
   ...headerMutationFields(),
   ...unsupportedFields([
     'vhds', 'internal_only_headers', 'validate_clusters', 'most_specific_header_mutations_wins',
-    'max_direct_response_body_size_bytes', 'cluster_specifier_plugins', 'request_mirror_policies',
+    'cluster_specifier_plugins', 'request_mirror_policies',
     'ignore_port_in_host_matching', 'ignore_path_parameters_in_path_matching', 'typed_per_filter_config', 'metadata',
   ]),
 });

@@ -10,8 +10,15 @@ export function parseYaml(text: string, sourceName: string): unknown {
   const doc = parseDocument(text, { uniqueKeys: true, merge: true });
   const error = doc.errors[0];
   if (error !== undefined) throw yamlError(doc, error, sourceName);
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // The parser throws a bare ReferenceError for an alias "bomb" (aliases of aliases ...).
+    throw new ConfigError(sourceName, `invalid YAML: ${(err as Error).message} (at most ${MAX_ALIAS_COUNT} alias expansions)`, { cause: err });
+  }
 }
+
+const MAX_ALIAS_COUNT = 100;
 
 function yamlError(doc: Document, error: YAMLError, sourceName: string): ConfigError {
   const where = error.linePos === undefined ? '' : ` (line ${error.linePos[0].line}, column ${error.linePos[0].col})`;
@@ -19,6 +26,8 @@ function yamlError(doc: Document, error: YAMLError, sourceName: string): ConfigE
     const path = duplicateKeyPath(doc, error.pos[0]);
     if (path !== undefined) return inSource(new ConfigError(path, `duplicate key${where}`), sourceName);
   }
+  // The parser's own wording points at its API (parseAllDocuments), not at the file.
+  if (error.code === 'MULTIPLE_DOCS') return new ConfigError(sourceName, `invalid YAML: a second document starts${where}; a bootstrap is one document (remove the extra "---")`);
   const firstLine = error.message.split('\n')[0]!.replace(/:$/, '');
   return new ConfigError(sourceName, `invalid YAML: ${firstLine}`);
 }

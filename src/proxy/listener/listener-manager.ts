@@ -358,12 +358,12 @@ export class ListenerManager {
     const server = net.createServer({ noDelay: true, pauseOnConnect: false });
     const listener = new ActiveListener(config, server, this.deps);
     server.listen({ host: config.address.address, port: config.address.port, exclusive: this.deps.exclusive ?? true, backlog: 1024 });
-    await Promise.race([
-      once(server, 'listening'),
-      once(server, 'error').then(([err]) => {
-        throw new Error(`listener ${config.name}: cannot listen on ${config.address.address}:${config.address.port}: ${(err as Error).message}`, { cause: err });
-      }),
-    ]);
+    try {
+      // once() rejects with the server's 'error' (EADDRINUSE, EACCES, ...).
+      await once(server, 'listening');
+    } catch (err) {
+      throw new Error(`listener ${config.name}: cannot listen on ${config.address.address}:${config.address.port}: ${(err as Error).message}`, { cause: err });
+    }
     const address = server.address();
     listener.port = typeof address === 'object' && address !== null ? address.port : config.address.port;
     this.deps.log.info({ listener: config.name, address: config.address.address, port: listener.port }, 'listener bound');

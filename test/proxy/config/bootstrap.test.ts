@@ -367,6 +367,16 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
     }
   });
 
+  it("accepts a router named without typed_config, as Envoy's own envoy-demo.yaml writes it", () => {
+    const text = QUICK_START.replace(`            typed_config:\n              "@type": ${ROUTER}\n`, '');
+    assert.doesNotMatch(text, /router\.v3\.Router/);
+    const router = [{ name: 'envoy.filters.http.router', typeUrl: ROUTER, config: { suppressEnvoyHeaders: false } }];
+    assert.deepEqual(hcm(parseBootstrapText(text, 'envoy-demo.yaml')).httpFilters, router);
+    // An empty Any is the same as none.
+    const empty = QUICK_START.replace(`            typed_config:\n              "@type": ${ROUTER}\n`, '            typed_config: {}\n');
+    assert.deepEqual(hcm(parseBootstrapText(empty, 'envoy-demo.yaml')).httpFilters, router);
+  });
+
   it('accepts JSON, which is YAML', () => {
     const json = JSON.stringify(parseYamlText(QUICK_START), null, 2);
     assert.deepStrictEqual(parseBootstrapText(json, 'envoy-demo.json'), parseBootstrapText(QUICK_START, 'envoy-demo.yaml'));
@@ -416,6 +426,18 @@ describe('Envoy-style bootstraps load with defaults applied', () => {
     assert.deepStrictEqual(hcm(parseBootstrap(doc)).routeConfig.virtualHosts[0]!.routes[0]!.action, {
       kind: 'direct', status: 503, body: Buffer.from('<h1>back soon</h1>'),
     });
+  });
+
+  it("caps a direct response body at Envoy's 4096 bytes unless max_direct_response_body_size_bytes raises it", () => {
+    const doc = base();
+    routeDoc(doc)['direct_response'] = { status: 200, body: { inline_string: 'x'.repeat(4097) } };
+    delete routeDoc(doc)['route'];
+    assert.throws(() => parseBootstrap(doc), (err: unknown) => err instanceof ConfigError
+      && err.path === `${ROUTE0}.direct_response.body`
+      && err.reason === "response body size is 4097 bytes; maximum is 4096 (raise the route config's max_direct_response_body_size_bytes)");
+    at(hcmDoc(doc), 'route_config')['max_direct_response_body_size_bytes'] = 8192;
+    const action = hcm(parseBootstrap(doc)).routeConfig.virtualHosts[0]!.routes[0]!.action;
+    assert.equal(action.kind === 'direct' ? action.body?.length : 0, 4097);
   });
 
   it('maps admin stdout access_log and header/query matcher defaults', () => {
@@ -576,6 +598,23 @@ describe('rejected configs name the field and the reason', () => {
       'static_resources.listeners[0].address.socket_address.port_value', 'expected integer, got "8080"'],
     ['port out of range', (d) => { at(d, 'static_resources', 'listeners', 0, 'address', 'socket_address')['port_value'] = 70000; },
       'static_resources.listeners[0].address.socket_address.port_value', 'must be <= 65535, got number 70000'],
+    ['listener on a hostname', (d) => { at(d, 'static_resources', 'listeners', 0, 'address', 'socket_address')['address'] = 'localhost'; },
+      'static_resources.listeners[0].address.socket_address.address', 'must be an IP address to listen on (e.g. 0.0.0.0, 127.0.0.1, ::), got "localhost"'],
+    ['listener on a malformed IP', (d) => { at(d, 'static_resources', 'listeners', 0, 'address', 'socket_address')['address'] = '999.1.1.1'; },
+      'static_resources.listeners[0].address.socket_address.address', /^must be an IP address to listen on .*got "999\.1\.1\.1"$/],
+    ['admin on a hostname', (d) => { d['admin'] = { address: { socket_address: { address: 'admin.local', port_value: 9901 } } }; },
+      'admin.address.socket_address.address', /^must be an IP address to listen on .*got "admin\.local"$/],
+    ['a tuned HTTP/1 option of the HCM', (d) => { hcmDoc(d)['http_protocol_options'] = { accept_http_10: true }; },
+      `${HCM_PATH}.http_protocol_options.accept_http_10`, 'not supported yet'],
+    ['a tuned HTTP/2 option of a cluster', (d) => {
+      clusterDoc(d)['typed_extension_protocol_options'] = { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: { initial_stream_window_size: 65536 } } } };
+    }, 'static_resources.clusters[0].typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options.initial_stream_window_size', 'not supported yet'],
+    ['the v2 host_rewrite', (d) => { forwardDoc(d)['host_rewrite'] = 'example.com'; }, `${ROUTE0}.route.host_rewrite`, 'removed in Envoy v3; use host_rewrite_literal'],
+    ['removing a pseudo-header', (d) => { routeDoc(d)['request_headers_to_remove'] = [':path']; },
+      `${ROUTE0}.request_headers_to_remove[0]`, '":path" is a pseudo-header, which cannot be added or removed'],
+    ['HTTP filter config without @type', (d) => { at(hcmDoc(d), 'http_filters', 0)['typed_config'] = { suppress_envoy_headers: true }; },
+      `${HCM_PATH}.http_filters[0].typed_config.@type`, 'required field is missing'],
     ['bad lb_policy', (d) => { clusterDoc(d, 1)['lb_policy'] = 'MAGLEV'; }, 'static_resources.clusters[1].lb_policy',
       'unsupported value "MAGLEV"; supported: ROUND_ROBIN, LEAST_REQUEST, RING_HASH, RANDOM'],
     ['bad codec_type', (d) => { hcmDoc(d)['codec_type'] = 'HTTP2'; }, `${HCM_PATH}.codec_type`, 'unsupported value "HTTP2"; supported: AUTO, HTTP1'],
@@ -593,8 +632,8 @@ describe('rejected configs name the field and the reason', () => {
     ['router twice', (d) => { const f = hcmDoc(d)['http_filters'] as unknown[]; f.push(f[0]); }, `${HCM_PATH}.http_filters[1]`, 'the router filter may appear only once'],
     ['unknown HTTP filter', (d) => { (hcmDoc(d)['http_filters'] as unknown[]).unshift({ name: 'envoy.filters.http.lua', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua' } }); },
       `${HCM_PATH}.http_filters[0].typed_config.@type`, /^unknown HTTP filter @type "type.googleapis.com\/envoy.extensions.filters.http.lua.v3.Lua"; supported: .*Router/],
-    ['HTTP filter without typed_config', (d) => { delete at(hcmDoc(d), 'http_filters', 0)['typed_config']; },
-      `${HCM_PATH}.http_filters[0].typed_config`, 'required field is missing'],
+    ['HTTP filter unknown by name without typed_config', (d) => { const f = at(hcmDoc(d), 'http_filters', 0); f['name'] = 'envoy.filters.http.cors'; delete f['typed_config']; },
+      `${HCM_PATH}.http_filters[0].typed_config`, /^required field is missing: only a filter named envoy\.filters\.http\.router, envoy\.filters\.http\.fault, .* may omit it$/],
     ['unknown network filter', (d) => { at(d, 'static_resources', 'listeners', 0, 'filter_chains', 0, 'filters', 0)['typed_config'] = { '@type': 'type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy' }; },
       `${HCM_PATH}.@type`, /^unsupported @type "type.googleapis.com\/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy"; supported: .*HttpConnectionManager, .*TcpProxy, .*network\.rbac\.v3\.RBAC$/],
     ['unknown cluster in a route', (d) => { forwardDoc(d)['cluster'] = 'nope'; }, `${ROUTE0}.route.cluster`, 'unknown cluster "nope"'],
@@ -713,6 +752,11 @@ describe('text and file errors name the source', () => {
   it('YAML syntax errors and empty documents', () => {
     assert.throws(() => parseBootstrapText('static_resources: [1,\n', 'broken.yaml'),
       (err: unknown) => err instanceof ConfigError && err.path === 'broken.yaml' && /^invalid YAML: .* at line 2, column 1$/.test(err.reason));
+    assert.throws(() => parseBootstrapText('node: {id: a}\n---\nnode: {id: b}\n', 'two.yaml'),
+      (err: unknown) => err instanceof ConfigError && err.message === 'two.yaml: invalid YAML: a second document starts (line 2, column 1); a bootstrap is one document (remove the extra "---")');
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 6 }, (_, i) => `b${i}: &b${i} [${Array(10).fill(i === 0 ? '*a' : `*b${i - 1}`).join(', ')}]`)].join('\n');
+    assert.throws(() => parseBootstrapText(bomb, 'bomb.yaml'),
+      (err: unknown) => err instanceof ConfigError && /^bomb\.yaml: invalid YAML: Excessive alias count .* \(at most 100 alias expansions\)$/.test(err.message));
     assert.throws(() => parseBootstrapText('# nothing here\n', 'empty.yaml'),
       (err: unknown) => err instanceof ConfigError && err.message === 'empty.yaml: (root): the bootstrap is empty');
     assert.throws(() => parseBootstrapText('- a\n- b\n', 'list.yaml'),
