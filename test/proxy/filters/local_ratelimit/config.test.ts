@@ -87,7 +87,7 @@ describe('local_ratelimit config: rejected with the field path', () => {
     { raw: base({ local_rate_limit_per_downstream_connection: true }), path: `${P}.local_rate_limit_per_downstream_connection`, reason: /not supported yet/ },
     { raw: base({ descriptors: [] }), path: `${P}.descriptors`, reason: /not supported yet/ },
     { raw: base({ always_consume_default_token_bucket: false }), path: `${P}.always_consume_default_token_bucket`, reason: /not supported yet/ },
-    { raw: base({ response_headers_to_add: [{ header: { key: ':status', value: '1' } }] }), path: `${P}.response_headers_to_add[0].header.key`, reason: /invalid header name/ },
+    { raw: base({ response_headers_to_add: [{ header: { key: ':status', value: '1' } }] }), path: `${P}.response_headers_to_add[0].header.key`, reason: /pseudo-header/ },
     { raw: base({ request_headers_to_add_when_not_enforced: [{ header: { key: 'Host', value: 'x' } }] }), path: `${P}.request_headers_to_add_when_not_enforced[0].header.key`, reason: /host header cannot be modified/ },
     { raw: base({ response_headers_to_add: [{ header: { key: 'x', value: '%START_TIME%' } }] }), path: `${P}.response_headers_to_add[0].header.value`, reason: /substitution %START_TIME% is not supported yet/ },
     { raw: base({ response_headers_to_add: [{ header: { key: 'x', value: 'v' }, append: true, append_action: 'ADD_IF_ABSENT' }] }), path: `${P}.response_headers_to_add[0].append`, reason: /not both/ },
