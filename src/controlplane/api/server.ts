@@ -5,7 +5,7 @@
  * Kubernetes-style Status.
  */
 import type pino from 'pino';
-import { fastify, LogController, type FastifyBaseLogger } from 'fastify';
+import { fastify, LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import { parseYaml } from '../../proxy/config/yaml-document.js';
 import { ConfigError } from '../../lib/errors.js';
 import { WEFT_VERSION } from '../../cli/version.js';
@@ -32,6 +32,8 @@ import { DEFAULT_UI_DIR, serveUi } from './static-ui.js';
 /** Documents above this are refused with 413 (the issue's limit; also fastify's default). */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 export const YAML_CONTENT_TYPES = ['application/yaml', 'application/x-yaml'];
+/** Longest path segment the router accepts; above a name's 253 so the schemas, not the router, refuse long names. */
+const MAX_PARAM_LENGTH = 1024;
 /** fastify's error for a body above `bodyLimit`; its own message does not say what the limit is. */
 const BODY_TOO_LARGE_CODE = 'FST_ERR_CTP_BODY_TOO_LARGE';
 
@@ -71,6 +73,11 @@ export interface ApiServer {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { store, log } = options;
+  const sendError = (err: unknown, request: FastifyRequest, reply: FastifyReply): void => {
+    const apiError = (err as { code?: unknown }).code === BODY_TOO_LARGE_CODE ? bodyTooLarge() : toApiError(err);
+    if (apiError.code >= 500) log.error({ err, method: request.method, url: request.url }, 'API request failed');
+    void reply.code(apiError.code).type('application/json').send(apiError.toStatus());
+  };
   const app = fastify({
     // Typed as fastify's base logger so routes see the default FastifyInstance type.
     loggerInstance: log as FastifyBaseLogger,
@@ -78,6 +85,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_DOCUMENT_BYTES,
     forceCloseConnections: true,
+    // fastify's default (100) is below the 253 characters a DNS-1123 name may have: such a resource
+    // could be created but not read or deleted. Route schemas hold names to 253.
+    maxParamLength: MAX_PARAM_LENGTH,
+    // The router's own refusals (an undecodable URL, an over-long segment) are Statuses too.
+    frameworkErrors: sendError,
   });
   const watches = new WatchStreams(store, options.heartbeatMs ?? 15_000, log);
   const conditions = new StatusConditions(store, log, options.recheckDelayMs ?? 100);
@@ -92,11 +104,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
   });
 
-  app.setErrorHandler((err, request, reply) => {
-    const apiError = (err as { code?: unknown }).code === BODY_TOO_LARGE_CODE ? bodyTooLarge() : toApiError(err);
-    if (apiError.code >= 500) log.error({ err, method: request.method, url: request.url }, 'API request failed');
-    void reply.code(apiError.code).type('application/json').send(apiError.toStatus());
-  });
+  app.setErrorHandler(sendError);
   const uiDir = options.uiDir ?? DEFAULT_UI_DIR;
   app.setNotFoundHandler(async (request, reply) => {
     if (await serveUi(uiDir, request, reply)) return reply;

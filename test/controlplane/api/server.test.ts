@@ -193,6 +193,27 @@ describe('REST API server', () => {
     assert.equal((await call('GET', `${API}/namespaces/default/services/texty`)).status, 404);
   });
 
+  test('a name of up to 253 characters is served by every route; longer ones and bad URLs are 400/414 Statuses', async () => {
+    // A DNS-1123 subdomain may have 253 characters; fastify's router stopped at 100.
+    const name = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+    assert.equal(name.length, 253);
+    const path = `${API}/namespaces/default/workloads/${name}`;
+    assert.equal((await call('POST', `${API}/namespaces/default/workloads`, workload(name, 'details'))).status, 201);
+    assert.equal((await call('GET', path)).body.metadata.name, name);
+    assert.equal((await call('PUT', path, workload(name, 'details-v2'))).status, 200);
+    assert.equal((await call('DELETE', path)).status, 200);
+
+    const tooLong = await call('GET', `${API}/namespaces/default/workloads/${'x'.repeat(254)}`);
+    assert.equal(tooLong.status, 400);
+    assert.deepEqual(tooLong.body.details.causes.map((c: { field: string }) => c.field), ['params.name']);
+    const overRouter = await call('GET', `${API}/namespaces/default/workloads/${'x'.repeat(2000)}`);
+    assert.equal(overRouter.status, 414);
+    assert.equal(overRouter.body.kind, 'Status');
+    const undecodable = await call('GET', `${API}/namespaces/default/workloads/%ZZ`);
+    assert.equal(undecodable.status, 400);
+    assert.equal(undecodable.body.kind, 'Status');
+  });
+
   test('unknown kinds and unknown routes answer 404 Status', async () => {
     const unknown = await call('GET', `${API}/namespaces/default/frobnicators`);
     assert.equal(unknown.status, 404);
