@@ -10,7 +10,12 @@ export function parseYaml(text: string, sourceName: string): unknown {
   const doc = parseDocument(text, { uniqueKeys: true, merge: true });
   const error = doc.errors[0];
   if (error !== undefined) throw yamlError(doc, error, sourceName);
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // toJS refuses alias bombs ("Excessive alias count ...") by throwing: the input's fault, not ours.
+    throw new ConfigError(sourceName, `invalid YAML: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 function yamlError(doc: Document, error: YAMLError, sourceName: string): ConfigError {

@@ -214,6 +214,14 @@ describe('REST API server', () => {
     assert.equal(undecodable.body.kind, 'Status');
   });
 
+  test('a YAML alias bomb is a 400, not a 500', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 6; i++) levels.push(`${'abcdef'[i]}: &${'abcdef'[i]} [${Array(10).fill(`*${'abcdef'[i - 1]}`).join(', ')}]`);
+    const bomb = await call('POST', `${API}/namespaces/default/services`, levels.join('\n'), 'application/yaml');
+    assert.equal(bomb.status, 400);
+    assert.match(bomb.body.message, /invalid YAML: Excessive alias count/);
+  });
+
   test('unknown kinds and unknown routes answer 404 Status', async () => {
     const unknown = await call('GET', `${API}/namespaces/default/frobnicators`);
     assert.equal(unknown.status, 404);
