@@ -55,7 +55,12 @@ export async function parseManifests(text: string, source: string): Promise<unkn
       const error = doc.errors[0];
       // The parser's first line already ends with `at line L, column C`.
       if (error !== undefined) throw new Error(`${source}: document ${i + 1}: invalid YAML: ${error.message.split('\n')[0]!.replace(/:$/, '')}`);
-      return doc.toJS({ maxAliasCount: 100 }) as unknown;
+      try {
+        return doc.toJS({ maxAliasCount: 100 }) as unknown;
+      } catch (err) {
+        // An alias bomb ("Excessive alias count ...") is refused here, not by the parser.
+        throw new Error(`${source}: document ${i + 1}: invalid YAML: ${(err as Error).message}`, { cause: err });
+      }
     })
     .filter((doc) => doc !== null && doc !== undefined);
 }

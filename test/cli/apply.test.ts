@@ -96,6 +96,14 @@ describe('weft apply', () => {
     assert.match(badItem.stderr, /^weft: stdin: document 1: items\[0\]: apiVersion: required field is missing/);
   });
 
+  test('a YAML alias bomb fails with one line naming the document', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 6; i++) levels.push(`${'abcdef'[i]}: &${'abcdef'[i]} [${Array(10).fill(`*${'abcdef'[i - 1]}`).join(', ')}]`);
+    const bomb = await fx.weft(['apply', '-f', '-'], levels.join('\n'));
+    assert.notEqual(bomb.code, 0);
+    assert.equal(bomb.stderr, 'weft: stdin: document 1: invalid YAML: Excessive alias count indicates a resource exhaustion attack\n');
+  });
+
   test('an unreachable server fails with one line naming it', async () => {
     const port = await closedPort();
     const result = await runWeft(['apply', '-f', '-', '--server', `http://127.0.0.1:${port}`], BOOKINFO_YAML);
