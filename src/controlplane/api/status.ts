@@ -2,7 +2,7 @@
  * Kubernetes-style `Status` bodies for every failed API call, and the one
  * mapping from thrown errors (ours, the store's, fastify's) to them.
  */
-import { InvalidResourceKeyError, RevisionCompactedError } from '../store/errors.js';
+import { InvalidResourceKeyError, InvalidRevisionError, RevisionCompactedError } from '../store/errors.js';
 import { ConflictError } from '../store/store.js';
 
 export interface StatusCause {
@@ -80,6 +80,7 @@ export function toApiError(err: unknown): ApiError {
     return new ApiError(409, 'Conflict', err.message);
   }
   if (err instanceof RevisionCompactedError) return new ApiError(410, 'Expired', err.message);
+  if (err instanceof InvalidRevisionError) return badRequest(err.message, [{ field: 'resourceVersion', message: 'not a store revision' }]);
   if (err instanceof InvalidResourceKeyError) return badRequest(err.message, [{ field: err.field === 'kind' ? 'kind' : `metadata.${err.field}`, message: err.message }]);
   if (err instanceof Error) {
     const fastifyError = err as FastifyLikeError;

@@ -13,6 +13,7 @@ import { childLogger } from '../../lib/log.js';
 import { keyOf, type Resource, type ResourceKey } from '../model/resource.js';
 import { assertStorableKey, checkExpectedVersion, documentForPut, documentForStatus, resourceFromDocument } from './documents.js';
 import type { ListOptions, Store, WatchEvent } from './store.js';
+import { InvalidRevisionError } from './errors.js';
 
 export const DEFAULT_ETCD_PREFIX = '/weft/';
 /** Per-call deadline for unary etcd calls, so a hung member cannot hang a write forever. */
@@ -216,7 +217,7 @@ function deletedResource(kv: IKeyValue, previous: IKeyValue | undefined, prefix:
 }
 
 function parseRevision(revision: string): bigint {
-  if (!/^\d+$/.test(revision)) throw new RangeError(`cannot watch from revision ${JSON.stringify(revision)}: not a store revision`);
+  if (!/^\d+$/.test(revision)) throw new InvalidRevisionError(revision);
   return BigInt(revision);
 }
 

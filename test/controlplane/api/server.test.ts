@@ -297,6 +297,18 @@ describe('REST API server', () => {
     }
   });
 
+  test('a watch from something that is not a revision is a 400 naming resourceVersion, not a 500', async () => {
+    for (const path of [`${API}/namespaces/default/services?watch=true&resourceVersion=abc`, '/api/watch?resourceVersion=-5']) {
+      const reply = await call('GET', path);
+      assert.equal(reply.status, 400, path);
+      assert.equal(reply.body.reason, 'BadRequest');
+      assert.deepEqual(reply.body.details.causes.map((c: { field: string }) => c.field), ['resourceVersion']);
+    }
+    const byHeader = await fetch(`${base}${API}/services?watch=true`, { headers: { ...auth, 'last-event-id': 'not-an-id' } });
+    assert.equal(byHeader.status, 400);
+    await byHeader.body?.cancel();
+  });
+
   test('/api/watch streams every kind', async () => {
     const stream = await SseClient.open(`${base}/api/watch`, auth);
     try {
