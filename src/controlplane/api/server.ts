@@ -64,6 +64,8 @@ export interface ApiServerOptions {
   perf?: PerfEngine;
   /** The mesh CA, for `/api/ca` and `/api/identities`. */
   ca?: MeshCa;
+  /** How long close() lets requests in flight finish before cutting them; default 10 s. */
+  drainTimeoutMs?: number;
 }
 
 export interface ApiServer {
@@ -84,7 +86,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     // No per-request lines: the error handler logs failures, and watch clients would flood the log.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_DOCUMENT_BYTES,
-    forceCloseConnections: true,
+    // On close, idle keep-alive connections go at once; requests in flight finish (see close()).
+    forceCloseConnections: 'idle',
     // fastify's default (100) is below the 253 characters a DNS-1123 name may have: such a resource
     // could be created but not read or deleted. Route schemas hold names to 253.
     maxParamLength: MAX_PARAM_LENGTH,
@@ -148,8 +151,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     close: async () => {
       perf.close();
       watches.closeAll();
+      // Stop accepting, let the requests in flight (a slow upload, a store write) answer, and only
+      // then cut what is left: a write the client sent in full is never lost to a SIGTERM.
+      const cut = setTimeout(() => app.server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(cut);
+      }
+      // After the requests: a write that finished while draining still schedules its re-check.
       await conditions.close();
-      await app.close();
     },
   };
 }

@@ -2,6 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startApiServer, type ApiServer } from '../../../src/controlplane/api/server.js';
@@ -346,15 +348,47 @@ describe('REST API server', () => {
 });
 
 describe('REST API shutdown', () => {
-  test('close() ends open watch streams and stops listening', async () => {
+  /** A POST of `body` whose first bytes go out now; `finish()` sends the rest. */
+  function slowPost(url: string, headers: Record<string, string>, body: string): { finish(): void; response: Promise<{ status: number; body: string }>; error: Promise<Error> } {
+    const req = httpRequest(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } });
+    req.write(body.slice(0, 10));
+    const response = once(req, 'response').then(async (args) => {
+      const res = args[0] as IncomingMessage;
+      let text = '';
+      for await (const chunk of res) text += String(chunk);
+      return { status: res.statusCode ?? 0, body: text };
+    });
+    response.catch(() => undefined);
+    return { finish: () => req.end(body.slice(10)), response, error: once(req, 'error').then((args) => args[0] as Error) };
+  }
+
+  test('close() ends watch streams, lets a request in flight finish, cuts a stalled one after drainTimeoutMs, and stops listening', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'weft-api-close-'));
     const store = openSqliteStore(dataDir);
     try {
-      const server = await startApiServer({ store, tokens: createTokenAuthority(store), port: 0, log });
-      const stream = await SseClient.open(`http://127.0.0.1:${server.port}/api/watch`);
-      await server.close();
-      await stream.waitUntil(() => stream.ended, 2000, 'the stream to end');
-      await assert.rejects(fetch(`http://127.0.0.1:${server.port}/healthz`));
+      const tokens = createTokenAuthority(store);
+      const auth = { authorization: `Bearer ${(await tokens.create('admin')).token}` };
+      const server = await startApiServer({ store, tokens, port: 0, log, drainTimeoutMs: 1000 });
+      const base = `http://127.0.0.1:${server.port}`;
+      const stream = await SseClient.open(`${base}/api/watch`, auth);
+      assert.equal(stream.response.statusCode, 200, 'a real stream, not a refusal that ends at once');
+      const slow = slowPost(`${base}${API}/namespaces/default/services`, auth, JSON.stringify(service('drained')));
+      const stalled = slowPost(`${base}${API}/namespaces/default/services`, auth, JSON.stringify(service('stalled')));
+      await new Promise((r) => setTimeout(r, 200)); // both requests' headers reach the server
+
+      const started = Date.now();
+      const closing = server.close();
+      await stream.waitUntil(() => stream.ended, 2000, 'the watch stream to end');
+      await new Promise((r) => setTimeout(r, 200));
+      slow.finish();
+      const answered = await slow.response;
+      assert.equal(answered.status, 201, answered.body);
+      await closing;
+      assert.ok(Date.now() - started >= 900, 'close() waited for the stalled request up to drainTimeoutMs');
+      assert.match((await stalled.error).message, /socket hang up|ECONNRESET/);
+      assert.ok(await store.get({ kind: 'Service', namespace: 'default', name: 'drained' }), 'the drained write is stored');
+      assert.equal(await store.get({ kind: 'Service', namespace: 'default', name: 'stalled' }), undefined);
+      await assert.rejects(fetch(`${base}/healthz`));
     } finally {
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
