@@ -323,7 +323,7 @@ describe('REST API server', () => {
     }
   });
 
-  test('/openapi.json describes every kind', async () => {
+  test('/openapi.json describes every kind and every other route', async () => {
     const doc = await call('GET', '/openapi.json');
     assert.equal(doc.status, 200);
     assert.equal(doc.body.openapi, '3.1.0');
@@ -336,6 +336,23 @@ describe('REST API server', () => {
     }
     const servicePort = doc.body.components.schemas.Service.properties.spec.properties.ports.items.properties.port;
     assert.equal(servicePort.maximum, 65535, 'the spec schema is the model\'s TypeBox schema');
+    // The routes that are not per kind are there too, and the bearer scheme every route but /healthz needs.
+    const others = ['/api/watch', '/api/proxies', '/api/tokens', '/api/tokens/{id}/rotate', '/api/tokens/{id}', '/api/ca', '/api/ca/rotate', '/api/identities/{namespace}/{workload}', '/healthz', '/openapi.json'];
+    for (const path of others) assert.ok(doc.body.paths[path], path);
+    assert.deepEqual(doc.body.security, [{ bearer: [] }]);
+    assert.equal(doc.body.components.securitySchemes.bearer.scheme, 'bearer');
+    assert.deepEqual(doc.body.paths['/healthz'].get.security, [], '/healthz is public');
+    // Every path parameter is declared, every operation id is unique, every $ref resolves.
+    const ids = new Set<string>();
+    for (const [path, item] of Object.entries(doc.body.paths as Record<string, Record<string, { operationId: string; parameters?: Array<{ in: string; name: string }> }>>)) {
+      for (const op of Object.values(item)) {
+        assert.ok(!ids.has(op.operationId), `operationId ${op.operationId} is unique`);
+        ids.add(op.operationId);
+        const declared = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort();
+        assert.deepEqual(declared, [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort(), `${path} declares its path parameters`);
+      }
+    }
+    for (const [, ref] of JSON.stringify(doc.body).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)) assert.ok(doc.body.components.schemas[ref!], `$ref ${ref}`);
   });
 
   test('/healthz and /api/proxies', async () => {
