@@ -36,6 +36,8 @@ export const YAML_CONTENT_TYPES = ['application/yaml', 'application/x-yaml'];
 const MAX_PARAM_LENGTH = 1024;
 /** fastify's error for a body above `bodyLimit`; its own message does not say what the limit is. */
 const BODY_TOO_LARGE_CODE = 'FST_ERR_CTP_BODY_TOO_LARGE';
+/** fastify's error for a body that does not parse (its message does not say where or why). */
+const INVALID_JSON_CODE = 'FST_ERR_CTP_INVALID_JSON_BODY';
 
 export interface ApiServerOptions {
   store: Store;
@@ -97,8 +99,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const watches = new WatchStreams(store, options.heartbeatMs ?? 15_000, log);
   const conditions = new StatusConditions(store, log, options.recheckDelayMs ?? 100);
 
-  // JSON (fastify's own parser) and YAML only: anything else is 415.
-  app.removeContentTypeParser('text/plain');
+  // JSON (fastify's own parser, with the reason when it refuses) and YAML only: anything else is 415.
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (err, value) => {
+      if (err === null || (err as { code?: unknown }).code !== INVALID_JSON_CODE) return done(err, value);
+      const reason = `invalid JSON: ${jsonProblem(body as string)}`;
+      done(badRequest(`request body: ${reason}`, [{ field: 'request body', message: reason }]), undefined);
+    });
+  });
   app.addContentTypeParser(YAML_CONTENT_TYPES, { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, parseYaml(body as string, 'request body'));
@@ -163,6 +173,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await conditions.close();
     },
   };
+}
+
+/** Why fastify's parser refused `text`: JSON.parse's message (with the position), or the key it will not take. */
+function jsonProblem(text: string): string {
+  try {
+    JSON.parse(text);
+    return 'a "__proto__" or "constructor.prototype" key, which is refused';
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 function bodyTooLarge(): ApiError {

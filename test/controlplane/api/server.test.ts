@@ -27,6 +27,8 @@ function service(name: string, namespace = 'default', port = 9080): Resource {
   return { apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'http', port }] } };
 }
 
+const YAML_SERVICE = (name: string): string => `apiVersion: mesh.weft.dev/v1alpha1\nkind: Service\nmetadata:\n  name: ${name}\nspec: {ports: [{name: http, port: 80}]}\n`;
+
 function workload(name: string, serviceName: string, namespace = 'default'): Resource {
   return { apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'Workload', metadata: { name, namespace }, spec: { address: '10.0.0.7', service: serviceName, ports: [{ name: 'http', port: 9080 }] } };
 }
@@ -159,9 +161,20 @@ describe('REST API server', () => {
     assert.equal(malformed.status, 400);
     assert.match(malformed.body.message, /invalid YAML/);
 
-    const badJson = await call('POST', `${API}/namespaces/default/services`, '{"kind":', 'application/json');
+    const badJson = await call('POST', `${API}/namespaces/default/services`, '{"kind":1,}', 'application/json');
     assert.equal(badJson.status, 400);
     assert.equal(badJson.body.kind, 'Status');
+    assert.match(badJson.body.message, /^request body: invalid JSON: .*position 10/, 'says where');
+    const poisoned = await call('POST', `${API}/namespaces/default/services`, '{"__proto__":{"admin":true}}', 'application/json');
+    assert.equal(poisoned.status, 400);
+    assert.match(poisoned.body.message, /"__proto__"/);
+
+    // One document per request: a second one is refused whole, in words a writer understands.
+    const twoDocs = `${YAML_SERVICE('first-of-two')}---\n${YAML_SERVICE('second-of-two')}`;
+    const multi = await call('POST', `${API}/namespaces/default/services`, twoDocs, 'application/yaml');
+    assert.equal(multi.status, 400);
+    assert.equal(multi.body.message, 'request body: invalid YAML: more than one document, one is expected (the second starts at line 6)');
+    assert.equal((await call('GET', `${API}/namespaces/default/services/first-of-two`)).status, 404);
   });
 
   test('a YAML body creates the resource', async () => {
