@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KindInfo } from '../model/kinds.js';
-import type { Resource, ResourceKey } from '../model/resource.js';
+import { describeKey, type Resource, type ResourceKey } from '../model/resource.js';
 import { validateResource } from '../model/validate.js';
 import type { Store } from '../store/store.js';
 import type { StatusConditions } from './conditions.js';
@@ -46,7 +46,6 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
   const params = { type: 'object', properties: { namespace: NAME, name: NAME } } as const;
   const namespaceOf = (p: ScopeParams): string => (kind.namespaced ? p.namespace! : CLUSTER_SCOPE_NAMESPACE);
   const keyOf = (p: ScopeParams): ResourceKey => ({ kind: kind.kind, namespace: namespaceOf(p), name: p.name! });
-  const describe = (key: ResourceKey): string => `${kind.kind} ${kind.namespaced ? `${key.namespace}/` : ''}${key.name}`;
 
   const list = async (request: FastifyRequest<{ Params: ScopeParams; Querystring: ListQuery }>, reply: FastifyReply, namespace: string | undefined): Promise<unknown> => {
     if (request.query.watch === true) {
@@ -72,7 +71,7 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
   app.get<{ Params: ScopeParams }>(patterns.item, { schema: { params } }, async (request) => {
     const key = keyOf(request.params);
     const found = await store.get(key);
-    if (found === undefined) throw notFound(`${describe(key)} not found`);
+    if (found === undefined) throw notFound(`${describeKey(key)} not found`);
     return found;
   });
 
@@ -88,7 +87,7 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
     const key = keyOf(request.params);
     const resource = admit(kind, request.body, { namespace: key.namespace, name: key.name });
     const current = await store.get(key);
-    if (current === undefined) throw notFound(`${describe(key)} not found (create it with POST)`);
+    if (current === undefined) throw notFound(`${describeKey(key)} not found (create it with POST)`);
     // Without a resourceVersion the client replaces whatever is there; pinning the version we read
     // still turns a concurrent delete into a clean 409 instead of a silent re-create.
     const stored = await store.put(resource, resource.metadata.resourceVersion ?? current.metadata.resourceVersion);
@@ -98,7 +97,7 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
   app.delete<{ Params: ScopeParams; Querystring: { resourceVersion?: string } }>(patterns.item, { schema: { params, querystring: PRECONDITION_QUERY } }, async (request) => {
     const key = keyOf(request.params);
     const deleted = await store.delete(key, request.query.resourceVersion);
-    if (deleted === undefined) throw notFound(`${describe(key)} not found`);
+    if (deleted === undefined) throw notFound(`${describeKey(key)} not found`);
     conditions.existenceChanged();
     return deleted;
   });

@@ -142,6 +142,19 @@ describe('REST API server', () => {
     assert.equal(putMissing.status, 404, 'PUT does not create');
   });
 
+  test('a cluster-scoped resource is named without a namespace in every message (Mesh default, not Mesh /default)', async () => {
+    const mesh = { apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'Mesh', metadata: { name: 'default' }, spec: {} };
+    assert.equal((await call('POST', `${API}/meshes`, mesh)).status, 201);
+    try {
+      assert.equal((await call('POST', `${API}/meshes`, mesh)).body.message, 'Mesh default already exists');
+      const stale = await call('PUT', `${API}/meshes/default`, { ...mesh, metadata: { name: 'default', resourceVersion: '1' } });
+      assert.match(stale.body.message, /^Mesh default: resourceVersion 1 does not match/);
+      assert.equal((await call('GET', `${API}/meshes/absent`)).body.message, 'Mesh absent not found');
+    } finally {
+      assert.equal((await call('DELETE', `${API}/meshes/default`)).status, 200);
+    }
+  });
+
   test('400 with field paths for schema errors, in JSON and in YAML', async () => {
     const bad = { ...service('reviews'), spec: { ports: [{ name: 'http', port: 70000 }], colour: 'blue' } };
     const json = await call('POST', `${API}/namespaces/default/services`, bad);
