@@ -68,6 +68,11 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
     app.get<{ Params: ScopeParams; Querystring: ListQuery }>(patterns.allNamespaces, { schema: { querystring: LIST_QUERY } }, (request, reply) => list(request, reply, undefined));
   }
 
+  // A verb the path does not serve is 405 with Allow (as Kubernetes answers), not "no kind is served".
+  refuseOtherMethods(app, patterns.collection, ['GET', 'POST']);
+  refuseOtherMethods(app, patterns.item, ['GET', 'PUT', 'DELETE']);
+  if (kind.namespaced) refuseOtherMethods(app, patterns.allNamespaces, ['GET']);
+
   app.get<{ Params: ScopeParams }>(patterns.item, { schema: { params } }, async (request) => {
     const key = keyOf(request.params);
     const found = await store.get(key);
@@ -100,6 +105,22 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
     if (deleted === undefined) throw notFound(`${describeKey(key)} not found`);
     conditions.existenceChanged();
     return deleted;
+  });
+}
+
+const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+function refuseOtherMethods(app: FastifyInstance, url: string, allowed: readonly string[]): void {
+  const method = WRITE_METHODS.filter((m) => !allowed.includes(m));
+  app.route({
+    method,
+    url,
+    // Before the body is parsed: a PATCH's merge-patch content type would otherwise answer 415.
+    onRequest: async (request, reply) => {
+      void reply.header('allow', allowed.join(', '));
+      throw new ApiError(405, 'MethodNotAllowed', `${request.method} is not supported on ${request.url.split('?', 1)[0]}; allowed: ${allowed.join(', ')}`);
+    },
+    handler: async () => undefined,
   });
 }
 

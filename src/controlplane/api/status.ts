@@ -18,6 +18,7 @@ export type StatusReason =
   | 'Forbidden'
   | 'Invalid'
   | 'NotFound'
+  | 'MethodNotAllowed'
   | 'AlreadyExists'
   | 'Conflict'
   | 'Expired'

@@ -250,6 +250,21 @@ describe('REST API server', () => {
     assert.match(bomb.body.message, /invalid YAML: Excessive alias count/);
   });
 
+  test('a verb a served path does not take is 405 with Allow, before its body is parsed', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['PATCH', `${API}/namespaces/default/services/x`, 'GET, PUT, DELETE'],
+      ['POST', `${API}/namespaces/default/services/x`, 'GET, PUT, DELETE'],
+      ['DELETE', `${API}/namespaces/default/services`, 'GET, POST'],
+      ['POST', `${API}/services`, 'GET'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const reply = await call(method, path, '{"op":"replace"}', 'application/merge-patch+json');
+      assert.equal(reply.status, 405, `${method} ${path}`);
+      assert.equal(reply.headers.get('allow'), allow);
+      assert.equal(reply.body.reason, 'MethodNotAllowed');
+    }
+  });
+
   test('unknown kinds and unknown routes answer 404 Status', async () => {
     const unknown = await call('GET', `${API}/namespaces/default/frobnicators`);
     assert.equal(unknown.status, 404);
