@@ -48,6 +48,7 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
   const keyOf = (p: ScopeParams): ResourceKey => ({ kind: kind.kind, namespace: namespaceOf(p), name: p.name! });
 
   const list = async (request: FastifyRequest<{ Params: ScopeParams; Querystring: ListQuery }>, reply: FastifyReply, namespace: string | undefined): Promise<unknown> => {
+    refuseSelectors(request.query);
     if (request.query.watch === true) {
       watches.serve(reply, {
         matches: (r) => r.kind === kind.kind && (namespace === undefined || r.metadata.namespace === namespace),
@@ -106,6 +107,17 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
     conditions.existenceChanged();
     return deleted;
   });
+}
+
+/**
+ * Kubernetes' list filters, which this API does not implement. Ignoring one would hand a client
+ * every item as if it matched (a cleanup loop would delete them all), so each is a 400.
+ */
+const SELECTORS = ['labelSelector', 'fieldSelector'] as const;
+
+function refuseSelectors(query: object): void {
+  const given = SELECTORS.filter((s) => s in query);
+  if (given.length > 0) throw badRequest(`${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} not supported: list everything and filter on the client`, given.map((s) => ({ field: `query.${s}`, message: 'not supported' })));
 }
 
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;

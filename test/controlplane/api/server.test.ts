@@ -250,6 +250,15 @@ describe('REST API server', () => {
     assert.match(bomb.body.message, /invalid YAML: Excessive alias count/);
   });
 
+  test('a list or watch with a label or field selector is a 400, never every item as if it matched', async () => {
+    for (const path of [`${API}/namespaces/default/services?labelSelector=app%3Dreviews`, `${API}/services?watch=true&fieldSelector=metadata.name%3Dx`]) {
+      const reply = await call('GET', path);
+      assert.equal(reply.status, 400, path);
+      assert.match(reply.body.message, /Selector is not supported/);
+      assert.equal(reply.body.details.causes[0].field.startsWith('query.'), true);
+    }
+  });
+
   test('a verb a served path does not take is 405 with Allow, before its body is parsed', async () => {
     const cases: Array<[string, string, string]> = [
       ['PATCH', `${API}/namespaces/default/services/x`, 'GET, PUT, DELETE'],
