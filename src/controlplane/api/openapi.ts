@@ -26,6 +26,19 @@ const STATUS_SCHEMA = {
   },
 };
 
+/** Kubernetes' DeleteOptions, as far as a delete here honours it (resources.ts). */
+const DELETE_OPTIONS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    kind: { const: 'DeleteOptions' },
+    apiVersion: { type: 'string' },
+    preconditions: { type: 'object', additionalProperties: false, properties: { resourceVersion: { type: 'string' }, uid: { type: 'string' } } },
+    propagationPolicy: { type: 'string' },
+    gracePeriodSeconds: { type: 'integer' },
+  },
+};
+
 type Operation = Record<string, unknown>;
 
 const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
@@ -91,7 +104,8 @@ function kindPaths(kind: KindInfo): Record<string, Record<string, Operation>> {
       delete: {
         operationId: `delete${kind.kind}`,
         parameters: [...scope, NAME_PARAM, RESOURCE_VERSION_PARAM],
-        responses: { 200: one('the deleted resource'), 404: failure('not found'), 409: failure('resourceVersion precondition failed') },
+        requestBody: { required: false, content: jsonContent(DELETE_OPTIONS_SCHEMA) },
+        responses: { 200: one('the deleted resource'), 400: failure('a DeleteOptions field that is not supported'), 404: failure('not found'), 409: failure('resourceVersion or uid precondition failed') },
       },
     },
   };

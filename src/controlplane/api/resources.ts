@@ -102,7 +102,16 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
 
   app.delete<{ Params: ScopeParams; Querystring: { resourceVersion?: string } }>(patterns.item, { schema: { params, querystring: PRECONDITION_QUERY } }, async (request) => {
     const key = keyOf(request.params);
-    const deleted = await store.delete(key, request.query.resourceVersion);
+    const preconditions = deletePreconditions(request.body, request.query.resourceVersion);
+    let expected = preconditions.resourceVersion;
+    if (preconditions.uid !== undefined) {
+      const current = await store.get(key);
+      if (current === undefined) throw notFound(`${describeKey(key)} not found`);
+      if (current.metadata.uid !== preconditions.uid) throw new ApiError(409, 'Conflict', `${describeKey(key)}: uid ${preconditions.uid} does not match the stored ${current.metadata.uid ?? '(none)'}`);
+      // Pinned to the version whose uid was checked: a re-create in between is a 409, not a deleted stranger.
+      expected ??= current.metadata.resourceVersion;
+    }
+    const deleted = await store.delete(key, expected);
     if (deleted === undefined) throw notFound(`${describeKey(key)} not found`);
     conditions.existenceChanged();
     return deleted;
@@ -134,6 +143,38 @@ function refuseOtherMethods(app: FastifyInstance, url: string, allowed: readonly
     },
     handler: async () => undefined,
   });
+}
+
+/** DeleteOptions fields a delete here can honour; `propagationPolicy` and `gracePeriodSeconds` change nothing (no dependents, no grace). */
+const DELETE_OPTIONS_FIELDS = ['kind', 'apiVersion', 'preconditions', 'propagationPolicy', 'gracePeriodSeconds'];
+const PRECONDITION_FIELDS = ['resourceVersion', 'uid'];
+
+/**
+ * The preconditions of a DELETE: `?resourceVersion=` and, as Kubernetes clients send them, a
+ * DeleteOptions body's `preconditions`. Ignoring the body would delete what the client meant to
+ * protect, so a field that would change the delete's meaning (dryRun, ...) is a 400.
+ */
+function deletePreconditions(body: unknown, queryVersion: string | undefined): { resourceVersion?: string; uid?: string } {
+  const fromQuery = queryVersion === undefined ? {} : { resourceVersion: queryVersion };
+  if (body === undefined || body === null) return fromQuery;
+  const unknownFields = (value: Record<string, unknown>, known: readonly string[], prefix: string): void => {
+    const causes = Object.keys(value).filter((f) => !known.includes(f)).map((f) => ({ field: `${prefix}${f}`, message: `unknown field; known fields: ${known.join(', ')}` }));
+    if (causes.length > 0) throw badRequest(`DeleteOptions: ${causes[0]!.field}: ${causes[0]!.message}`, causes);
+  };
+  if (!isObject(body)) throw badRequest('a DELETE body must be a DeleteOptions object', [{ field: '', message: 'expected an object' }]);
+  unknownFields(body, DELETE_OPTIONS_FIELDS, '');
+  const given = body['preconditions'];
+  if (given === undefined || given === null) return fromQuery;
+  if (!isObject(given)) throw badRequest('DeleteOptions: preconditions must be an object', [{ field: 'preconditions', message: 'expected an object' }]);
+  unknownFields(given, PRECONDITION_FIELDS, 'preconditions.');
+  const { resourceVersion, uid } = given;
+  for (const [field, value] of Object.entries({ resourceVersion, uid })) {
+    if (value !== undefined && typeof value !== 'string') throw badRequest(`DeleteOptions: preconditions.${field} must be a string`, [{ field: `preconditions.${field}`, message: 'expected a string' }]);
+  }
+  if (resourceVersion !== undefined && queryVersion !== undefined && resourceVersion !== queryVersion) {
+    throw badRequest(`the query's resourceVersion ${queryVersion} and the body's ${String(resourceVersion)} disagree`, [{ field: 'preconditions.resourceVersion', message: `must be ${queryVersion} or absent` }]);
+  }
+  return { ...fromQuery, ...(resourceVersion === undefined ? {} : { resourceVersion: resourceVersion as string }), ...(uid === undefined ? {} : { uid: uid as string }) };
 }
 
 /** Where a watch resumes: the SSE reconnect header wins over the query (it is newer). */

@@ -142,6 +142,26 @@ describe('REST API server', () => {
     assert.equal(putMissing.status, 404, 'PUT does not create');
   });
 
+  test('a DeleteOptions body\'s preconditions are honoured, as Kubernetes clients send them', async () => {
+    const path = `${API}/namespaces/default/services/guarded`;
+    const created = (await call('POST', `${API}/namespaces/default/services`, service('guarded'))).body;
+    const options = (preconditions: unknown): unknown => ({ kind: 'DeleteOptions', apiVersion: 'v1', preconditions });
+    const stale = await call('DELETE', path, options({ resourceVersion: '1' }));
+    assert.equal(stale.status, 409, 'a stale resourceVersion in the body is a conflict, not ignored');
+    const otherUid = await call('DELETE', path, options({ uid: 'someone-else' }));
+    assert.equal(otherUid.status, 409);
+    assert.match(otherUid.body.message, /uid someone-else does not match/);
+    const dryRun = await call('DELETE', path, { kind: 'DeleteOptions', dryRun: ['All'] });
+    assert.equal(dryRun.status, 400, 'a dry run it cannot do is refused, not carried out for real');
+    assert.deepEqual(dryRun.body.details.causes.map((c: { field: string }) => c.field), ['dryRun']);
+    const disagree = await call('DELETE', `${path}?resourceVersion=${created.metadata.resourceVersion}`, options({ resourceVersion: '1' }));
+    assert.equal(disagree.status, 400);
+    assert.equal((await call('GET', path)).status, 200, 'none of those deleted it');
+    const current = (await call('GET', path)).body.metadata;
+    const ok = await call('DELETE', path, options({ uid: current.uid, resourceVersion: current.resourceVersion }));
+    assert.equal(ok.status, 200);
+  });
+
   test('a cluster-scoped resource is named without a namespace in every message (Mesh default, not Mesh /default)', async () => {
     const mesh = { apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'Mesh', metadata: { name: 'default' }, spec: {} };
     assert.equal((await call('POST', `${API}/meshes`, mesh)).status, 201);
