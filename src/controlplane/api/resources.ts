@@ -48,7 +48,7 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
   const keyOf = (p: ScopeParams): ResourceKey => ({ kind: kind.kind, namespace: namespaceOf(p), name: p.name! });
 
   const list = async (request: FastifyRequest<{ Params: ScopeParams; Querystring: ListQuery }>, reply: FastifyReply, namespace: string | undefined): Promise<unknown> => {
-    refuseSelectors(request.query);
+    refuseUnsupported(request.query, SELECTORS, 'list everything and filter on the client');
     if (request.query.watch === true) {
       watches.serve(reply, {
         matches: (r) => r.kind === kind.kind && (namespace === undefined || r.metadata.namespace === namespace),
@@ -81,7 +81,7 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
     return found;
   });
 
-  app.post<{ Params: ScopeParams }>(patterns.collection, { schema: { params } }, async (request, reply) => {
+  app.post<{ Params: ScopeParams }>(patterns.collection, { schema: { params }, ...NO_DRY_RUN }, async (request, reply) => {
     const resource = admit(kind, request.body, { namespace: namespaceOf(request.params) });
     const stored = await store.put(resource, '');
     conditions.existenceChanged();
@@ -89,7 +89,7 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
     return conditions.settle(stored);
   });
 
-  app.put<{ Params: ScopeParams }>(patterns.item, { schema: { params } }, async (request) => {
+  app.put<{ Params: ScopeParams }>(patterns.item, { schema: { params }, ...NO_DRY_RUN }, async (request) => {
     const key = keyOf(request.params);
     const resource = admit(kind, request.body, { namespace: key.namespace, name: key.name });
     const current = await store.get(key);
@@ -100,7 +100,7 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
     return conditions.settle(stored);
   });
 
-  app.delete<{ Params: ScopeParams; Querystring: { resourceVersion?: string } }>(patterns.item, { schema: { params, querystring: PRECONDITION_QUERY } }, async (request) => {
+  app.delete<{ Params: ScopeParams; Querystring: { resourceVersion?: string } }>(patterns.item, { schema: { params, querystring: PRECONDITION_QUERY }, ...NO_DRY_RUN }, async (request) => {
     const key = keyOf(request.params);
     const preconditions = deletePreconditions(request.body, request.query.resourceVersion);
     let expected = preconditions.resourceVersion;
@@ -119,15 +119,22 @@ function registerKind(app: FastifyInstance, kind: KindInfo, { store, conditions,
 }
 
 /**
- * Kubernetes' list filters, which this API does not implement. Ignoring one would hand a client
- * every item as if it matched (a cleanup loop would delete them all), so each is a 400.
+ * Query parameters Kubernetes clients send whose effect this API does not have. Ignoring one
+ * would do something else than asked: a list's selectors would hand over every item as if it
+ * matched (a cleanup loop would delete them all), a write's dryRun would be carried out for real.
  */
-const SELECTORS = ['labelSelector', 'fieldSelector'] as const;
+const SELECTORS = ['labelSelector', 'fieldSelector'];
+const DRY_RUN = ['dryRun'];
 
-function refuseSelectors(query: object): void {
-  const given = SELECTORS.filter((s) => s in query);
-  if (given.length > 0) throw badRequest(`${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} not supported: list everything and filter on the client`, given.map((s) => ({ field: `query.${s}`, message: 'not supported' })));
+function refuseUnsupported(query: object, names: readonly string[], instead: string): void {
+  const given = names.filter((s) => s in query);
+  if (given.length > 0) throw badRequest(`${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} not supported: ${instead}`, given.map((s) => ({ field: `query.${s}`, message: 'not supported' })));
 }
+
+/** Route option for the writes: refused before the body is parsed, so before anything is stored. */
+const NO_DRY_RUN = {
+  onRequest: async (request: FastifyRequest): Promise<void> => refuseUnsupported(request.query as object, DRY_RUN, 'without it the write would be carried out for real'),
+};
 
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 

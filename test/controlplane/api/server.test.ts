@@ -279,6 +279,17 @@ describe('REST API server', () => {
     }
   });
 
+  test('a write with ?dryRun is a 400 and stores nothing: it is not carried out for real', async () => {
+    const create = await call('POST', `${API}/namespaces/default/services?dryRun=All`, service('dry'));
+    assert.equal(create.status, 400);
+    assert.deepEqual(create.body.details.causes.map((c: { field: string }) => c.field), ['query.dryRun']);
+    assert.equal((await call('GET', `${API}/namespaces/default/services/dry`)).status, 404);
+    await call('POST', `${API}/namespaces/default/services`, service('wet'));
+    assert.equal((await call('PUT', `${API}/namespaces/default/services/wet?dryRun=All`, service('wet', 'default', 1))).status, 400);
+    assert.equal((await call('DELETE', `${API}/namespaces/default/services/wet?dryRun=All`)).status, 400);
+    assert.equal((await call('GET', `${API}/namespaces/default/services/wet`)).body.spec.ports[0].port, 9080, 'neither changed it');
+  });
+
   test('a verb a served path does not take is 405 with Allow, before its body is parsed', async () => {
     const cases: Array<[string, string, string]> = [
       ['PATCH', `${API}/namespaces/default/services/x`, 'GET, PUT, DELETE'],
