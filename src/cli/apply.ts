@@ -1,6 +1,6 @@
 /**
  * `weft apply -f FILE|-`: creates or replaces every document of a YAML (or
- * JSON) file. Idempotent: a document equal to what is stored is left alone and
+ * JSON) file, and every item of a list (what `weft get KIND -o yaml` prints). Idempotent: a document equal to what is stored is left alone and
  * reported `unchanged`. Every document is validated before any is sent, so a
  * bad file changes nothing and fails with the field path.
  */
@@ -36,7 +36,7 @@ export function registerApplyCommand(program: Command): void {
       throw new Error(`cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     });
     const model = await loadModel();
-    const resources = (await parseManifests(text, source)).map((doc, i) => admit(model, doc, opts.namespace, `${source}: document ${i + 1}`));
+    const resources = withListItems(await parseManifests(text, source), source).map(({ doc, where }) => admit(model, doc, opts.namespace, where));
     if (resources.length === 0) throw new Error(`${source}: no documents to apply`);
     const client = new ApiClient(opts.server, opts.token);
     for (const resource of resources) {
@@ -55,9 +55,26 @@ export async function parseManifests(text: string, source: string): Promise<unkn
       const error = doc.errors[0];
       // The parser's first line already ends with `at line L, column C`.
       if (error !== undefined) throw new Error(`${source}: document ${i + 1}: invalid YAML: ${error.message.split('\n')[0]!.replace(/:$/, '')}`);
-      return doc.toJS({ maxAliasCount: 100 }) as unknown;
+      try {
+        return doc.toJS({ maxAliasCount: 100 }) as unknown;
+      } catch (err) {
+        // An alias bomb ("Excessive alias count ...") is refused here, not by the parser.
+        throw new Error(`${source}: document ${i + 1}: invalid YAML: ${(err as Error).message}`, { cause: err });
+      }
     })
     .filter((doc) => doc !== null && doc !== undefined);
+}
+
+/**
+ * Each document with where it came from; a list (`weft get KIND -o yaml|json`
+ * prints a `<Kind>List`, kubectl a `List`) stands for its items, as in kubectl.
+ */
+function withListItems(docs: readonly unknown[], source: string): Array<{ doc: unknown; where: string }> {
+  return docs.flatMap((doc, i) => {
+    const where = `${source}: document ${i + 1}`;
+    if (!isRecord(doc) || typeof doc['kind'] !== 'string' || !doc['kind'].endsWith('List') || !Array.isArray(doc['items'])) return [{ doc, where }];
+    return doc['items'].map((item: unknown, j) => ({ doc: item, where: `${where}: items[${j}]` }));
+  });
 }
 
 /** The document as the server will store it (defaults applied), or an error naming the field. */

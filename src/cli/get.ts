@@ -31,7 +31,7 @@ export function registerGetCommand(program: Command): void {
     }
     const list = await client.list(kind, opts.allNamespaces === true ? undefined : opts.namespace);
     if (opts.output === 'table' && list.items.length === 0) {
-      process.stderr.write(`no ${kind.plural} found${opts.allNamespaces === true ? '' : ` in namespace ${opts.namespace}`}\n`);
+      process.stderr.write(`no ${kind.plural} found${opts.allNamespaces === true || !kind.namespaced ? '' : ` in namespace ${opts.namespace}`}\n`);
       return;
     }
     process.stdout.write(await render(opts.output, list, list.items));

@@ -78,6 +78,32 @@ describe('weft apply', () => {
     assert.match(missing.stderr, /cannot read .*nope\.yaml: ENOENT/);
   });
 
+  test('what weft get -o yaml|json prints, a list included, applies back unchanged', async () => {
+    for (const output of ['yaml', 'json']) {
+      const one = await fx.weft(['get', 'workload', 'reviews-v1', '-o', output]);
+      assert.equal(one.code, 0, one.stderr);
+      const list = await fx.weft(['get', 'workloads', '-o', output]);
+      assert.equal(list.code, 0, list.stderr);
+      const oneAgain = await fx.weft(['apply', '-f', '-'], one.stdout);
+      assert.equal(oneAgain.code, 0, oneAgain.stderr);
+      assert.equal(oneAgain.stdout, 'workload/reviews-v1 unchanged\n');
+      const listAgain = await fx.weft(['apply', '-f', '-'], list.stdout);
+      assert.equal(listAgain.code, 0, listAgain.stderr);
+      assert.equal(listAgain.stdout, 'workload/ratings-v1 unchanged\nworkload/reviews-v1 unchanged\n');
+    }
+    const badItem = await fx.weft(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'WorkloadList', items: [{ kind: 'Workload' }] }));
+    assert.notEqual(badItem.code, 0);
+    assert.match(badItem.stderr, /^weft: stdin: document 1: items\[0\]: apiVersion: required field is missing/);
+  });
+
+  test('a YAML alias bomb fails with one line naming the document', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 6; i++) levels.push(`${'abcdef'[i]}: &${'abcdef'[i]} [${Array(10).fill(`*${'abcdef'[i - 1]}`).join(', ')}]`);
+    const bomb = await fx.weft(['apply', '-f', '-'], levels.join('\n'));
+    assert.notEqual(bomb.code, 0);
+    assert.equal(bomb.stderr, 'weft: stdin: document 1: invalid YAML: Excessive alias count indicates a resource exhaustion attack\n');
+  });
+
   test('an unreachable server fails with one line naming it', async () => {
     const port = await closedPort();
     const result = await runWeft(['apply', '-f', '-', '--server', `http://127.0.0.1:${port}`], BOOKINFO_YAML);

@@ -48,6 +48,14 @@ describe('weft get', () => {
     assert.deepEqual(all.items.map((r: { metadata: { name: string } }) => r.metadata.name).sort(), ['elsewhere', 'reviews']);
   });
 
+  test('an empty list says so, naming the namespace only for namespaced kinds', async () => {
+    const meshes = await fx.weft(['get', 'meshes']);
+    assert.equal(meshes.code, 0, meshes.stderr);
+    assert.equal(meshes.stderr, 'no meshes found\n');
+    const workloads = await fx.weft(['get', 'workloads', '-n', 'empty']);
+    assert.equal(workloads.stderr, 'no workloads found in namespace empty\n');
+  });
+
   test('not found, unknown kinds and bad -o values fail with one line', async () => {
     const missing = await fx.weft(['get', 'service', 'nope']);
     assert.notEqual(missing.code, 0);

@@ -1,7 +1,8 @@
 /**
  * The control plane's doors, against a real `weft controlplane` process with
  * curl and the real CLI: no token or a bad one is 401, a read-only token reads
- * but may not write (403), tokens are created and rotated with `weft token`,
+ * but may not write (403) nor read a registration token, percent-encoded paths
+ * need the same token, tokens are created and rotated with `weft token`,
  * the first admin token lands in <data-dir>/admin-token (0600) and never in the
  * log, /healthz stays public, and plaintext xDS binds loopback only.
  */
@@ -21,7 +22,8 @@ describe('weft controlplane: API authentication and roles', () => {
 
   /** curl -i; status code, lower-cased headers and body. */
   async function call(method: string, path: string, token?: string, body?: string): Promise<{ status: number; headers: string; body: string }> {
-    const args = ['-i', '-X', method, '--max-time', '10'];
+    // --path-as-is: the path goes out as written (percent-encodings and all), as an attacker would send it.
+    const args = ['-i', '--path-as-is', '-X', method, '--max-time', '10'];
     if (token !== undefined) args.push('-H', `Authorization: Bearer ${token}`);
     if (body !== undefined) args.push('-H', 'content-type: application/json', '--data-binary', body);
     const res = await curl([...args, `${cp.url}${path}`]);
@@ -97,6 +99,35 @@ describe('weft controlplane: API authentication and roles', () => {
     const unauthenticated = await cp.weft(['get', 'services'], undefined, 'weft_nope_' + 'B'.repeat(43));
     assert.notEqual(unauthenticated.code, 0);
     assert.match(unauthenticated.stderr, /401 Unauthorized: invalid or revoked token/);
+  });
+
+  it('percent-encoded paths reach the same routes and need the same token (the router decodes %61pis to apis)', async () => {
+    for (const path of [SERVICES.replace('/apis/', '/%61pis/'), '/%61pi/watch?resourceVersion=0', '/%61pi/ca', '/%61pi/proxies', '/openapi%2Ejson']) {
+      const reply = await call('GET', path);
+      assert.equal(reply.status, 401, `${path}: ${reply.body}`);
+      assert.equal(JSON.parse(reply.body).reason, 'Unauthorized');
+    }
+    assert.equal((await call('GET', SERVICES.replace('/apis/', '/%61pis/'), cp.adminToken())).status, 200, 'the same route with a token');
+    assert.equal((await call('GET', '/%68ealthz')).status, 200, '/healthz stays public however it is spelled');
+    assert.equal((await call('GET', '/%ZZ')).status, 400);
+  });
+
+  it('a read-only token reads an identity but not its registration token, which would get it a workload certificate', async () => {
+    const workload = JSON.stringify({ apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'Workload', metadata: { name: 'details-0' }, spec: { address: '10.0.0.9', service: 'details' } });
+    assert.equal((await call('POST', '/apis/mesh.weft.dev/v1alpha1/namespaces/default/workloads', cp.adminToken(), workload)).status, 201);
+    const readOnly = (await cp.weft(['token', 'create', '--role', 'read-only'])).stdout.trim();
+    const identity = await call('GET', '/api/identities/default/details-0', readOnly);
+    assert.equal(identity.status, 200, identity.body);
+    assert.equal(JSON.parse(identity.body).token, undefined);
+    const withToken = await call('GET', '/api/identities/default/details-0?token=true', readOnly);
+    assert.equal(withToken.status, 403, withToken.body);
+    assert.match(JSON.parse(withToken.body).message, /is read-only: reading a registration token needs an admin token/);
+    const cli = await cp.weft(['identity', 'details-0', '--registration-token'], undefined, readOnly);
+    assert.notEqual(cli.code, 0);
+    assert.match(cli.stderr, /403 Forbidden/);
+    const admin = await cp.weft(['identity', 'details-0', '--registration-token', '-o', 'json']);
+    assert.equal(admin.code, 0, admin.stderr);
+    assert.match((JSON.parse(admin.stdout) as { token: string }).token, /^wlt1\./);
   });
 
   it('lists tokens without secrets or hashes, and never serves them as resources', async () => {

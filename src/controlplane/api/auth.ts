@@ -25,12 +25,28 @@ declare module 'fastify' {
   }
 }
 
-/** Needs a token: the API, the OpenAPI document, and every write wherever it goes. */
-function isProtected(method: string, url: string): boolean {
-  const path = url.split('?', 1)[0]!;
-  if (path === HEALTH_PATH) return false;
-  if (!READ_METHODS.has(method)) return true;
-  return path === OPENAPI_PATH || path === '/api' || path.startsWith('/api/') || path === '/apis' || path.startsWith('/apis/');
+/**
+ * Needs a token: every route but /healthz, and every write wherever it goes.
+ * Decided by the route the router matched, not by the raw URL: the router
+ * decodes `%61pis` to `apis`, so a prefix test on the raw URL let such a GET
+ * through unauthenticated. Unmatched GETs (the UI's files, 404s) go by their
+ * decoded path.
+ */
+function isProtected(request: FastifyRequest): boolean {
+  if (!READ_METHODS.has(request.method)) return true;
+  const route = request.routeOptions.url;
+  if (route !== undefined) return route !== HEALTH_PATH;
+  const path = decodedPath(request.url);
+  return path === undefined || path === OPENAPI_PATH || path === '/api' || path.startsWith('/api/') || path === '/apis' || path.startsWith('/apis/');
+}
+
+/** The URL's path, percent-decoded; undefined when it does not decode. */
+function decodedPath(url: string): string | undefined {
+  try {
+    return decodeURIComponent(url.split('?', 1)[0]!);
+  } catch {
+    return undefined;
+  }
 }
 
 const unauthorized = (message: string): ApiError => new ApiError(401, 'Unauthorized', message);
@@ -38,7 +54,7 @@ const forbidden = (message: string): ApiError => new ApiError(403, 'Forbidden', 
 
 export function registerAuth(app: FastifyInstance, tokens: TokenAuthority): void {
   app.addHook('onRequest', async (request, reply) => {
-    if (!isProtected(request.method, request.url)) return;
+    if (!isProtected(request)) return;
     const header = request.headers.authorization;
     const match = header === undefined ? null : BEARER.exec(header);
     if (match === null) {
@@ -59,17 +75,18 @@ export function registerAuth(app: FastifyInstance, tokens: TokenAuthority): void
   });
 }
 
-function requireAdmin(request: FastifyRequest): void {
-  if (request.caller?.role !== 'admin') throw forbidden(`token ${request.caller?.id ?? '(none)'} is ${request.caller?.role ?? 'unknown'}: managing tokens needs an admin token`);
+/** For reads only an admin may make; `what` says what needs it ("managing tokens"). */
+export function requireAdmin(request: FastifyRequest, what: string): void {
+  if (request.caller?.role !== 'admin') throw forbidden(`token ${request.caller?.id ?? '(none)'} is ${request.caller?.role ?? 'unknown'}: ${what} needs an admin token`);
 }
 
 export function registerTokenRoutes(app: FastifyInstance, tokens: TokenAuthority): void {
   app.get(TOKENS_PATH, async (request) => {
-    requireAdmin(request);
+    requireAdmin(request, 'managing tokens');
     return { items: await tokens.list() };
   });
   app.post<{ Body: { role?: unknown } | undefined }>(TOKENS_PATH, async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'managing tokens');
     const role = request.body?.role ?? 'read-only';
     if (typeof role !== 'string' || !(TOKEN_ROLES as readonly string[]).includes(role)) {
       throw badRequest(`role must be one of ${TOKEN_ROLES.join(', ')}`, [{ field: 'role', message: `unsupported value ${JSON.stringify(role)}` }]);
@@ -79,14 +96,14 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenAuthority
     return reply.code(201).send(issued);
   });
   app.post<{ Params: { id: string } }>(`${TOKENS_PATH}/:id/rotate`, async (request) => {
-    requireAdmin(request);
+    requireAdmin(request, 'managing tokens');
     const issued = await tokens.rotate(request.params.id);
     if (issued === undefined) throw notFound(`no token ${request.params.id}`);
     request.log.info({ tokenId: issued.id, by: request.caller?.id }, 'API token rotated');
     return issued;
   });
   app.delete<{ Params: { id: string } }>(`${TOKENS_PATH}/:id`, async (request) => {
-    requireAdmin(request);
+    requireAdmin(request, 'managing tokens');
     if (!(await tokens.revoke(request.params.id))) throw notFound(`no token ${request.params.id}`);
     request.log.info({ tokenId: request.params.id, by: request.caller?.id }, 'API token revoked');
     return { id: request.params.id, revoked: true };

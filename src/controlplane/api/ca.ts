@@ -1,5 +1,5 @@
 /**
- * The CA's API routes (admin; behind the API's token check once it has one):
+ * The CA's API routes (any token reads; the registration token and rotation need an admin token):
  *   GET  /api/ca                                  root, pending/retired roots, trust domain, counters
  *   POST /api/ca/rotate  {"overlap": "24h"}       start a root rotation
  *   GET  /api/identities/{namespace}/{workload}[?token=true]   SPIFFE ID, chain, expiry (and the registration token)
@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CaRequestError, type MeshCa } from '../ca/mesh-ca.js';
 import { parseDuration } from '../model/duration.js';
+import { requireAdmin } from './auth.js';
 import { CA_PATH, CA_ROTATE_PATH, IDENTITIES_PATH } from './paths.js';
 import { ApiError, badRequest, notFound } from './status.js';
 
@@ -35,6 +36,8 @@ export function registerCaRoutes(app: FastifyInstance, ca: MeshCa): void {
     `${IDENTITIES_PATH}/:namespace/:workload`,
     { schema: { params: { type: 'object', properties: { namespace: NAME, workload: NAME } }, querystring: { type: 'object', properties: { token: { type: 'boolean' } } } } },
     async (request) => {
+      // A registration token gets the workload a certificate: a read-only token must not lead to one.
+      if (request.query.token === true) requireAdmin(request, 'reading a registration token');
       try {
         return await ca.identity(request.params.namespace, request.params.workload, request.query.token === true);
       } catch (err) {

@@ -5,7 +5,7 @@
  * Kubernetes-style Status.
  */
 import type pino from 'pino';
-import { fastify, LogController, type FastifyBaseLogger } from 'fastify';
+import { fastify, LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import { parseYaml } from '../../proxy/config/yaml-document.js';
 import { ConfigError } from '../../lib/errors.js';
 import { WEFT_VERSION } from '../../cli/version.js';
@@ -32,8 +32,12 @@ import { DEFAULT_UI_DIR, serveUi } from './static-ui.js';
 /** Documents above this are refused with 413 (the issue's limit; also fastify's default). */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 export const YAML_CONTENT_TYPES = ['application/yaml', 'application/x-yaml'];
+/** Longest path segment the router accepts; above a name's 253 so the schemas, not the router, refuse long names. */
+const MAX_PARAM_LENGTH = 1024;
 /** fastify's error for a body above `bodyLimit`; its own message does not say what the limit is. */
 const BODY_TOO_LARGE_CODE = 'FST_ERR_CTP_BODY_TOO_LARGE';
+/** fastify's error for a body that does not parse (its message does not say where or why). */
+const INVALID_JSON_CODE = 'FST_ERR_CTP_INVALID_JSON_BODY';
 
 export interface ApiServerOptions {
   store: Store;
@@ -62,6 +66,8 @@ export interface ApiServerOptions {
   perf?: PerfEngine;
   /** The mesh CA, for `/api/ca` and `/api/identities`. */
   ca?: MeshCa;
+  /** How long close() lets requests in flight finish before cutting them; default 10 s. */
+  drainTimeoutMs?: number;
 }
 
 export interface ApiServer {
@@ -71,19 +77,38 @@ export interface ApiServer {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { store, log } = options;
+  const sendError = (err: unknown, request: FastifyRequest, reply: FastifyReply): void => {
+    const apiError = (err as { code?: unknown }).code === BODY_TOO_LARGE_CODE ? bodyTooLarge() : toApiError(err);
+    if (apiError.code >= 500) log.error({ err, method: request.method, url: request.url }, 'API request failed');
+    void reply.code(apiError.code).type('application/json').send(apiError.toStatus());
+  };
   const app = fastify({
     // Typed as fastify's base logger so routes see the default FastifyInstance type.
     loggerInstance: log as FastifyBaseLogger,
     // No per-request lines: the error handler logs failures, and watch clients would flood the log.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_DOCUMENT_BYTES,
-    forceCloseConnections: true,
+    // On close, idle keep-alive connections go at once; requests in flight finish (see close()).
+    forceCloseConnections: 'idle',
+    // fastify's default (100) is below the 253 characters a DNS-1123 name may have: such a resource
+    // could be created but not read or deleted. Route schemas hold names to 253.
+    maxParamLength: MAX_PARAM_LENGTH,
+    // The router's own refusals (an undecodable URL, an over-long segment) are Statuses too.
+    frameworkErrors: sendError,
   });
   const watches = new WatchStreams(store, options.heartbeatMs ?? 15_000, log);
   const conditions = new StatusConditions(store, log, options.recheckDelayMs ?? 100);
 
-  // JSON (fastify's own parser) and YAML only: anything else is 415.
-  app.removeContentTypeParser('text/plain');
+  // JSON (fastify's own parser, with the reason when it refuses) and YAML only: anything else is 415.
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (err, value) => {
+      if (err === null || (err as { code?: unknown }).code !== INVALID_JSON_CODE) return done(err, value);
+      const reason = `invalid JSON: ${jsonProblem(body as string)}`;
+      done(badRequest(`request body: ${reason}`, [{ field: 'request body', message: reason }]), undefined);
+    });
+  });
   app.addContentTypeParser(YAML_CONTENT_TYPES, { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, parseYaml(body as string, 'request body'));
@@ -92,11 +117,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
   });
 
-  app.setErrorHandler((err, request, reply) => {
-    const apiError = (err as { code?: unknown }).code === BODY_TOO_LARGE_CODE ? bodyTooLarge() : toApiError(err);
-    if (apiError.code >= 500) log.error({ err, method: request.method, url: request.url }, 'API request failed');
-    void reply.code(apiError.code).type('application/json').send(apiError.toStatus());
-  });
+  app.setErrorHandler(sendError);
   const uiDir = options.uiDir ?? DEFAULT_UI_DIR;
   app.setNotFoundHandler(async (request, reply) => {
     if (await serveUi(uiDir, request, reply)) return reply;
@@ -140,10 +161,28 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     close: async () => {
       perf.close();
       watches.closeAll();
+      // Stop accepting, let the requests in flight (a slow upload, a store write) answer, and only
+      // then cut what is left: a write the client sent in full is never lost to a SIGTERM.
+      const cut = setTimeout(() => app.server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(cut);
+      }
+      // After the requests: a write that finished while draining still schedules its re-check.
       await conditions.close();
-      await app.close();
     },
   };
+}
+
+/** Why fastify's parser refused `text`: JSON.parse's message (with the position), or the key it will not take. */
+function jsonProblem(text: string): string {
+  try {
+    JSON.parse(text);
+    return 'a "__proto__" or "constructor.prototype" key, which is refused';
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 function bodyTooLarge(): ApiError {

@@ -2,8 +2,9 @@
  * Kubernetes-style `Status` bodies for every failed API call, and the one
  * mapping from thrown errors (ours, the store's, fastify's) to them.
  */
-import { InvalidResourceKeyError, RevisionCompactedError } from '../store/errors.js';
+import { InvalidResourceKeyError, InvalidRevisionError, RevisionCompactedError } from '../store/errors.js';
 import { ConflictError } from '../store/store.js';
+import { describeKey } from '../model/resource.js';
 
 export interface StatusCause {
   /** Field path in the submitted document, e.g. `spec.ports[0].port`; '' for the whole request. */
@@ -17,6 +18,7 @@ export type StatusReason =
   | 'Forbidden'
   | 'Invalid'
   | 'NotFound'
+  | 'MethodNotAllowed'
   | 'AlreadyExists'
   | 'Conflict'
   | 'Expired'
@@ -75,11 +77,12 @@ const REASON_BY_CODE: Record<number, StatusReason> = {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof ConflictError) {
-    if (err.expected === '' && err.actual !== undefined) return new ApiError(409, 'AlreadyExists', `${err.key.kind} ${err.key.namespace}/${err.key.name} already exists`);
-    if (err.actual === undefined) return notFound(`${err.key.kind} ${err.key.namespace}/${err.key.name} not found`);
+    if (err.expected === '' && err.actual !== undefined) return new ApiError(409, 'AlreadyExists', `${describeKey(err.key)} already exists`);
+    if (err.actual === undefined) return notFound(`${describeKey(err.key)} not found`);
     return new ApiError(409, 'Conflict', err.message);
   }
   if (err instanceof RevisionCompactedError) return new ApiError(410, 'Expired', err.message);
+  if (err instanceof InvalidRevisionError) return badRequest(err.message, [{ field: 'resourceVersion', message: 'not a store revision' }]);
   if (err instanceof InvalidResourceKeyError) return badRequest(err.message, [{ field: err.field === 'kind' ? 'kind' : `metadata.${err.field}`, message: err.message }]);
   if (err instanceof Error) {
     const fastifyError = err as FastifyLikeError;

@@ -45,6 +45,11 @@ export interface ResourceKey {
   name: string;
 }
 
+/** `Service default/reviews`; a cluster-scoped resource has no namespace part (`Mesh default`). */
+export function describeKey(key: ResourceKey): string {
+  return `${key.kind} ${key.namespace === '' ? '' : `${key.namespace}/`}${key.name}`;
+}
+
 export function keyOf(resource: Pick<Resource, 'kind' | 'metadata'>): ResourceKey {
   return { kind: resource.kind, namespace: resource.metadata.namespace, name: resource.metadata.name };
 }

@@ -1,7 +1,16 @@
 /**
  * Store errors beyond the shared ConflictError (store.ts). The API maps
- * RevisionCompactedError to 410 Gone, as Kubernetes does for an expired watch.
+ * RevisionCompactedError to 410 Gone, as Kubernetes does for an expired watch,
+ * and InvalidRevisionError to 400.
  */
+
+/** A watch asked to start from something that is not a revision (`abc`, `-5`): the caller's mistake. */
+export class InvalidRevisionError extends RangeError {
+  constructor(readonly requested: string) {
+    super(`cannot watch from revision ${JSON.stringify(requested)}: not a store revision (a resourceVersion from a list or an event id)`);
+    this.name = 'InvalidRevisionError';
+  }
+}
 
 /** A watch asked for changes the store no longer keeps; list again and watch from the new revision. */
 export class RevisionCompactedError extends Error {

@@ -10,9 +10,10 @@
 import { Etcd3, Range, type IKeyValue, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import { childLogger } from '../../lib/log.js';
-import { keyOf, type Resource, type ResourceKey } from '../model/resource.js';
+import { describeKey, keyOf, type Resource, type ResourceKey } from '../model/resource.js';
 import { assertStorableKey, checkExpectedVersion, documentForPut, documentForStatus, resourceFromDocument } from './documents.js';
 import type { ListOptions, Store, WatchEvent } from './store.js';
+import { InvalidRevisionError } from './errors.js';
 
 export const DEFAULT_ETCD_PREFIX = '/weft/';
 /** Per-call deadline for unary etcd calls, so a hung member cannot hang a write forever. */
@@ -89,7 +90,7 @@ class EtcdStore implements Store {
       checkExpectedVersion(key, expectedResourceVersion, current?.metadata.resourceVersion);
       return documentForPut(resource, current);
     });
-    if (stored === undefined) throw new Error(`${describe(key)}: etcd put returned no resource`);
+    if (stored === undefined) throw new Error(`${describeKey(key)}: etcd put returned no resource`);
     return stored;
   }
 
@@ -154,7 +155,7 @@ class EtcdStore implements Store {
       if (result.succeeded) return decision === null ? current : resourceFromDocument(decision, result.header.revision);
       attempted = { decision, comparedRevision, current };
     }
-    throw new Error(`${describe(key)}: write abandoned after ${MAX_WRITE_ATTEMPTS} attempts; the key kept changing between read and commit`);
+    throw new Error(`${describeKey(key)}: write abandoned after ${MAX_WRITE_ATTEMPTS} attempts; the key kept changing between read and commit`);
   }
 }
 
@@ -216,7 +217,7 @@ function deletedResource(kv: IKeyValue, previous: IKeyValue | undefined, prefix:
 }
 
 function parseRevision(revision: string): bigint {
-  if (!/^\d+$/.test(revision)) throw new RangeError(`cannot watch from revision ${JSON.stringify(revision)}: not a store revision`);
+  if (!/^\d+$/.test(revision)) throw new InvalidRevisionError(revision);
   return BigInt(revision);
 }
 
@@ -226,10 +227,6 @@ function compareByKey(a: Resource, b: Resource): number {
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function describe(key: ResourceKey): string {
-  return `${key.kind} ${key.namespace}/${key.name}`;
 }
 
 EtcdStore satisfies new (endpoints: string[], prefix: string) => Store;

@@ -14,7 +14,7 @@ import { childLogger } from '../../lib/log.js';
 import { keyOf, type Resource, type ResourceKey } from '../model/resource.js';
 import { ChangeFeed } from './change-feed.js';
 import { assertStorableKey, checkExpectedVersion, documentForPut, documentForStatus, resourceFromDocument } from './documents.js';
-import { RevisionCompactedError } from './errors.js';
+import { InvalidRevisionError, RevisionCompactedError } from './errors.js';
 import type { ListOptions, Store, WatchEvent, WatchEventType } from './store.js';
 
 export const DATABASE_FILE = 'weft.db';
@@ -150,7 +150,7 @@ class SqliteStore implements Store {
 
   private changesAfter(fromRevision: string): WatchEvent[] {
     const from = Number(fromRevision);
-    if (!Number.isSafeInteger(from) || from < 0) throw new RangeError(`cannot watch from revision ${JSON.stringify(fromRevision)}: not a store revision`);
+    if (!Number.isSafeInteger(from) || from < 0) throw new InvalidRevisionError(fromRevision);
     const compacted = this.meta('compacted');
     if (from < compacted) throw new RevisionCompactedError(fromRevision, String(compacted));
     return this.statements.changesAfter.all(from).map((row) => ({

@@ -6,7 +6,7 @@
  * the stored one differs (HTTP 409 in the API). Watchers see every change after
  * the revision they start from, in order, exactly once.
  */
-import type { Resource, ResourceKey } from '../model/resource.js';
+import { describeKey, type Resource, type ResourceKey } from '../model/resource.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -49,7 +49,7 @@ export class ConflictError extends Error {
     readonly expected: string,
     readonly actual: string | undefined,
   ) {
-    super(`${key.kind} ${key.namespace}/${key.name}: resourceVersion ${expected === '' ? '(none: create)' : expected} does not match the stored ${actual ?? '(absent)'}`);
+    super(`${describeKey(key)}: resourceVersion ${expected === '' ? '(none: create)' : expected} does not match the stored ${actual ?? '(absent)'}`);
     this.name = 'ConflictError';
   }
 }

@@ -26,8 +26,11 @@ function yamlError(doc: Document, error: YAMLError, sourceName: string): ConfigE
     const path = duplicateKeyPath(doc, error.pos[0]);
     if (path !== undefined) return inSource(new ConfigError(path, `duplicate key${where}`), sourceName);
   }
-  // The parser's own wording points at its API (parseAllDocuments), not at the file.
-  if (error.code === 'MULTIPLE_DOCS') return new ConfigError(sourceName, `invalid YAML: a second document starts${where}; a bootstrap is one document (remove the extra "---")`);
+  // The parser's own message names its API ("please use YAML.parseAllDocuments()"), which means nothing to the writer.
+  if (error.code === 'MULTIPLE_DOCS') {
+    const second = error.linePos === undefined ? '' : ` (the second starts at line ${error.linePos[0].line})`;
+    return new ConfigError(sourceName, `invalid YAML: more than one document, one is expected${second}`);
+  }
   const firstLine = error.message.split('\n')[0]!.replace(/:$/, '');
   return new ConfigError(sourceName, `invalid YAML: ${firstLine}`);
 }

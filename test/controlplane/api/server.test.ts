@@ -2,6 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startApiServer, type ApiServer } from '../../../src/controlplane/api/server.js';
@@ -24,6 +26,8 @@ interface Reply {
 function service(name: string, namespace = 'default', port = 9080): Resource {
   return { apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'http', port }] } };
 }
+
+const YAML_SERVICE = (name: string): string => `apiVersion: mesh.weft.dev/v1alpha1\nkind: Service\nmetadata:\n  name: ${name}\nspec: {ports: [{name: http, port: 80}]}\n`;
 
 function workload(name: string, serviceName: string, namespace = 'default'): Resource {
   return { apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'Workload', metadata: { name, namespace }, spec: { address: '10.0.0.7', service: serviceName, ports: [{ name: 'http', port: 9080 }] } };
@@ -138,6 +142,39 @@ describe('REST API server', () => {
     assert.equal(putMissing.status, 404, 'PUT does not create');
   });
 
+  test('a DeleteOptions body\'s preconditions are honoured, as Kubernetes clients send them', async () => {
+    const path = `${API}/namespaces/default/services/guarded`;
+    const created = (await call('POST', `${API}/namespaces/default/services`, service('guarded'))).body;
+    const options = (preconditions: unknown): unknown => ({ kind: 'DeleteOptions', apiVersion: 'v1', preconditions });
+    const stale = await call('DELETE', path, options({ resourceVersion: '1' }));
+    assert.equal(stale.status, 409, 'a stale resourceVersion in the body is a conflict, not ignored');
+    const otherUid = await call('DELETE', path, options({ uid: 'someone-else' }));
+    assert.equal(otherUid.status, 409);
+    assert.match(otherUid.body.message, /uid someone-else does not match/);
+    const dryRun = await call('DELETE', path, { kind: 'DeleteOptions', dryRun: ['All'] });
+    assert.equal(dryRun.status, 400, 'a dry run it cannot do is refused, not carried out for real');
+    assert.deepEqual(dryRun.body.details.causes.map((c: { field: string }) => c.field), ['dryRun']);
+    const disagree = await call('DELETE', `${path}?resourceVersion=${created.metadata.resourceVersion}`, options({ resourceVersion: '1' }));
+    assert.equal(disagree.status, 400);
+    assert.equal((await call('GET', path)).status, 200, 'none of those deleted it');
+    const current = (await call('GET', path)).body.metadata;
+    const ok = await call('DELETE', path, options({ uid: current.uid, resourceVersion: current.resourceVersion }));
+    assert.equal(ok.status, 200);
+  });
+
+  test('a cluster-scoped resource is named without a namespace in every message (Mesh default, not Mesh /default)', async () => {
+    const mesh = { apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'Mesh', metadata: { name: 'default' }, spec: {} };
+    assert.equal((await call('POST', `${API}/meshes`, mesh)).status, 201);
+    try {
+      assert.equal((await call('POST', `${API}/meshes`, mesh)).body.message, 'Mesh default already exists');
+      const stale = await call('PUT', `${API}/meshes/default`, { ...mesh, metadata: { name: 'default', resourceVersion: '1' } });
+      assert.match(stale.body.message, /^Mesh default: resourceVersion 1 does not match/);
+      assert.equal((await call('GET', `${API}/meshes/absent`)).body.message, 'Mesh absent not found');
+    } finally {
+      assert.equal((await call('DELETE', `${API}/meshes/default`)).status, 200);
+    }
+  });
+
   test('400 with field paths for schema errors, in JSON and in YAML', async () => {
     const bad = { ...service('reviews'), spec: { ports: [{ name: 'http', port: 70000 }], colour: 'blue' } };
     const json = await call('POST', `${API}/namespaces/default/services`, bad);
@@ -157,9 +194,20 @@ describe('REST API server', () => {
     assert.equal(malformed.status, 400);
     assert.match(malformed.body.message, /invalid YAML/);
 
-    const badJson = await call('POST', `${API}/namespaces/default/services`, '{"kind":', 'application/json');
+    const badJson = await call('POST', `${API}/namespaces/default/services`, '{"kind":1,}', 'application/json');
     assert.equal(badJson.status, 400);
     assert.equal(badJson.body.kind, 'Status');
+    assert.match(badJson.body.message, /^request body: invalid JSON: .*position 10/, 'says where');
+    const poisoned = await call('POST', `${API}/namespaces/default/services`, '{"__proto__":{"admin":true}}', 'application/json');
+    assert.equal(poisoned.status, 400);
+    assert.match(poisoned.body.message, /"__proto__"/);
+
+    // One document per request: a second one is refused whole, in words a writer understands.
+    const twoDocs = `${YAML_SERVICE('first-of-two')}---\n${YAML_SERVICE('second-of-two')}`;
+    const multi = await call('POST', `${API}/namespaces/default/services`, twoDocs, 'application/yaml');
+    assert.equal(multi.status, 400);
+    assert.equal(multi.body.message, 'request body: invalid YAML: more than one document, one is expected (the second starts at line 6)');
+    assert.equal((await call('GET', `${API}/namespaces/default/services/first-of-two`)).status, 404);
   });
 
   test('a YAML body creates the resource', async () => {
@@ -191,6 +239,70 @@ describe('REST API server', () => {
     assert.equal(text.status, 415);
     assert.equal(text.body.reason, 'UnsupportedMediaType');
     assert.equal((await call('GET', `${API}/namespaces/default/services/texty`)).status, 404);
+  });
+
+  test('a name of up to 253 characters is served by every route; longer ones and bad URLs are 400/414 Statuses', async () => {
+    // A DNS-1123 subdomain may have 253 characters; fastify's router stopped at 100.
+    const name = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+    assert.equal(name.length, 253);
+    const path = `${API}/namespaces/default/workloads/${name}`;
+    assert.equal((await call('POST', `${API}/namespaces/default/workloads`, workload(name, 'details'))).status, 201);
+    assert.equal((await call('GET', path)).body.metadata.name, name);
+    assert.equal((await call('PUT', path, workload(name, 'details-v2'))).status, 200);
+    assert.equal((await call('DELETE', path)).status, 200);
+
+    const tooLong = await call('GET', `${API}/namespaces/default/workloads/${'x'.repeat(254)}`);
+    assert.equal(tooLong.status, 400);
+    assert.deepEqual(tooLong.body.details.causes.map((c: { field: string }) => c.field), ['params.name']);
+    const overRouter = await call('GET', `${API}/namespaces/default/workloads/${'x'.repeat(2000)}`);
+    assert.equal(overRouter.status, 414);
+    assert.equal(overRouter.body.kind, 'Status');
+    const undecodable = await call('GET', `${API}/namespaces/default/workloads/%ZZ`);
+    assert.equal(undecodable.status, 400);
+    assert.equal(undecodable.body.kind, 'Status');
+  });
+
+  test('a YAML alias bomb is a 400, not a 500', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 6; i++) levels.push(`${'abcdef'[i]}: &${'abcdef'[i]} [${Array(10).fill(`*${'abcdef'[i - 1]}`).join(', ')}]`);
+    const bomb = await call('POST', `${API}/namespaces/default/services`, levels.join('\n'), 'application/yaml');
+    assert.equal(bomb.status, 400);
+    assert.match(bomb.body.message, /invalid YAML: Excessive alias count/);
+  });
+
+  test('a list or watch with a label or field selector is a 400, never every item as if it matched', async () => {
+    for (const path of [`${API}/namespaces/default/services?labelSelector=app%3Dreviews`, `${API}/services?watch=true&fieldSelector=metadata.name%3Dx`]) {
+      const reply = await call('GET', path);
+      assert.equal(reply.status, 400, path);
+      assert.match(reply.body.message, /Selector is not supported/);
+      assert.equal(reply.body.details.causes[0].field.startsWith('query.'), true);
+    }
+  });
+
+  test('a write with ?dryRun is a 400 and stores nothing: it is not carried out for real', async () => {
+    const create = await call('POST', `${API}/namespaces/default/services?dryRun=All`, service('dry'));
+    assert.equal(create.status, 400);
+    assert.deepEqual(create.body.details.causes.map((c: { field: string }) => c.field), ['query.dryRun']);
+    assert.equal((await call('GET', `${API}/namespaces/default/services/dry`)).status, 404);
+    await call('POST', `${API}/namespaces/default/services`, service('wet'));
+    assert.equal((await call('PUT', `${API}/namespaces/default/services/wet?dryRun=All`, service('wet', 'default', 1))).status, 400);
+    assert.equal((await call('DELETE', `${API}/namespaces/default/services/wet?dryRun=All`)).status, 400);
+    assert.equal((await call('GET', `${API}/namespaces/default/services/wet`)).body.spec.ports[0].port, 9080, 'neither changed it');
+  });
+
+  test('a verb a served path does not take is 405 with Allow, before its body is parsed', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['PATCH', `${API}/namespaces/default/services/x`, 'GET, PUT, DELETE'],
+      ['POST', `${API}/namespaces/default/services/x`, 'GET, PUT, DELETE'],
+      ['DELETE', `${API}/namespaces/default/services`, 'GET, POST'],
+      ['POST', `${API}/services`, 'GET'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const reply = await call(method, path, '{"op":"replace"}', 'application/merge-patch+json');
+      assert.equal(reply.status, 405, `${method} ${path}`);
+      assert.equal(reply.headers.get('allow'), allow);
+      assert.equal(reply.body.reason, 'MethodNotAllowed');
+    }
   });
 
   test('unknown kinds and unknown routes answer 404 Status', async () => {
@@ -268,6 +380,18 @@ describe('REST API server', () => {
     }
   });
 
+  test('a watch from something that is not a revision is a 400 naming resourceVersion, not a 500', async () => {
+    for (const path of [`${API}/namespaces/default/services?watch=true&resourceVersion=abc`, '/api/watch?resourceVersion=-5']) {
+      const reply = await call('GET', path);
+      assert.equal(reply.status, 400, path);
+      assert.equal(reply.body.reason, 'BadRequest');
+      assert.deepEqual(reply.body.details.causes.map((c: { field: string }) => c.field), ['resourceVersion']);
+    }
+    const byHeader = await fetch(`${base}${API}/services?watch=true`, { headers: { ...auth, 'last-event-id': 'not-an-id' } });
+    assert.equal(byHeader.status, 400);
+    await byHeader.body?.cancel();
+  });
+
   test('/api/watch streams every kind', async () => {
     const stream = await SseClient.open(`${base}/api/watch`, auth);
     try {
@@ -280,7 +404,7 @@ describe('REST API server', () => {
     }
   });
 
-  test('/openapi.json describes every kind', async () => {
+  test('/openapi.json describes every kind and every other route', async () => {
     const doc = await call('GET', '/openapi.json');
     assert.equal(doc.status, 200);
     assert.equal(doc.body.openapi, '3.1.0');
@@ -293,6 +417,23 @@ describe('REST API server', () => {
     }
     const servicePort = doc.body.components.schemas.Service.properties.spec.properties.ports.items.properties.port;
     assert.equal(servicePort.maximum, 65535, 'the spec schema is the model\'s TypeBox schema');
+    // The routes that are not per kind are there too, and the bearer scheme every route but /healthz needs.
+    const others = ['/api/watch', '/api/proxies', '/api/tokens', '/api/tokens/{id}/rotate', '/api/tokens/{id}', '/api/ca', '/api/ca/rotate', '/api/identities/{namespace}/{workload}', '/healthz', '/openapi.json'];
+    for (const path of others) assert.ok(doc.body.paths[path], path);
+    assert.deepEqual(doc.body.security, [{ bearer: [] }]);
+    assert.equal(doc.body.components.securitySchemes.bearer.scheme, 'bearer');
+    assert.deepEqual(doc.body.paths['/healthz'].get.security, [], '/healthz is public');
+    // Every path parameter is declared, every operation id is unique, every $ref resolves.
+    const ids = new Set<string>();
+    for (const [path, item] of Object.entries(doc.body.paths as Record<string, Record<string, { operationId: string; parameters?: Array<{ in: string; name: string }> }>>)) {
+      for (const op of Object.values(item)) {
+        assert.ok(!ids.has(op.operationId), `operationId ${op.operationId} is unique`);
+        ids.add(op.operationId);
+        const declared = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort();
+        assert.deepEqual(declared, [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort(), `${path} declares its path parameters`);
+      }
+    }
+    for (const [, ref] of JSON.stringify(doc.body).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)) assert.ok(doc.body.components.schemas[ref!], `$ref ${ref}`);
   });
 
   test('/healthz and /api/proxies', async () => {
@@ -305,15 +446,47 @@ describe('REST API server', () => {
 });
 
 describe('REST API shutdown', () => {
-  test('close() ends open watch streams and stops listening', async () => {
+  /** A POST of `body` whose first bytes go out now; `finish()` sends the rest. */
+  function slowPost(url: string, headers: Record<string, string>, body: string): { finish(): void; response: Promise<{ status: number; body: string }>; error: Promise<Error> } {
+    const req = httpRequest(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } });
+    req.write(body.slice(0, 10));
+    const response = once(req, 'response').then(async (args) => {
+      const res = args[0] as IncomingMessage;
+      let text = '';
+      for await (const chunk of res) text += String(chunk);
+      return { status: res.statusCode ?? 0, body: text };
+    });
+    response.catch(() => undefined);
+    return { finish: () => req.end(body.slice(10)), response, error: once(req, 'error').then((args) => args[0] as Error) };
+  }
+
+  test('close() ends watch streams, lets a request in flight finish, cuts a stalled one after drainTimeoutMs, and stops listening', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'weft-api-close-'));
     const store = openSqliteStore(dataDir);
     try {
-      const server = await startApiServer({ store, tokens: createTokenAuthority(store), port: 0, log });
-      const stream = await SseClient.open(`http://127.0.0.1:${server.port}/api/watch`);
-      await server.close();
-      await stream.waitUntil(() => stream.ended, 2000, 'the stream to end');
-      await assert.rejects(fetch(`http://127.0.0.1:${server.port}/healthz`));
+      const tokens = createTokenAuthority(store);
+      const auth = { authorization: `Bearer ${(await tokens.create('admin')).token}` };
+      const server = await startApiServer({ store, tokens, port: 0, log, drainTimeoutMs: 1000 });
+      const base = `http://127.0.0.1:${server.port}`;
+      const stream = await SseClient.open(`${base}/api/watch`, auth);
+      assert.equal(stream.response.statusCode, 200, 'a real stream, not a refusal that ends at once');
+      const slow = slowPost(`${base}${API}/namespaces/default/services`, auth, JSON.stringify(service('drained')));
+      const stalled = slowPost(`${base}${API}/namespaces/default/services`, auth, JSON.stringify(service('stalled')));
+      await new Promise((r) => setTimeout(r, 200)); // both requests' headers reach the server
+
+      const started = Date.now();
+      const closing = server.close();
+      await stream.waitUntil(() => stream.ended, 2000, 'the watch stream to end');
+      await new Promise((r) => setTimeout(r, 200));
+      slow.finish();
+      const answered = await slow.response;
+      assert.equal(answered.status, 201, answered.body);
+      await closing;
+      assert.ok(Date.now() - started >= 900, 'close() waited for the stalled request up to drainTimeoutMs');
+      assert.match((await stalled.error).message, /socket hang up|ECONNRESET/);
+      assert.ok(await store.get({ kind: 'Service', namespace: 'default', name: 'drained' }), 'the drained write is stored');
+      assert.equal(await store.get({ kind: 'Service', namespace: 'default', name: 'stalled' }), undefined);
+      await assert.rejects(fetch(`${base}/healthz`));
     } finally {
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
