@@ -14,12 +14,12 @@ describe('weft perf accuracy', () => {
 
   before(async () => {
     [delayed, stalling, fast] = await Promise.all([
-      startTargetServer(['--delay', '10'], '127.0.0.1', true),
+      startTargetServer(['--delay', '10']),
       // Stalls once for 1 s, 4 s into the run.
-      startTargetServer(['--stall-after', '4000', '--stall-for', '1000'], '127.0.0.1', true),
-      startTargetServer([], '127.0.0.1', true),
+      startTargetServer(['--stall-after', '4000', '--stall-for', '1000']),
+      startTargetServer(),
     ]);
-    preferTimely(process.pid, true); // the generator runs in this process (the targets already do)
+    preferTimely(process.pid); // the generator runs in this process (the targets already do)
   });
   after(async () => {
     await Promise.all([delayed.close(), stalling.close(), fast.close()]);

@@ -70,7 +70,7 @@ describe('weft perf run --agents (two agents in network namespaces)', () => {
       agentAddresses.push(match[1]!);
     }
     // `ip netns exec` execs node itself, so these are the agents' pids.
-    for (const agent of agents) preferTimely(agent.child.pid!, false);
+    for (const agent of agents) preferTimely(agent.child.pid!);
   });
 
   after(async () => {

@@ -1,5 +1,5 @@
 /** Helpers for the load generator's tests: target servers in their own processes, the real `weft` CLI. */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -60,9 +60,9 @@ export interface TargetServer {
 }
 
 /** target-server.ts in its own process; `prefix` runs it inside another command (e.g. `ip netns exec NS`). */
-export async function startTargetServer(args: readonly string[] = [], host = '127.0.0.1', realtime = false): Promise<TargetServer> {
+export async function startTargetServer(args: readonly string[] = [], host = '127.0.0.1'): Promise<TargetServer> {
   const proc = spawnProcess(process.execPath, [TARGET_SERVER, '--host', host, ...args]);
-  preferTimely(proc.child.pid!, realtime);
+  preferTimely(proc.child.pid!);
   const port = Number((await waitForOutput(proc, /listening (\d+)/))[1]);
   const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   return {
@@ -77,7 +77,7 @@ export async function startTargetServer(args: readonly string[] = [], host = '12
 /** The real CLI at nice -10 (see preferTimely): it is the load generator under test. */
 export function runWeft(args: readonly string[]): Spawned {
   const proc = spawnProcess(process.execPath, [WEFT_BIN, ...args]);
-  preferTimely(proc.child.pid!, false);
+  preferTimely(proc.child.pid!);
   return proc;
 }
 
@@ -85,21 +85,14 @@ export { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * These tests measure the load generator, not the machine's scheduler: on a
- * shared, overloaded machine (load average 20+ on 2 cores) a 10 ms server
- * answers in 13..40 ms to any client, wrk included. So test generators and
- * targets run at nice -10, and the accuracy tests' (short, low-CPU, bounded:
- * targets exit with their test) at a real-time priority, SCHED_FIFO 5 on every
- * thread, when allowed. Falls back quietly: on a quiet machine neither matters.
+ * shared, busy machine a 10 ms server answers in 13..40 ms to any client, wrk
+ * included. So test generators and targets run at nice -10 when allowed (on a
+ * quiet machine it does not matter). Never at a real-time priority: a
+ * SCHED_FIFO generator and targets on a 2-core machine starved the test file
+ * running beside them, and the kernel's network softirq thread, which turned
+ * 10 ms answers into 10 s timeouts.
  */
-export function preferTimely(pid: number, realtime: boolean): string {
-  if (realtime) {
-    try {
-      execFileSync('chrt', ['-a', '-f', '-p', '5', String(pid)], { stdio: 'ignore' });
-      return 'SCHED_FIFO 5';
-    } catch {
-      // not permitted: try nice
-    }
-  }
+export function preferTimely(pid: number): string {
   try {
     setPriority(pid, -10);
     return 'nice -10';

@@ -45,7 +45,7 @@ async function rawServer(responses: readonly string[], trickle: boolean): Promis
 
 describe('weft perf protocols', () => {
   const cleanups: Array<() => Promise<void>> = [];
-  before(() => preferTimely(process.pid, false)); // servers and generator share this process
+  before(() => preferTimely(process.pid)); // servers and generator share this process
   after(async () => {
     for (const cleanup of cleanups) await cleanup();
   });

@@ -41,7 +41,8 @@ function answer(res: ServerResponse): void {
 function answerAt(res: ServerResponse, at: number): void {
   const wait = at - performance.now();
   if (wait <= 0) return answer(res);
-  if (wait > 2) setTimeout(() => answerAt(res, at), wait - 2);
+  // Timers fire up to ~1 ms late: sleep until 1 ms before, then poll (a short spin, not a 2 ms one).
+  if (wait > 1) setTimeout(() => answerAt(res, at), wait - 1);
   else setImmediate(() => answerAt(res, at));
 }
 
