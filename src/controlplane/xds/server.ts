@@ -193,7 +193,8 @@ function shutDown(server: grpc.Server): Promise<void> {
       server.forceShutdown();
       resolve();
     }, SHUTDOWN_GRACE_MS);
-    force.unref();
+    // Not unref'd: a session tryShutdown waits on forever (a peer gone silent) must not leave close()
+    // pending once nothing else holds the event loop open; the grace period bounds the wait.
     server.tryShutdown(() => {
       clearTimeout(force);
       resolve();
