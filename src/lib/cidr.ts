@@ -80,3 +80,19 @@ function ipBytes(ip: string): Uint8Array | undefined {
   });
   return out;
 }
+
+// Envoy's isInternalAddress: RFC 1918, loopback, and IPv6 unique-local / loopback.
+const INTERNAL_RANGES: readonly Cidr[] = [
+  parseCidr('10.0.0.0', 8),
+  parseCidr('172.16.0.0', 12),
+  parseCidr('192.168.0.0', 16),
+  parseCidr('127.0.0.0', 8),
+  parseCidr('fd00::', 8),
+  parseCidr('::1', 128),
+];
+
+/** Whether `ip` is a private (RFC 1918, unique-local) or loopback address. */
+export function isInternalAddress(ip: string): boolean {
+  for (const cidr of INTERNAL_RANGES) if (cidrContains(cidr, ip)) return true;
+  return false;
+}

@@ -299,19 +299,51 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
     assert.equal(flaky.hits.get(fiveXx), 1);
   });
 
-  it('x-envoy-retry-on and x-envoy-max-retries request headers enable retries and are not forwarded', async () => {
+  it('x-envoy-retry-on and x-envoy-max-retries from an internal request enable retries and are not forwarded', async () => {
+    // Envoy's rule: internal = x-forwarded-for holds one internal address (use_remote_address is off here).
+    const internal = { 'x-forwarded-for': '10.0.0.7' };
     const plain = nextKey();
-    assert.equal((await send(port, '/no-policy', { 'x-key': plain, 'x-fail': '500' })).status, 500);
+    assert.equal((await send(port, '/no-policy', { ...internal, 'x-key': plain, 'x-fail': '500' })).status, 500);
     assert.equal(flaky.hits.get(plain), 1);
     const key = nextKey();
-    const res = await curl(['-s', '-H', `x-key: ${key}`, '-H', 'x-fail: 500,502,503', '-H', 'x-envoy-retry-on: 5xx', '-H', 'x-envoy-max-retries: 3', `http://127.0.0.1:${port}/no-policy`]);
+    const res = await curl(['-s', '-H', 'x-forwarded-for: 10.0.0.7', '-H', `x-key: ${key}`, '-H', 'x-fail: 500,502,503', '-H', 'x-envoy-retry-on: 5xx', '-H', 'x-envoy-max-retries: 3', `http://127.0.0.1:${port}/no-policy`]);
     const body = JSON.parse(res.stdout) as { hits: number; headers: Record<string, string> };
     assert.equal(body.hits, 4);
     assert.equal(body.headers['x-envoy-retry-on'], undefined);
     assert.equal(body.headers['x-envoy-max-retries'], undefined);
     const capped = nextKey();
-    assert.equal((await send(port, '/no-policy', { 'x-key': capped, 'x-fail': '500,500,500', 'x-envoy-retry-on': '5xx', 'x-envoy-max-retries': '1' })).status, 500);
+    assert.equal((await send(port, '/no-policy', { ...internal, 'x-key': capped, 'x-fail': '500,500,500', 'x-envoy-retry-on': '5xx', 'x-envoy-max-retries': '1' })).status, 500);
     assert.equal(flaky.hits.get(capped), 2);
+  });
+
+  it('regression: retry headers from an external client (no or public x-forwarded-for) are stripped, not honoured', async () => {
+    const cases: Record<string, string>[] = [{}, { 'x-forwarded-for': '203.0.113.9' }, { 'x-forwarded-for': '10.0.0.7, 203.0.113.9' }];
+    for (const xff of cases) {
+      const key = nextKey();
+      const res = await send(port, '/no-policy', { ...xff, 'x-key': key, 'x-fail': '500,500', 'x-envoy-retry-on': '5xx', 'x-envoy-max-retries': '5' });
+      assert.equal(res.status, 500, JSON.stringify(xff));
+      assert.equal(flaky.hits.get(key), 1, JSON.stringify(xff));
+      assert.equal((JSON.parse(res.body) as { headers: Record<string, string> }).headers['x-envoy-retry-on'], undefined);
+    }
+  });
+
+  it('x-envoy-upstream-rq-timeout-ms overrides the route timeout for an internal request only, and is never forwarded', async () => {
+    const internal = await send(port, '/no-policy', { 'x-forwarded-for': '127.0.0.1', 'x-key': nextKey(), 'x-fail': '200@1500', 'x-envoy-upstream-rq-timeout-ms': '200' });
+    assert.equal(internal.status, 504);
+    assert.equal(internal.body, 'upstream request timeout');
+    assert.ok(internal.elapsedMs < 1400, `answered after ${internal.elapsedMs} ms`);
+    const external = await send(port, '/no-policy', { 'x-key': nextKey(), 'x-fail': '200@400', 'x-envoy-upstream-rq-timeout-ms': '100', 'x-envoy-upstream-rq-per-try-timeout-ms': '100' });
+    assert.equal(external.status, 200);
+    const seen = (JSON.parse(external.body) as { headers: Record<string, string> }).headers;
+    assert.equal(seen['x-envoy-upstream-rq-timeout-ms'], undefined);
+    assert.equal(seen['x-envoy-upstream-rq-per-try-timeout-ms'], undefined);
+  });
+
+  it('x-envoy-upstream-rq-per-try-timeout-ms gives an internal request a per-try timeout its retries use', async () => {
+    const key = nextKey();
+    const res = await send(port, '/no-policy', { 'x-forwarded-for': '10.0.0.7', 'x-key': key, 'x-fail': 'hang', 'x-envoy-retry-on': '5xx', 'x-envoy-upstream-rq-per-try-timeout-ms': '200' });
+    assert.equal(res.status, 200);
+    assert.equal(JSON.parse(res.body).hits, 2);
   });
 
   it('circuit_breakers max_retries counts concurrent retries, not the retries of one request', async () => {

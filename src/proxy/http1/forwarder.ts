@@ -19,12 +19,23 @@ import type { CompiledRoute } from '../router/route-table.js';
 import type { Cluster, Host } from '../upstream/types.js';
 import type { HcmContext } from './hcm-context.js';
 import { UpstreamAttempt, type AttemptOwner, type AttemptRequest, type UpstreamResponse } from './upstream-attempt.js';
+import { isInternalRequest } from './internal-request.js';
 import { mirrorRequest } from './mirror.js';
 
 export type { UpstreamResponse } from './upstream-attempt.js';
 
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+const RETRY_ON_HEADER = 'x-envoy-retry-on';
+const MAX_RETRIES_HEADER = 'x-envoy-max-retries';
+const TIMEOUT_HEADER = 'x-envoy-upstream-rq-timeout-ms';
+const PER_TRY_TIMEOUT_HEADER = 'x-envoy-upstream-rq-per-try-timeout-ms';
+
+/** A millisecond header value as Envoy accepts it (decimal digits only; 0 disables); else undefined. */
+function headerMs(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d{1,10}$/.test(value) ? Number(value) : undefined;
+}
 
 export interface ResponseSink {
   /** `endpointName`: the EDS endpoint's hostname when it names one (the mesh puts the workload there), else ''. */
@@ -55,6 +66,9 @@ export class Forwarder implements AttemptOwner {
   private readonly action: ForwardAction;
   private readonly retry: RetryState;
   private readonly routeDeadline: Deadline;
+  /** The route's timeout and per_try_timeout, unless an internal request's x-envoy-upstream-rq-*-timeout-ms overrode them. */
+  private timeoutMs: number;
+  private perTryTimeoutMs: number;
   /** Created on the first retry only. */
   private backOffDeadline: Deadline | undefined;
   private attempt: UpstreamAttempt | undefined;
@@ -73,16 +87,34 @@ export class Forwarder implements AttemptOwner {
   constructor(
     private readonly sink: ResponseSink,
     private readonly context: HcmContext,
-    private readonly route: CompiledRoute,
+    route: CompiledRoute,
     private readonly cluster: Cluster,
     readonly request: ForwardRequest,
   ) {
     this.weighted = request.weighted;
     this.action = route.action as ForwardAction;
-    this.retry = createRetryState(route.retryPolicy, request.headers);
-    this.keepBody = (route.retryPolicy?.numRetries ?? 0) > 0 || request.headers.has('x-envoy-retry-on') || this.action.requestMirrorPolicies.length > 0;
-    request.headers.remove('x-envoy-retry-on');
-    request.headers.remove('x-envoy-max-retries');
+    this.timeoutMs = this.action.timeoutMs;
+    this.perTryTimeoutMs = route.retryPolicy?.perTryTimeoutMs ?? 0;
+    const headers = request.headers;
+    const retryHeaders = headers.has(RETRY_ON_HEADER) || headers.has(MAX_RETRIES_HEADER);
+    const timeoutHeaders = headers.has(TIMEOUT_HEADER) || headers.has(PER_TRY_TIMEOUT_HEADER);
+    // Envoy strips these from external requests: an outside client may neither multiply its own load nor hold upstreams longer.
+    const trusted = (retryHeaders || timeoutHeaders) && isInternalRequest(headers, context.config, sink.downstreamSocket.remoteAddress);
+    this.retry = createRetryState(route.retryPolicy, trusted && retryHeaders ? headers : undefined);
+    this.keepBody = (route.retryPolicy?.numRetries ?? 0) > 0 || (trusted && retryHeaders) || this.action.requestMirrorPolicies.length > 0;
+    if (retryHeaders) {
+      headers.remove(RETRY_ON_HEADER);
+      headers.remove(MAX_RETRIES_HEADER);
+    }
+    if (timeoutHeaders) {
+      if (trusted) {
+        this.timeoutMs = headerMs(headers.get(TIMEOUT_HEADER)) ?? this.timeoutMs;
+        this.perTryTimeoutMs = headerMs(headers.get(PER_TRY_TIMEOUT_HEADER)) ?? this.perTryTimeoutMs;
+      }
+      // The router consumes them: they never reach the upstream.
+      headers.remove(TIMEOUT_HEADER);
+      headers.remove(PER_TRY_TIMEOUT_HEADER);
+    }
     this.routeDeadline = new Deadline(context.wheel, () => this.onRouteTimeout());
   }
 
@@ -117,7 +149,7 @@ export class Forwarder implements AttemptOwner {
   onRequestComplete(): void {
     if (this.finished) return;
     this.requestComplete = true;
-    this.routeDeadline.arm(this.action.timeoutMs);
+    this.routeDeadline.arm(this.timeoutMs);
     if (this.attempt?.connected) this.attempt.endBody();
     this.mirror();
   }
@@ -207,8 +239,7 @@ export class Forwarder implements AttemptOwner {
     this.previousHost = host;
     this.cluster.stats.upstream_rq_total.inc();
     this.sink.onUpstreamAttempt(host.label, host.hostname === host.address ? '' : host.hostname);
-    const perTryMs = this.route.retryPolicy?.perTryTimeoutMs ?? 0;
-    this.attempt = new UpstreamAttempt(this, this.context, host, this.request, perTryMs);
+    this.attempt = new UpstreamAttempt(this, this.context, host, this.request, this.perTryTimeoutMs);
     this.attempt.start();
   }
 
@@ -274,7 +305,7 @@ export class Forwarder implements AttemptOwner {
     const attempt = this.attempt;
     attempt?.host.reportLocalFailure('timeout');
     attempt?.abort();
-    this.finishWithFailure(new WeftError('WEFT_ERR_UPSTREAM_TIMEOUT', `upstream request timeout after ${this.action.timeoutMs} ms`), 'UT');
+    this.finishWithFailure(new WeftError('WEFT_ERR_UPSTREAM_TIMEOUT', `upstream request timeout after ${this.timeoutMs} ms`), 'UT');
   }
 
   /** The flag names the cause even when the response already started (the sink then resets), as Envoy's router does. */
@@ -308,7 +339,7 @@ export class Forwarder implements AttemptOwner {
     for (const policy of policies) {
       if (policy.fraction < 1 && this.context.random() >= policy.fraction) continue;
       const cluster = this.context.clusters.get(policy.cluster);
-      if (cluster !== undefined) mirrorRequest(this.context, cluster, this.request, this.body, this.action.timeoutMs);
+      if (cluster !== undefined) mirrorRequest(this.context, cluster, this.request, this.body, this.timeoutMs);
     }
   }
 }

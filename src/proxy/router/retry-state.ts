@@ -144,7 +144,8 @@ class PolicyRetryState implements RetryState {
  * Retry state for one request. `requestHeaders`, when given, lets the client
  * widen the policy as Envoy allows: `x-envoy-retry-on` adds tokens and, when
  * any token applies, `x-envoy-max-retries` overrides the retry count. The
- * caller strips those headers before forwarding (Envoy does).
+ * caller passes them only for internal requests and strips them before
+ * forwarding, as Envoy's HCM and router do.
  */
 export function createRetryState(policy: RetryPolicy | undefined, requestHeaders?: HeaderMap): RetryState {
   let flags = policy === undefined ? 0 : policyFlags(policy);
