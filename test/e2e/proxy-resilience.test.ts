@@ -148,6 +148,7 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
     scenario('status-codes', { retry_policy: { retry_on: 'retriable-status-codes', retriable_status_codes: [409], num_retries: 1 } });
     scenario('no-policy', {});
     scenario('max-retries', { retry_policy: { retry_on: '5xx', num_retries: 3 } }, { circuit_breakers: { thresholds: [{ max_retries: 1 }] } });
+    scenario('cancel-retry', { retry_policy: { retry_on: '5xx', num_retries: 1 } }, { circuit_breakers: { thresholds: [{ max_retries: 1 }] } });
     scenario('backoff', { retry_policy: { retry_on: '5xx', num_retries: 3, retry_back_off: { base_interval: '0.1s', max_interval: '1s' } } });
     scenario(
       'budget',
@@ -358,6 +359,22 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
     const both = await Promise.all(keys.map((k) => send(port, '/max-retries', { 'x-key': k, 'x-fail': '500@200,500@200' })));
     assert.deepEqual(both.map((r) => r.status).sort(), [200, 500]);
     assert.equal(await stat('max-retries', 'upstream_rq_retry_overflow'), 1);
+  });
+
+  it('regression: a client that leaves while its retry is in flight gives back the retry slot (max_retries)', async () => {
+    for (let i = 0; i < 2; i++) {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/cancel-retry', headers: { 'x-key': nextKey(), 'x-fail': '500,hang' }, agent: false });
+      req.on('error', () => {});
+      req.end();
+      await waitFor(async () => (await stat('cancel-retry', 'upstream_rq_retry')) === i + 1, 'retry started');
+      req.destroy();
+      await waitFor(async () => (await stat('cancel-retry', 'upstream_rq_cancelled')) === i + 1, 'cancelled');
+    }
+    assert.equal(await stat('cancel-retry', 'circuit_breakers.default.rq_retry_open'), 0);
+    const key = nextKey();
+    const res = await send(port, '/cancel-retry', { 'x-key': key, 'x-fail': '500' });
+    assert.equal(res.status, 200);
+    assert.equal(await stat('cancel-retry', 'upstream_rq_retry_overflow'), 0);
   });
 
   it('back-off: retries with base_interval 100 ms wait between tries (loose lower bound)', async () => {

@@ -159,6 +159,7 @@ export class Forwarder implements AttemptOwner {
     if (this.finished) return;
     this.cluster.stats.upstream_rq_cancelled.inc();
     this.attempt?.abort();
+    this.finishAttempt();
     this.finish();
   }
 
@@ -320,6 +321,8 @@ export class Forwarder implements AttemptOwner {
     this.finished = true;
     this.routeDeadline.disarm();
     this.backOffDeadline?.disarm();
+    // A request abandoned during back-off still holds its retry slot (max_retries / budget).
+    this.endRetryInFlight();
     this.body = undefined;
     if (this.requestStarted) this.cluster.resources.endRequest();
   }
