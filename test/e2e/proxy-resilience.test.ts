@@ -58,6 +58,11 @@ async function startScripted(name: string): Promise<Upstream & { hits: Map<strin
     if (step === undefined) return answer(200);
     if (step === 'reset') return void req.socket.destroy();
     if (step === 'hang') return void hanging.push(res);
+    if (step === 'head-hang') {
+      res.writeHead(200, { 'content-length': 100 });
+      res.write('partial');
+      return void hanging.push(res);
+    }
     const [status, delay] = step.split('@').map(Number);
     if (delay === undefined) return answer(status!);
     setTimeout(() => answer(status!), delay);
@@ -148,6 +153,7 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
     scenario('status-codes', { retry_policy: { retry_on: 'retriable-status-codes', retriable_status_codes: [409], num_retries: 1 } });
     scenario('no-policy', {});
     scenario('max-retries', { retry_policy: { retry_on: '5xx', num_retries: 3 } }, { circuit_breakers: { thresholds: [{ max_retries: 1 }] } });
+    scenario('slow-body', { timeout: '0.3s' }, { outlier_detection: { consecutive_gateway_failure: 1, enforcing_consecutive_gateway_failure: 100 } });
     scenario('cancel-retry', { retry_policy: { retry_on: '5xx', num_retries: 1 } }, { circuit_breakers: { thresholds: [{ max_retries: 1 }] } });
     scenario('backoff', { retry_policy: { retry_on: '5xx', num_retries: 3, retry_back_off: { base_interval: '0.1s', max_interval: '1s' } } });
     scenario(
@@ -215,6 +221,26 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
     assert.equal(await stat('route-timeout', 'upstream_rq_timeout'), 1);
     await waitFor(() => accessLog(proxy).some((e) => e['path'] === '/route-timeout'), 'access log');
     assert.equal(accessLog(proxy).find((e) => e['path'] === '/route-timeout')!['response_flags'], 'UT');
+  });
+
+  it('regression: a route timeout after the response started is no gateway failure for outlier detection', async () => {
+    const started = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/slow-body', headers: { 'x-key': nextKey(), 'x-fail': 'head-hang' }, agent: false }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(started.statusCode, 200);
+    // The proxy resets the stream at the route timeout: the client sees an aborted response.
+    await new Promise<void>((resolve) => {
+      started.on('error', () => {});
+      started.on('close', resolve);
+      started.resume();
+    });
+    assert.equal(await stat('slow-body', 'upstream_rq_timeout'), 1);
+    assert.equal(await stat('slow-body', 'outlier_detection.ejections_detected_consecutive_gateway_failure'), 0);
+    // A host that never answered is still blamed.
+    assert.equal((await send(port, '/slow-body', { 'x-key': nextKey(), 'x-fail': 'hang' })).status, 504);
+    assert.equal(await stat('slow-body', 'outlier_detection.ejections_detected_consecutive_gateway_failure'), 1);
   });
 
   it('route idle_timeout: a silent upstream times out on the route value, not the HCM one', async () => {

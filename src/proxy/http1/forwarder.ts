@@ -304,7 +304,8 @@ export class Forwarder implements AttemptOwner {
     if (this.finished) return;
     this.cluster.stats.upstream_rq_timeout.inc();
     const attempt = this.attempt;
-    attempt?.host.reportLocalFailure('timeout');
+    // As Envoy's onResponseTimeout: only a host that never answered is blamed; its status was already counted.
+    if (!this.responseStarted) attempt?.host.reportLocalFailure('timeout');
     attempt?.abort();
     this.finishWithFailure(new WeftError('WEFT_ERR_UPSTREAM_TIMEOUT', `upstream request timeout after ${this.timeoutMs} ms`), 'UT');
   }
