@@ -166,6 +166,7 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
       { name: 'shadow', ports: [shadow.port] },
       { name: 'shadow-dead', ports: [closedPort] },
       { name: 'shadow-hang', ports: [shadowHang.port] },
+      { name: 'shadow-capped', ports: [shadowHang.port], circuit_breakers: { thresholds: [{ max_requests: 1 }] } },
       { name: 'wa', ports: [wa.port] },
       { name: 'wb', ports: [wb.port] },
     );
@@ -175,6 +176,7 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
         match: { prefix: '/mirror-failing' },
         route: { cluster: 'primary', timeout: '1s', request_mirror_policies: [{ cluster: 'shadow-dead' }, { cluster: 'shadow-hang' }, { cluster: 'shadow' }] },
       },
+      { match: { prefix: '/mirror-capped' }, route: { cluster: 'primary', timeout: '1s', request_mirror_policies: [{ cluster: 'shadow-capped' }] } },
       { match: { prefix: '/weighted' }, route: { weighted_clusters: { clusters: [{ name: 'wa', weight: 1 }, { name: 'wb', weight: 3 }] } } },
     );
     proxy = await startHttpProxy({
@@ -458,6 +460,18 @@ describe('weft proxy: timeouts, retries, mirroring end to end', () => {
     assert.ok((await stat('shadow-dead', 'upstream_cx_connect_fail')) >= 1);
     // The shadow request is abandoned at the route timeout (1 s), as Envoy's shadow uses the route's timeout.
     await waitFor(() => hangSockets.length >= 3 && hangClosed === hangSockets.length, 'hanging shadow connections closed', 5000);
+  });
+
+  it("regression: shadows respect the shadow cluster's max_requests and give the slot back", async () => {
+    const first = await send(port, '/mirror-capped/1');
+    const second = await send(port, '/mirror-capped/2');
+    assert.deepEqual([first.status, second.status], [200, 200]);
+    await waitFor(async () => (await stat('shadow-capped', 'upstream_rq_pending_overflow')) === 1, 'second shadow refused');
+    assert.equal(await stat('shadow-capped', 'upstream_rq_total'), 1);
+    // The hanging shadow is abandoned at the route timeout (1 s); then the slot is free again.
+    await waitFor(async () => (await stat('shadow-capped', 'upstream_rq_active')) === 0, 'shadow slot released', 5000);
+    await send(port, '/mirror-capped/3');
+    await waitFor(async () => (await stat('shadow-capped', 'upstream_rq_total')) === 2, 'third shadow sent');
   });
 
   it('weighted clusters split traffic by weight (1:3)', async () => {

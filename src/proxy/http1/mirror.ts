@@ -3,7 +3,8 @@
  * of the request to another cluster, with `-shadow` appended to the host name
  * (before any port) as Envoy does. The shadow's response is read and dropped;
  * its failures never touch the original request, and it is abandoned at the
- * route's timeout. Requests whose body was too large to keep are not mirrored.
+ * route's timeout. Requests whose body was too large to keep are not mirrored,
+ * nor are requests past the shadow cluster's max_requests.
  */
 import type { WeftError } from '../../lib/errors.js';
 import { Deadline } from '../../lib/timers.js';
@@ -17,6 +18,11 @@ export function mirrorRequest(context: HcmContext, cluster: Cluster, request: At
   if (hasBody && body === undefined) return;
   const host = cluster.chooseHost({});
   if (host === undefined) return;
+  // Envoy sends shadows through a router, so the shadow cluster's max_requests bounds them too.
+  if (!cluster.resources.tryStartRequest()) {
+    cluster.stats.upstream_rq_pending_overflow.inc();
+    return;
+  }
   const headers = new HeaderMap();
   request.headers.forEach((name, value, lower) => headers.add(name, lower === 'host' ? shadowHost(value) : value));
   cluster.stats.upstream_rq_total.inc();
@@ -96,5 +102,6 @@ class ShadowOwner implements AttemptOwner {
     this.attempt = undefined;
     this.deadline.disarm();
     attempt.host.onRequestEnd();
+    this.cluster.resources.endRequest();
   }
 }
