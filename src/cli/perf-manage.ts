@@ -105,7 +105,7 @@ function registerProfileCommands(profile: Command): void {
 
 /** Runs profile `name` and stores the result; the exit code is `weft perf run`'s (perf-exit.ts). */
 async function runProfile(name: string, opts: ServerOptions & { progress: boolean }): Promise<number> {
-  const client = new ApiClient(opts.server);
+  const client = new ApiClient(opts.server, opts.token);
   const profileKind = await resolveKind('PerformanceProfile');
   const stored = await client.get(profileKind, opts.namespace, name);
   if (stored === undefined) throw new Error(`PerformanceProfile ${opts.namespace}/${name} not found`);
