@@ -24,7 +24,8 @@ export async function runLoadInteractively(options: Partial<LoadOptions> & { url
     const result = await runLoad(options, { signal: stop.signal, ...(progress ? { onProgress: progress.update } : {}) });
     progress?.stop();
     process.stdout.write(formatResult(result));
-    for (const warning of resultWarnings(result)) if (!warning.includes('requests failed')) process.stderr.write(`weft perf: ${warning}\n`);
+    // Errors are in the table already; the verdicts are repeated on stderr.
+    for (const warning of resultWarnings(result, false)) process.stderr.write(`weft perf: ${warning}\n`);
     return result;
   } finally {
     progress?.stop();

@@ -105,7 +105,7 @@ function registerProfileCommands(profile: Command): void {
 
 /** Runs profile `name` and stores the result; the exit code is `weft perf run`'s (perf-exit.ts). */
 async function runProfile(name: string, opts: ServerOptions & { progress: boolean }): Promise<number> {
-  const client = new ApiClient(opts.server);
+  const client = new ApiClient(opts.server, opts.token);
   const profileKind = await resolveKind('PerformanceProfile');
   const stored = await client.get(profileKind, opts.namespace, name);
   if (stored === undefined) throw new Error(`PerformanceProfile ${opts.namespace}/${name} not found`);
@@ -186,10 +186,11 @@ function registerCompareCommand(perf: Command): void {
       .option('--tolerance <percent>', 'change that still counts as the same', nonNegativeNumber, 5)
       .option('--fail-on-regression', 'exit 1 when the verdict is regression'),
   ).action(async (baselineRef: string, candidateRef: string, opts: ServerOptions & { tolerance: number; failOnRegression?: boolean }) => {
-    const { compareRuns, summarizeSmp } = await import('../perf/compare.js');
+    const { compareRuns, comparisonCaveats, summarizeSmp } = await import('../perf/compare.js');
     const client = new ApiClient(opts.server, opts.token);
     const [baseline, candidate] = await Promise.all([loadSmp(client, opts.namespace, baselineRef), loadSmp(client, opts.namespace, candidateRef)]);
     const comparison = compareRuns(summarizeSmp(baseline, baselineRef), summarizeSmp(candidate, candidateRef), opts.tolerance);
+    for (const caveat of comparisonCaveats(baseline, candidate, [baselineRef, candidateRef])) process.stderr.write(`weft perf compare: warning: ${caveat}\n`);
     const rows = comparison.rows.map((row) => {
       const format = row.unit === 'ms' ? (n: number) => `${n.toFixed(3)} ms` : (n: number) => `${n.toFixed(1)} rps`;
       const sign = row.delta >= 0 ? '+' : '';

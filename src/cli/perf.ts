@@ -44,7 +44,13 @@ function flagParser<T>(parse: (text: string) => T): (text: string) => T {
   };
 }
 
-const duration = (name: string) => flagParser((text) => (parseDuration(name, text), text));
+/** A duration flag; `positive` for the ones a run cannot do with 0 (all but --warmup). */
+const duration = (name: string, positive = true) =>
+  flagParser((text) => {
+    const ms = parseDuration(name, text);
+    if (positive && ms < 1) throw new Error('must be at least 1ms');
+    return text;
+  });
 const collectHeader = (text: string, all: string[]): string[] => {
   flagParser((t) => parseHeader('header', t))(text);
   return [...all, text];
@@ -60,8 +66,8 @@ export function registerPerfCommand(program: Command): void {
     .requiredOption('--url <url>', 'target, http://host:port/path (for grpc: http://host:port/package.Service/Method)')
     .option('--rate <rps>', 'requests per second in total (open loop)', positiveNumber)
     .option('--max', 'as fast as possible: each connection sends when the previous answer arrives (closed loop)')
-    .option('--duration <d>', 'measured duration: 30s, 500ms, 2m', duration('duration'), '30s')
-    .option('--warmup <d>', 'load sent first and not recorded', duration('warmup'), '0s')
+    .option('--duration <d>', 'measured duration: 30s, 500ms, 1m30s', duration('duration'), '30s')
+    .option('--warmup <d>', 'load sent first and not recorded', duration('warmup', false), '0s')
     .option('--connections <n>', 'connections in total, one request in flight on each', positiveInteger, 32)
     .option('--threads <n>', 'worker threads (per agent with --agents)', positiveInteger, 1)
     .option('--method <m>', 'HTTP method', 'GET')

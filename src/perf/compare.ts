@@ -89,3 +89,33 @@ export function summarizeSmp(document: Readonly<Record<string, unknown>>, what =
   }
   return { qps, latencyMs };
 }
+
+/** What each label means when the two runs differ in it: they did not measure the same thing. */
+const MEASURED_LABELS: ReadonlyArray<[label: string, what: string]> = [
+  ['weft.dev/protocol', 'protocol'],
+  ['weft.dev/mode', 'load mode'],
+];
+
+function labelsOf(document: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const nested = document['performance_test_result'];
+  const labels = ((typeof nested === 'object' && nested !== null ? nested : document) as { labels?: unknown }).labels;
+  return typeof labels === 'object' && labels !== null ? (labels as Record<string, unknown>) : {};
+}
+
+/**
+ * Why a comparison of two SMP documents may mislead: different protocols or
+ * load modes, or a run that was partial or missed its rate. Empty when none.
+ */
+export function comparisonCaveats(baseline: Readonly<Record<string, unknown>>, candidate: Readonly<Record<string, unknown>>, names: readonly [string, string]): string[] {
+  const labels = [labelsOf(baseline), labelsOf(candidate)] as const;
+  const caveats: string[] = [];
+  for (const [label, what] of MEASURED_LABELS) {
+    const [a, b] = [labels[0][label], labels[1][label]];
+    if (a !== undefined && b !== undefined && a !== b) caveats.push(`the runs differ in ${what}: ${String(a)} vs ${String(b)}`);
+  }
+  labels.forEach((l, i) => {
+    if (l['weft.dev/partial'] === 'true') caveats.push(`${names[i]} is a partial result (stopped early)`);
+    if (l['weft.dev/rate-not-reached'] === 'true') caveats.push(`${names[i]} did not reach its requested rate`);
+  });
+  return caveats;
+}

@@ -3,6 +3,7 @@
  * checks that turn user input into it. Every rejection names the option and
  * the reason, e.g. `rate: must be a positive number, got "0"`.
  */
+import { parseDuration as parseGoDuration } from '../controlplane/model/duration.js';
 
 export type LoadProtocol = 'http1' | 'http2' | 'grpc';
 export const LOAD_PROTOCOLS: readonly LoadProtocol[] = ['http1', 'http2', 'grpc'];
@@ -115,13 +116,16 @@ export function targetOf(url: string, protocol: LoadProtocol): Target {
   return { host, port, path: `${parsed.pathname}${parsed.search}`, tls: false, origin: `${parsed.protocol}//${parsed.host}` };
 }
 
-const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds. */
+/**
+ * A Go-style duration (`30s`, `500ms`, `1m30s`), the syntax PerformanceProfile
+ * resources are validated with, so a stored profile always runs; or a bare
+ * number of seconds, as wrk's `-d` takes it. Whole milliseconds.
+ */
 export function parseDuration(option: string, text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new LoadOptionError(option, `not a duration (like 30s, 500ms, 2m): ${JSON.stringify(text)}`);
-  return Math.round(Number(match[1]) * DURATION_UNITS_MS[match[2] ?? 's']!);
+  const trimmed = text.trim();
+  const ms = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) * 1000 : parseGoDuration(trimmed);
+  if (typeof ms === 'string') throw new LoadOptionError(option, ms);
+  return Math.round(ms);
 }
 
 /** `Name: value` or `Name:value`. */

@@ -12,8 +12,8 @@ export function formatProgressLine(progress: LoadProgress): string {
   return `${seconds}s/${(progress.totalMs / 1000).toFixed(0)}s ${progress.phase === 'warmup' ? '(warm-up) ' : ''}${progress.rps.toFixed(0)} rps  p99 ${ms(progress.p99Ms)} ms  ${progress.errors} errors`;
 }
 
-/** One-line verdicts a reader must not miss: partial run, rate not reached, errors. */
-export function resultWarnings(result: LoadResult): string[] {
+/** One-line verdicts a reader must not miss: partial run, rate not reached, errors (unless `withErrors` is false). */
+export function resultWarnings(result: LoadResult, withErrors = true): string[] {
   const warnings: string[] = [];
   if (result.partial) warnings.push(`partial result: stopped after ${(result.measuredMs / 1000).toFixed(1)} s of the measured window`);
   if (result.rateReached === false) {
@@ -22,8 +22,18 @@ export function resultWarnings(result: LoadResult): string[] {
   if (result.generatorMaxStallMs >= STALL_WARNING_MS) {
     warnings.push(`the load generator itself stalled for up to ${result.generatorMaxStallMs.toFixed(0)} ms (busy machine or GC): the corrected tail may include that time`);
   }
-  const errors = Object.values(result.errors).reduce((a, b) => a + b, 0);
-  if (errors > 0) warnings.push(`${errors} requests failed: ${Object.entries(result.errors).map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
+  // Failed connection attempts (reconnects while the target is down) are not requests: a count
+  // of "requests failed" that included them would exceed the requests sent.
+  let requests = 0;
+  let connects = 0;
+  for (const [kind, n] of Object.entries(result.errors)) {
+    if (kind.startsWith('connect: ')) connects += n;
+    else requests += n;
+  }
+  if (withErrors && requests + connects > 0) {
+    const counts = [requests > 0 ? `${requests} requests failed` : '', connects > 0 ? `${connects} connection attempts failed` : ''].filter((c) => c !== '');
+    warnings.push(`${counts.join(', ')}: ${Object.entries(result.errors).map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
+  }
   return warnings;
 }
 

@@ -70,6 +70,15 @@ export interface SmpContext {
   ids?: { test?: string; result?: string; meshConfig?: string; env?: string };
 }
 
+/**
+ * Client.rps is an int64: a fractional rate is rounded (the exact one stays in
+ * `weft.options.rate`), and never to 0, which means closed loop, as Fortio and
+ * Meshery use it.
+ */
+function smpRps(rate: number | undefined): number {
+  return rate === undefined ? 0 : Math.max(1, Math.round(rate));
+}
+
 /** The SMP document for a result. The protocol enum has no http2: HTTP/2 is `http` with the label `weft.dev/protocol: http2`. */
 export function toSmpResult(result: LoadResult, context: SmpContext = {}): SmpDocument {
   const testId = context.ids?.test ?? randomUUID();
@@ -98,11 +107,10 @@ export function toSmpResult(result: LoadResult, context: SmpContext = {}): SmpDo
           load_generator: LOAD_GENERATOR,
           protocol: result.options.protocol === 'grpc' ? 'grpc' : 'http',
           connections: result.options.connections,
-          // 0: as fast as possible (closed loop), as Fortio and Meshery use it.
-          rps: result.options.rate ?? 0,
+          rps: smpRps(result.options.rate),
           headers,
           body: '',
-          content_type: headers['content-type'] ?? headers['Content-Type'] ?? '',
+          content_type: result.options.headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? '',
           endpoint_url: [result.options.url],
         },
       ],

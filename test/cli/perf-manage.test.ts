@@ -110,6 +110,12 @@ describe('weft perf profile / results / compare', () => {
       const compared = await fx.weft(['perf', 'compare', name, name]);
       assert.match(compared.stdout, /^p99\.9\s/m, 'Weft\'s own percentiles join SMP\'s');
       assert.match(compared.stdout, /verdict: pass/);
+      // Regression: profile run dropped --token (it worked only through WEFT_TOKEN), so the API said 401.
+      const created2 = await fx.weft(['perf', 'profile', 'create', 'by-flag', '--url', url, '--rate', '10', '--duration', '500ms', '--connections', '1', '--header', 'x-run:profile']);
+      assert.equal(created2.code, 0, created2.stderr);
+      const byFlag = await fx.weft(['perf', 'profile', 'run', 'by-flag', '--no-progress', '--token', fx.adminToken], undefined, '');
+      assert.equal(byFlag.code, 0, `${byFlag.stdout}\n${byFlag.stderr}`);
+      assert.match(byFlag.stdout, /performanceresult\/by-flag-\d{8}-\d{6} stored/);
     } finally {
       server.close();
     }

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { compareRuns } from '../../src/perf/compare.js';
+import { runWeft } from './harness.js';
 
 describe('compareRuns', () => {
   const baseline = { qps: 1000, latencyMs: { p50: 1, p90: 2, p99: 4, max: 10 } };
@@ -30,5 +34,29 @@ describe('compareRuns', () => {
 
   it('rejects a negative tolerance', () => {
     assert.throws(() => compareRuns(baseline, baseline, -1), /tolerance must be a percentage/);
+  });
+});
+
+describe('weft perf compare (CLI)', () => {
+  it('warns when the runs measured different things: protocol, partial, rate not reached', async () => {
+    // Regression: an http1 run against an http2 one, or against a partial run, compared silently.
+    const dir = mkdtempSync(join(tmpdir(), 'weft-perf-compare-'));
+    const write = (name: string, labels: Record<string, string>): string => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify({ performance_test_result: { labels, actual_QPS: 100, latencies_ms: { p50: 1, p99: 2 } } }));
+      return file;
+    };
+    const a = write('a.json', { 'weft.dev/protocol': 'http1', 'weft.dev/mode': 'open-loop' });
+    const b = write('b.json', { 'weft.dev/protocol': 'http2', 'weft.dev/mode': 'open-loop', 'weft.dev/partial': 'true' });
+    const run = runWeft(['perf', 'compare', a, b]);
+    assert.equal(await run.exited, 0, run.stderr());
+    assert.match(run.stdout(), /verdict: pass/);
+    assert.deepEqual(run.stderr().trim().split('\n'), [
+      'weft perf compare: warning: the runs differ in protocol: http1 vs http2',
+      `weft perf compare: warning: ${b} is a partial result (stopped early)`,
+    ]);
+    const same = runWeft(['perf', 'compare', a, a]);
+    assert.equal(await same.exited, 0, same.stderr());
+    assert.equal(same.stderr(), '');
   });
 });

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer as createHttp1Server } from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -102,6 +103,19 @@ describe('weft perf protocols', () => {
     assert.deepEqual(result.statusCodes, { '201': result.requests.completed });
     assert.equal(seen.length, result.requests.completed);
     assert.deepEqual(seen[0], { method: 'POST', header: 'yes', bytes: 10 });
+  });
+
+  it('HTTP/2 against an HTTP/1-only server fails to connect with a reason, never a crash', async () => {
+    // Regression: the session was reported ready on TCP connect, and the first request on it
+    // threw ERR_HTTP2_INVALID_SESSION out of the engine once the server's HTTP/1 answer killed it.
+    const server = createHttp1Server((_req, res) => res.end('ok'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+    await assert.rejects(runLoad({ url, protocol: 'http2', rate: 50, durationMs: 500, connections: 4 }), {
+      message: `cannot connect to ${url}: ERR_HTTP2_ERROR (no HTTP/2 from the server: is it HTTP/1 only?)`,
+    });
   });
 
   it('gRPC unary calls with a raw protobuf message; statuses are gRPC codes', async () => {

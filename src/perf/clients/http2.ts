@@ -12,6 +12,7 @@ class Http2Connection implements LoadConnection {
   private connected = false;
   private dead = false;
   private inFlight = false;
+  private lastError: string | undefined = undefined;
 
   constructor(
     private readonly template: RequestTemplate,
@@ -19,32 +20,43 @@ class Http2Connection implements LoadConnection {
     private readonly events: ConnectionEvents,
   ) {
     this.session = http2.connect(template.target.origin);
-    this.session.on('connect', () => {
+    // Ready on the server's SETTINGS, not on TCP connect: a server that does not speak HTTP/2
+    // (an HTTP/1 server, say) accepts the socket and then fails the session, which is a
+    // connect error (reported once, retried with backoff), not a failure of every request.
+    this.session.once('remoteSettings', () => {
       this.connected = true;
-      if (!this.dead) events.onReady();
+      if (!this.dead && !this.session.destroyed) events.onReady();
     });
-    let lastError: string | undefined;
     this.session.on('error', (error) => {
-      lastError = errorKind(error);
+      this.lastError = errorKind(error);
     });
     this.session.on('goaway', () => {
-      lastError ??= 'GOAWAY';
+      this.lastError ??= 'GOAWAY';
     });
     this.session.on('close', () => {
       if (this.dead) return;
       this.dead = true;
       if (this.inFlight) {
         this.inFlight = false;
-        events.onFailure(lastError ?? 'closed by server');
+        events.onFailure(this.lastError ?? 'closed by server');
       }
-      events.onClosed(this.connected ? undefined : (lastError ?? 'closed by server'));
+      events.onClosed(this.connected ? undefined : this.connectError());
     });
   }
 
   send(): void {
     this.inFlight = true;
     const body = this.template.body;
-    const stream = this.session.request(this.requestHeaders, { endStream: body === undefined });
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = this.session.request(this.requestHeaders, { endStream: body === undefined });
+    } catch (error) {
+      // The session died since it was ready (its close event is still queued): never throw into
+      // the engine; the close event reports this request's failure.
+      this.lastError ??= errorKind(error);
+      this.session.destroy();
+      return;
+    }
     let status = 0;
     stream.on('response', (headers) => {
       status = Number(headers[':status']);
@@ -66,6 +78,11 @@ class Http2Connection implements LoadConnection {
   destroy(): void {
     this.dead = true;
     this.session.destroy();
+  }
+
+  private connectError(): string {
+    const kind = this.lastError ?? 'closed by server';
+    return this.lastError === 'ERR_HTTP2_ERROR' ? `${kind} (no HTTP/2 from the server: is it HTTP/1 only?)` : kind;
   }
 }
 
