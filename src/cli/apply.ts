@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import type { KindInfo } from '../controlplane/model/kinds.js';
 import type { Resource } from '../controlplane/model/resource.js';
 import { ApiClient, withServerOptions, type ServerOptions } from './api-client.js';
+import { isRecord } from '../lib/is-record.js';
 
 /** The model parts apply needs, loaded on use (see api-client.ts for why). */
 interface Model {
@@ -124,9 +125,6 @@ function withoutVersion(metadata: Resource['metadata']): Resource['metadata'] {
   return rest;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

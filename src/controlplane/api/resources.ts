@@ -13,6 +13,7 @@ import type { StatusConditions } from './conditions.js';
 import { routePatterns } from './paths.js';
 import { ApiError, badRequest, notFound } from './status.js';
 import type { WatchStreams } from './watch.js';
+import { isRecord } from '../../lib/is-record.js';
 
 export interface ResourceRouteDeps {
   store: Store;
@@ -168,11 +169,11 @@ function deletePreconditions(body: unknown, queryVersion: string | undefined): {
     const causes = Object.keys(value).filter((f) => !known.includes(f)).map((f) => ({ field: `${prefix}${f}`, message: `unknown field; known fields: ${known.join(', ')}` }));
     if (causes.length > 0) throw badRequest(`DeleteOptions: ${causes[0]!.field}: ${causes[0]!.message}`, causes);
   };
-  if (!isObject(body)) throw badRequest('a DELETE body must be a DeleteOptions object', [{ field: '', message: 'expected an object' }]);
+  if (!isRecord(body)) throw badRequest('a DELETE body must be a DeleteOptions object', [{ field: '', message: 'expected an object' }]);
   unknownFields(body, DELETE_OPTIONS_FIELDS, '');
   const given = body['preconditions'];
   if (given === undefined || given === null) return fromQuery;
-  if (!isObject(given)) throw badRequest('DeleteOptions: preconditions must be an object', [{ field: 'preconditions', message: 'expected an object' }]);
+  if (!isRecord(given)) throw badRequest('DeleteOptions: preconditions must be an object', [{ field: 'preconditions', message: 'expected an object' }]);
   unknownFields(given, PRECONDITION_FIELDS, 'preconditions.');
   const { resourceVersion, uid } = given;
   for (const [field, value] of Object.entries({ resourceVersion, uid })) {
@@ -220,10 +221,7 @@ function admit(kind: KindInfo, body: unknown, target: { namespace: string; name?
 
 /** A document without metadata.namespace takes the URL's (as kubectl does). */
 function withDefaultNamespace(body: unknown, namespace: string): unknown {
-  if (!isObject(body) || !isObject(body['metadata']) || body['metadata']['namespace'] !== undefined) return body;
+  if (!isRecord(body) || !isRecord(body['metadata']) || body['metadata']['namespace'] !== undefined) return body;
   return { ...body, metadata: { ...body['metadata'], namespace } };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}

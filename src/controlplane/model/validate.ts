@@ -12,6 +12,7 @@ import { dns1123LabelProblem, findStringFormat, STRING_FORMATS } from './formats
 import { findKind, KINDS, type KindInfo } from './kinds.js';
 import type { Resource } from './resource.js';
 import { labelMapErrors } from './semantics.js';
+import { isRecord } from '../../lib/is-record.js';
 
 export type { FieldError } from './field-error.js';
 
@@ -35,7 +36,7 @@ const SUPPORTED_KINDS = KINDS.map((k) => `${k.kind} (${k.apiVersion})`).join(', 
  * applied (namespace 'default', the kind's spec defaults); `doc` is not modified.
  */
 export function validateResource(doc: unknown): ValidationResult {
-  if (!isObject(doc)) return fail([{ path: displayPath(''), message: `expected a resource object, got ${describe(doc)}` }]);
+  if (!isRecord(doc)) return fail([{ path: displayPath(''), message: `expected a resource object, got ${describe(doc)}` }]);
   const kindOrError = identifyKind(doc);
   if (!('kind' in kindOrError)) return fail([kindOrError]);
   const kind = kindOrError;
@@ -123,9 +124,6 @@ function describeError(error: ErrorObject, root: unknown): FieldError {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /** A short, readable rendering of a bad value for error messages. */
 function describe(value: unknown): string {
