@@ -4,7 +4,7 @@
  * condition (the referent may simply not have been applied yet).
  */
 import { findKind, type Reference } from './kinds.js';
-import type { Resource, ResourceKey } from './resource.js';
+import { describeKey, type Resource, type ResourceKey } from './resource.js';
 
 /** Every resource `resource` names, with the field that names it. */
 export function findReferences(resource: Resource): Reference[] {
@@ -15,5 +15,5 @@ export function findReferences(resource: Resource): Reference[] {
 export function findMissingReferences(resource: Resource, exists: (key: ResourceKey) => boolean): string[] {
   return findReferences(resource)
     .filter((reference) => !exists(reference.key))
-    .map(({ path, key }) => `${path}: ${key.kind} ${key.namespace}/${key.name} does not exist`);
+    .map(({ path, key }) => `${path}: ${describeKey(key)} does not exist`);
 }
