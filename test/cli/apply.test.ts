@@ -1,17 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../../src/lib/free-ports.js';
 import { BOOKINFO_YAML, runWeft, startCliFixture, type CliFixture } from './cli-harness.js';
-
-/** A loopback port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('weft apply', () => {
   let fx: CliFixture;
@@ -105,7 +95,8 @@ describe('weft apply', () => {
   });
 
   test('an unreachable server fails with one line naming it', async () => {
-    const port = await closedPort();
+    // Nothing listens on a port freePort hands out.
+    const port = await freePort();
     const result = await runWeft(['apply', '-f', '-', '--server', `http://127.0.0.1:${port}`], BOOKINFO_YAML);
     assert.notEqual(result.code, 0);
     assert.equal(result.stderr, `weft: cannot reach the control plane at http://127.0.0.1:${port}: ECONNREFUSED\n`);
